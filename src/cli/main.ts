@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { supervise } from './supervise.js';
+import { EXIT, USAGE, UsageError } from './usage.js';
+
+/** Names that are commands, never the STATE_DIR of the ProcLaunch shorthand. */
+const CONTROL_COMMANDS = new Set(['status', 'start', 'stop', 'restart', 'reload', 'signal', 'logs', 'events', 'ps', 'rescan', 'quit', 'check']);
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (command === '--version' || command === '-V') {
+    process.stdout.write(`proclaunch ${version()}\n`);
+    return EXIT.ok;
+  }
+  if (command === 'supervise') return supervise(rest);
+  if (CONTROL_COMMANDS.has(command)) throw new UsageError(`${command}: not available in this version yet`);
+  // ProcLaunch compatibility: `proclaunch STATE_DIR PROFILES_DIR [options]`.
+  if (!command.startsWith('-')) return supervise(argv);
+  throw new UsageError(`unknown option ${JSON.stringify(command)}`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== -1) process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`proclaunch: ${error.message}\n${USAGE}`);
+      process.exitCode = EXIT.usage;
+    } else {
+      process.stderr.write(`proclaunch: ${(error as Error).message}\n`);
+      process.exitCode = EXIT.failed;
+    }
+  },
+);

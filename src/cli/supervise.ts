@@ -1,0 +1,138 @@
+import { spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createLogger, parseLevel, type Logger } from '../log/logger.js';
+import { acquireStateDir, liveSupervisorPid, prepareStateDir } from '../supervisor/state-dir.js';
+import { Supervisor } from '../supervisor/supervisor.js';
+import { EXIT, UsageError } from './usage.js';
+
+interface SuperviseArgs {
+  stateDir: string;
+  profilesDir: string;
+  foreground: boolean;
+  daemonChild: boolean;
+  logLevel: ReturnType<typeof parseLevel>;
+  logPath: string | undefined;
+  rescanIntervalMs: number;
+  raw: string[];
+}
+
+function parse(argv: string[]): SuperviseArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        foreground: { type: 'boolean', short: 'f' },
+        'daemon-child': { type: 'boolean' },
+        'log-level': { type: 'string' },
+        'log-path': { type: 'string' },
+        'rescan-interval': { type: 'string' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 2) throw new UsageError('supervise takes STATE_DIR and PROFILES_DIR');
+  const logLevel = parseLevel(values['log-level'] ?? 'INFO');
+  if (!logLevel) throw new UsageError(`--log-level must be DEBUG, INFO, WARN, ERROR or FATAL, not ${JSON.stringify(values['log-level'])}`);
+  const rescan = Number(values['rescan-interval'] ?? 60);
+  if (!(rescan > 0)) throw new UsageError('--rescan-interval takes a number of seconds above 0');
+  return {
+    stateDir: resolve(positionals[0]!),
+    profilesDir: resolve(positionals[1]!),
+    foreground: values.foreground === true || values['daemon-child'] === true,
+    daemonChild: values['daemon-child'] === true,
+    logLevel,
+    logPath: values['log-path'] ? resolve(values['log-path']) : undefined,
+    rescanIntervalMs: rescan * 1000,
+    raw: argv,
+  };
+}
+
+const alreadyRunning = (stateDir: string, pid: number | null): string =>
+  `proclaunch: already running for ${stateDir}${pid ? ` as pid ${pid}` : ' (its pid file is not written yet)'}\n`;
+
+/**
+ * Detach: start ourselves again in a new session with --daemon-child and wait
+ * for it to say whether it owns STATE_DIR, so that the exit status and the
+ * "already running" line are right.
+ */
+async function daemonize(args: SuperviseArgs): Promise<number> {
+  const owner = liveSupervisorPid(args.stateDir);
+  if (owner) {
+    process.stdout.write(alreadyRunning(args.stateDir, owner));
+    return EXIT.ok;
+  }
+  const logPath = args.logPath ?? join(args.stateDir, 'proclaunch.log');
+  const script = fileURLToPath(new URL('./main.js', import.meta.url));
+  const childArgs = [script, 'supervise', '--daemon-child', '--log-path', logPath, ...args.raw.filter((a) => a !== '--foreground' && a !== '-f')];
+  const stderr = openSync(logPath, 'a', 0o640);
+  const child = spawn(process.execPath, childArgs, { detached: true, stdio: ['ignore', 'ignore', stderr, 'ipc'] });
+  const reply = await new Promise<{ type: string; pid?: number | null; message?: string }>((done) => {
+    child.once('message', (message) => done(message as { type: string }));
+    child.once('exit', (code) => done({ type: 'error', message: `the daemon exited with code ${code} before it was ready; see ${logPath}` }));
+  });
+  child.disconnect?.();
+  child.unref();
+  if (reply.type === 'ready') return EXIT.ok;
+  if (reply.type === 'owned') {
+    process.stdout.write(alreadyRunning(args.stateDir, reply.pid ?? null));
+    return EXIT.ok;
+  }
+  process.stderr.write(`proclaunch: ${reply.message}\n`);
+  return EXIT.failed;
+}
+
+function installSignals(supervisor: Supervisor, logger: Logger, release: () => void): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.log('WARN', 'proclaunch', `${signal} again: exiting now, leaving services running`);
+      release();
+      process.exit(0);
+    }
+    stopping = true;
+    logger.log('INFO', 'proclaunch', `${signal}: stopping every service`);
+    void supervisor.stopAll().then(() => {
+      logger.log('INFO', 'proclaunch', `exiting pid ${process.pid}`);
+      release();
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGHUP', () => {
+    logger.reopen();
+    logger.log('INFO', 'proclaunch', 'SIGHUP: log reopened; rescanning');
+    void supervisor.rescan();
+  });
+}
+
+export async function supervise(argv: string[]): Promise<number> {
+  const args = parse(argv);
+  prepareStateDir(args.stateDir);
+  if (!args.foreground) return daemonize(args);
+
+  const tell = (message: object) => process.send?.(message);
+  const ownership = await acquireStateDir(args.stateDir);
+  if (!ownership.owned) {
+    if (args.daemonChild) tell({ type: 'owned', pid: ownership.ownerPid });
+    else process.stdout.write(alreadyRunning(args.stateDir, ownership.ownerPid));
+    return EXIT.ok;
+  }
+  if (args.daemonChild) process.chdir('/'); // do not hold a mount busy
+  const logger = createLogger({ path: args.logPath, level: args.logLevel ?? 'INFO' });
+  const supervisor = new Supervisor({ stateDir: args.stateDir, profilesDir: args.profilesDir, logger, rescanIntervalMs: args.rescanIntervalMs });
+  installSignals(supervisor, logger, ownership.release);
+  await supervisor.start();
+  if (args.daemonChild) {
+    tell({ type: 'ready' });
+    process.disconnect?.();
+  }
+  return -1;
+}

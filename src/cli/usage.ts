@@ -1,0 +1,19 @@
+export const USAGE = `Usage:
+  proclaunch supervise [--foreground] [--log-level LEVEL] [--log-path FILE] STATE_DIR PROFILES_DIR
+  proclaunch STATE_DIR PROFILES_DIR [options]     same as supervise (ProcLaunch style)
+  proclaunch --version | --help
+
+supervise options:
+  --foreground        stay attached; log to stdout unless --log-path
+  --log-level LEVEL   DEBUG, INFO (default), WARN, ERROR or FATAL
+  --log-path FILE     the supervisor's log (default when daemonized: STATE_DIR/proclaunch.log)
+  --rescan-interval S safety-net rescan of PROFILES_DIR every S seconds (default 60)
+
+Signals: TERM/INT stop every service then exit (a second one exits at once,
+leaving services running); HUP reopens the log file and rescans.
+`;
+
+/** Exit codes of every command (SPEC). */
+export const EXIT = { ok: 0, failed: 1, usage: 2, noSupervisor: 3 } as const;
+
+export class UsageError extends Error {}

@@ -1,0 +1,16 @@
+// A value from outside (file content, path, error message) must never break a
+// log line: backslash, control characters and line separators are escaped.
+// `%` needs nothing: we never pass values through a format string (the
+// ProcLaunch bug was sprintf-style logging).
+const UNSAFE = /[\\\x00-\x1f\x7f\u0085\u2028\u2029]/g;
+
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\\': '\\\\' };
+
+export function escapeValue(value: string): string {
+  return value.replace(UNSAFE, (ch) => NAMED[ch] ?? `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Quote a value for a message: `'…'` with everything unsafe escaped. */
+export function quote(value: string): string {
+  return `'${escapeValue(value).replace(/'/g, "\\'")}'`;
+}

@@ -1,0 +1,57 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { format } from 'date-fns/format';
+import { escapeValue } from './escape.js';
+
+export const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
+export type Level = (typeof LEVELS)[number];
+
+export function parseLevel(text: string): Level | null {
+  const upper = text.toUpperCase();
+  return (LEVELS as readonly string[]).includes(upper) ? (upper as Level) : null;
+}
+
+/** `2026-11-22T07:41:03.127+00:00`: ISO 8601, milliseconds, UTC offset, no spaces. */
+export function timestamp(date: Date = new Date()): string {
+  return format(date, "yyyy-MM-dd'T'HH:mm:ss.SSSxxx");
+}
+
+export function formatLine(level: Level, tag: string, message: string, date?: Date): string {
+  return `${timestamp(date)} ${level} ${escapeValue(tag)} ${escapeValue(message)}\n`;
+}
+
+export interface Logger {
+  log(level: Level, tag: string, message: string): void;
+  /** Reopen the log file (logrotate moved it away); a no-op for stdout. */
+  reopen(): void;
+  close(): void;
+}
+
+/**
+ * One line per event: `<timestamp> <LEVEL> <tag> <message>`. Lines are written
+ * synchronously so that they are ordered and survive a crash right after.
+ */
+export function createLogger(options: { path?: string; level?: Level }): Logger {
+  const threshold = LEVELS.indexOf(options.level ?? 'INFO');
+  const open = (): number => (options.path ? openSync(options.path, 'a', 0o640) : 1);
+  let fd = open();
+  return {
+    log(level, tag, message) {
+      if (LEVELS.indexOf(level) < threshold) return;
+      try {
+        writeSync(fd, formatLine(level, tag, message));
+      } catch {
+        // A full disk or a closed stdout must not take the supervisor down.
+      }
+    },
+    reopen() {
+      if (!options.path) return;
+      const next = open();
+      const previous = fd;
+      fd = next;
+      closeSync(previous);
+    },
+    close() {
+      if (options.path) closeSync(fd);
+    },
+  };
+}

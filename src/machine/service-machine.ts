@@ -1,0 +1,456 @@
+// The life of one service, as data. No I/O here: spawning, signalling and
+// watching pids are actions and actors supplied with `machine.provide(...)`
+// (see process/effects.ts); log lines are emitted, not written.
+import { assign, emit, enqueueActions, fromCallback, setup } from 'xstate';
+import type { ProcRef } from '../process/proc.js';
+import type { ServiceConfig } from '../profile/types.js';
+import {
+  CRASH_LIMIT, KILL_GRACE_MS, backoffMs, crashesAfter, describeExit, isCrash, wantsRestart, type ExitInfo,
+} from './policy.js';
+
+/** A process we watch: `child` when it is ours (its `exit` event reaches us). */
+export interface WatchedProc extends ProcRef {
+  child: boolean;
+}
+
+export interface ServiceContext {
+  tag: string;
+  /** The last good configuration; null before the first or after removal. */
+  config: ServiceConfig | null;
+  /** Why the profile is failed or invalid, for `status`. */
+  problem: string | null;
+  /** Stopped by command: no automatic start until `start`. */
+  held: boolean;
+  removed: boolean;
+  /** `run` while starting, then the service process. */
+  proc: WatchedProc | null;
+  runningSince: number | null;
+  crashes: number;
+  restarts: number;
+  lastExit: ExitInfo | null;
+  /** A restart is in progress: start again once stopped. */
+  startAfterStop: boolean;
+}
+
+export type ServiceEvent =
+  | { type: 'CONFIGURE'; config: ServiceConfig }
+  | { type: 'INVALID'; reason: string }
+  | { type: 'REMOVE' }
+  | { type: 'START' }
+  | { type: 'STOP' }
+  | { type: 'RESTART' }
+  | { type: 'RELOAD' }
+  | { type: 'SIGNAL'; signal: NodeJS.Signals }
+  | { type: 'SPAWNED'; proc: WatchedProc; at: number }
+  | { type: 'SPAWN_FAILED'; reason: string }
+  | { type: 'PID_FOUND'; proc: WatchedProc; at: number; adopted: boolean }
+  | { type: 'PID_MISSING' }
+  | { type: 'PID_PROBLEM'; reason: string }
+  | { type: 'EXITED'; pid: number; code: number | null; signal: NodeJS.Signals | null; at: number };
+
+export type Level = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+export type ServiceEmitted = { type: 'log'; level: Level; message: string };
+
+type Exited = Extract<ServiceEvent, { type: 'EXITED' }>;
+
+const exitOf = (context: ServiceContext, event: Exited): ExitInfo => ({
+  pid: event.pid,
+  code: event.code,
+  signal: event.signal,
+  at: event.at,
+  uptimeMs: context.runningSince === null ? 0 : Math.max(0, event.at - context.runningSince),
+});
+
+const autostart = (c: ServiceContext): boolean => c.config !== null && !c.removed && !c.held && !c.config.down;
+const isOurs = (c: ServiceContext, e: { pid: number }): boolean => c.proc?.pid === e.pid;
+const nextCrashes = (c: ServiceContext, e: Exited): number => crashesAfter(c.crashes, exitOf(c, e));
+
+/** Whether a new configuration differs in a way that should (re)start or reload the service. */
+const launchChanged = (old: ServiceConfig | null, next: ServiceConfig): boolean => old?.fingerprint.launch !== next.fingerprint.launch;
+const watchChanged = (old: ServiceConfig | null, next: ServiceConfig): boolean => old?.fingerprint.watch !== next.fingerprint.watch;
+const anyChange = (old: ServiceConfig | null, next: ServiceConfig): boolean =>
+  launchChanged(old, next) || watchChanged(old, next) || old?.fingerprint.policy !== next.fingerprint.policy;
+
+const noop = fromCallback(() => undefined);
+
+export const serviceMachine = setup({
+  types: {
+    context: {} as ServiceContext,
+    events: {} as ServiceEvent,
+    input: {} as { tag: string },
+    emitted: {} as ServiceEmitted,
+  },
+  actions: {
+    /** Spawn `run`; report SPAWNED or SPAWN_FAILED, and EXITED when it ends. */
+    launch: (_args, _params: { config: ServiceConfig }) => undefined,
+    /** Send a signal to the service's process group; EXITED if it is already gone. */
+    signal: (_args, _params: { proc: WatchedProc; signal: NodeJS.Signals }) => undefined,
+    /** The leader died while stopping: SIGKILL what is left of its group. */
+    killLeftovers: (_args, _params: { proc: WatchedProc }) => undefined,
+  },
+  actors: {
+    /** Does the pid file already name a live process? PID_FOUND (adopted) or PID_MISSING. */
+    probePidFile: noop as ReturnType<typeof fromCallback<ServiceEvent, { config: ServiceConfig }>>,
+    /** Wait for the pid file to name a live process: PID_FOUND, with PID_PROBLEM along the way. */
+    awaitPidFile: noop as ReturnType<typeof fromCallback<ServiceEvent, { config: ServiceConfig }>>,
+    /** Report EXITED when a process that is not our child dies. */
+    watchPid: noop as ReturnType<typeof fromCallback<ServiceEvent, { proc: WatchedProc | null }>>,
+  },
+  delays: {
+    backoff: ({ context }) => backoffMs(context.crashes),
+    startTimeout: ({ context }) => context.config?.startTimeoutMs ?? 10_000,
+    stopTimeout: ({ context }) => context.config?.stopTimeoutMs ?? 10_000,
+    killGrace: KILL_GRACE_MS,
+  },
+}).createMachine({
+  id: 'service',
+  context: ({ input }) => ({
+    tag: input.tag, config: null, problem: null, held: false, removed: false, proc: null,
+    runningSince: null, crashes: 0, restarts: 0, lastExit: null, startAfterStop: false,
+  }),
+  initial: 'stopped',
+  on: {
+    SIGNAL: {
+      guard: ({ context }) => context.proc !== null,
+      actions: [
+        emit(({ context, event }) => ({ type: 'log', level: 'INFO', message: `sending ${event.signal} to pid ${context.proc!.pid}` }) as const),
+        { type: 'signal', params: ({ context, event }) => ({ proc: context.proc!, signal: event.signal }) },
+      ],
+    },
+  },
+  states: {
+    stopped: {
+      initial: 'idle',
+      entry: assign({ proc: null, runningSince: null, startAfterStop: false }),
+      on: {
+        INVALID: { target: '.failed', actions: assign({ config: null, problem: ({ event }) => event.reason }) },
+        REMOVE: { target: '.idle', actions: assign({ config: null, removed: true, problem: null }) },
+        START: [
+          { guard: ({ context }) => context.config !== null, target: 'starting', actions: assign({ held: false, crashes: 0, problem: null }) },
+          { actions: assign({ held: false }) },
+        ],
+        RESTART: { guard: ({ context }) => context.config !== null, target: 'starting', actions: assign({ held: false, crashes: 0, problem: null }) },
+        STOP: { target: '.idle', actions: assign({ held: true }) },
+      },
+      states: {
+        idle: {
+          on: {
+            CONFIGURE: [
+              {
+                // New, re-added, fixed, edited, or `down` removed: start it.
+                guard: ({ context, event }) => {
+                  const next = { ...context, config: event.config, removed: false };
+                  const old = context.removed ? null : context.config;
+                  const downLifted = old?.down === true && !event.config.down;
+                  return autostart(next) && (old === null || launchChanged(old, event.config) || watchChanged(old, event.config) || downLifted);
+                },
+                target: '#service.starting',
+                actions: assign({ config: ({ event }) => event.config, removed: false, problem: null }),
+              },
+              { actions: assign({ config: ({ event }) => event.config, removed: false, problem: null }) },
+            ],
+          },
+        },
+        backoff: {
+          after: { backoff: '#service.starting' },
+          on: { CONFIGURE: { actions: assign({ config: ({ event }) => event.config, removed: false, problem: null }) } },
+        },
+        failed: {
+          on: {
+            CONFIGURE: [
+              {
+                guard: ({ context, event }) => anyChange(context.config, event.config) && autostart({ ...context, config: event.config, removed: false }),
+                target: '#service.starting',
+                actions: assign({ config: ({ event }) => event.config, crashes: 0, problem: null, removed: false }),
+              },
+              {
+                guard: ({ context, event }) => anyChange(context.config, event.config),
+                target: 'idle',
+                actions: assign({ config: ({ event }) => event.config, crashes: 0, problem: null, removed: false }),
+              },
+            ],
+          },
+        },
+      },
+    },
+
+    starting: {
+      entry: assign({ proc: null, runningSince: null, startAfterStop: false }),
+      initial: 'choosing',
+      after: {
+        startTimeout: {
+          target: '#service.stopped.failed',
+          actions: [
+            assign({ problem: ({ context }) => `not running after start_timeout ${(context.config?.startTimeoutMs ?? 0) / 1000}s: ${context.problem ?? 'run did not exit'}` }),
+            emit(({ context }) => ({ type: 'log', level: 'ERROR', message: `failed: ${context.problem}` }) as const),
+            // A `run` that never exited is killed, not left behind.
+            enqueueActions(({ context, enqueue }) => {
+              if (context.proc) enqueue({ type: 'signal', params: { proc: context.proc, signal: 'SIGKILL' } });
+            }),
+          ],
+        },
+      },
+      on: {
+        STOP: [
+          { guard: ({ context }) => context.proc !== null, target: 'stopping', actions: assign({ held: true }) },
+          { target: 'stopped.idle', actions: assign({ held: true }) },
+        ],
+        REMOVE: [
+          { guard: ({ context }) => context.proc !== null, target: 'stopping', actions: assign({ removed: true }) },
+          { target: 'stopped.idle', actions: assign({ removed: true, config: null }) },
+        ],
+        INVALID: { actions: assign({ problem: ({ event }) => event.reason }) },
+        CONFIGURE: [
+          {
+            guard: ({ context, event }) => launchChanged(context.config, event.config) && context.proc !== null,
+            target: 'stopping',
+            actions: assign({ config: ({ event }) => event.config, startAfterStop: true, problem: null }),
+          },
+          { actions: assign({ config: ({ event }) => event.config, problem: null }) },
+        ],
+      },
+      states: {
+        choosing: {
+          always: [{ guard: ({ context }) => context.config?.pidFile != null, target: 'probing' }, { target: 'spawning' }],
+        },
+        probing: {
+          invoke: { src: 'probePidFile', input: ({ context }) => ({ config: context.config! }) },
+          on: { PID_MISSING: 'spawning', PID_FOUND: { target: '#service.running', actions: assign({ proc: ({ event }) => event.proc }) } },
+        },
+        spawning: {
+          entry: { type: 'launch', params: ({ context }) => ({ config: context.config! }) },
+          on: {
+            SPAWNED: [
+              {
+                guard: ({ context }) => context.config?.pidFile != null,
+                target: 'launched',
+                actions: [
+                  assign({ proc: ({ event }) => event.proc }),
+                  emit(({ event, context }) => ({ type: 'log', level: 'INFO', message: `started pid ${event.proc.pid}; waiting for pid file ${context.config!.pidFile}` }) as const),
+                ],
+              },
+              {
+                target: '#service.running',
+                actions: [
+                  assign({ proc: ({ event }) => event.proc }),
+                  emit(({ event }) => ({ type: 'log', level: 'INFO', message: `started pid ${event.proc.pid}` }) as const),
+                ],
+              },
+            ],
+            SPAWN_FAILED: {
+              target: '#service.stopped.failed',
+              actions: [
+                assign({ problem: ({ event }) => event.reason }),
+                emit(({ event }) => ({ type: 'log', level: 'ERROR', message: `failed: ${event.reason}` }) as const),
+              ],
+            },
+          },
+        },
+        launched: {
+          // A self-daemonizing `run`: it must exit 0, leaving the pid file behind.
+          on: {
+            EXITED: [
+              { guard: ({ context, event }) => !isOurs(context, event) },
+              {
+                guard: ({ event }) => event.code === 0,
+                target: 'awaitingPidFile',
+                actions: assign({ proc: null }),
+              },
+              {
+                guard: ({ context }) => context.config?.restart !== 'never' && context.crashes + 1 < CRASH_LIMIT,
+                target: '#service.stopped.backoff',
+                actions: [
+                  assign({ crashes: ({ context }) => context.crashes + 1, lastExit: ({ context, event }) => exitOf(context, event) }),
+                  emit(({ context, event }) => ({
+                    type: 'log', level: 'WARN',
+                    message: `run ${describeExit(exitOf(context, event))} before writing its pid file; restarting in ${backoffMs(context.crashes)}ms (crash ${context.crashes} of ${CRASH_LIMIT})`,
+                  }) as const),
+                ],
+              },
+              {
+                target: '#service.stopped.failed',
+                actions: [
+                  assign({
+                    lastExit: ({ context, event }) => exitOf(context, event),
+                    problem: ({ context, event }) => `run ${describeExit(exitOf(context, event))} before writing its pid file`,
+                  }),
+                  emit(({ context }) => ({ type: 'log', level: 'ERROR', message: `failed: ${context.problem}` }) as const),
+                ],
+              },
+            ],
+          },
+        },
+        awaitingPidFile: {
+          invoke: { src: 'awaitPidFile', input: ({ context }) => ({ config: context.config! }) },
+          on: {
+            PID_PROBLEM: { actions: assign({ problem: ({ event }) => event.reason }) },
+            PID_FOUND: { target: '#service.running', actions: assign({ proc: ({ event }) => event.proc, problem: null }) },
+          },
+        },
+      },
+    },
+
+    running: {
+      entry: [
+        assign({ runningSince: ({ event }) => ('at' in event ? event.at : null) }),
+        emit(({ context, event }) => ({
+          type: 'log', level: 'INFO',
+          message: `running pid ${context.proc!.pid}${event.type === 'PID_FOUND' && event.adopted ? ' (adopted: its pid file named a live process)' : ''}`,
+        }) as const),
+      ],
+      invoke: { src: 'watchPid', input: ({ context }) => ({ proc: context.proc }) },
+      on: {
+        EXITED: [
+          { guard: ({ context, event }) => !isOurs(context, event) },
+          {
+            guard: ({ context, event }) => !wantsRestart(context.config, exitOf(context, event)) || context.removed,
+            target: 'stopped.idle',
+            actions: [
+              assign({ lastExit: ({ context, event }) => exitOf(context, event), crashes: ({ context, event }) => nextCrashes(context, event) }),
+              emit(({ context, event }) => ({
+                type: 'log', level: 'INFO',
+                message: `${describeExit(exitOf(context, event))}; not restarting (${context.config?.restart === 'on-failure' ? 'restart is on-failure' : 'no restart file'})`,
+              }) as const),
+            ],
+          },
+          {
+            guard: ({ context, event }) => nextCrashes(context, event) >= CRASH_LIMIT,
+            target: 'stopped.failed',
+            actions: [
+              assign({
+                lastExit: ({ context, event }) => exitOf(context, event),
+                crashes: ({ context, event }) => nextCrashes(context, event),
+                problem: `crashed ${CRASH_LIMIT} times in a row; not restarting until \`proclaunch start\` or a change to the profile`,
+              }),
+              emit(({ context, event }) => ({ type: 'log', level: 'ERROR', message: `${describeExit(exitOf(context, event))}; failed: ${context.problem}` }) as const),
+            ],
+          },
+          {
+            guard: ({ context, event }) => isCrash(exitOf(context, event)),
+            target: 'stopped.backoff',
+            actions: [
+              emit(({ context, event }) => {
+                const crashes = nextCrashes(context, event);
+                return { type: 'log', level: 'WARN', message: `${describeExit(exitOf(context, event))}; restarting in ${backoffMs(crashes)}ms (crash ${crashes} of ${CRASH_LIMIT})` } as const;
+              }),
+              assign({ lastExit: ({ context, event }) => exitOf(context, event), crashes: ({ context, event }) => nextCrashes(context, event), restarts: ({ context }) => context.restarts + 1 }),
+            ],
+          },
+          {
+            target: 'starting',
+            actions: [
+              emit(({ context, event }) => ({ type: 'log', level: 'INFO', message: `${describeExit(exitOf(context, event))}; restarting now` }) as const),
+              assign({ lastExit: ({ context, event }) => exitOf(context, event), crashes: ({ context, event }) => nextCrashes(context, event), restarts: ({ context }) => context.restarts + 1 }),
+            ],
+          },
+        ],
+        STOP: { target: 'stopping', actions: assign({ held: true }) },
+        REMOVE: { target: 'stopping', actions: assign({ removed: true }) },
+        RESTART: { target: 'stopping', actions: assign({ startAfterStop: true, held: false }) },
+        RELOAD: {
+          actions: [
+            emit(({ context }) => ({ type: 'log', level: 'INFO', message: `reloading pid ${context.proc!.pid} with ${context.config?.reloadSignal ?? 'SIGHUP'}` }) as const),
+            { type: 'signal', params: ({ context }) => ({ proc: context.proc!, signal: context.config?.reloadSignal ?? 'SIGHUP' }) },
+          ],
+        },
+        INVALID: {
+          actions: [
+            assign({ problem: ({ event }) => event.reason }),
+            emit(({ context }) => ({ type: 'log', level: 'WARN', message: `left running pid ${context.proc!.pid} with its last good profile` }) as const),
+          ],
+        },
+        CONFIGURE: [
+          {
+            guard: ({ context, event }) => launchChanged(context.config, event.config) || (watchChanged(context.config, event.config) && !event.config.reloadSignal),
+            target: 'stopping',
+            actions: assign({ config: ({ event }) => event.config, startAfterStop: true, problem: null }),
+          },
+          {
+            guard: ({ context, event }) => watchChanged(context.config, event.config),
+            actions: [
+              assign({ config: ({ event }) => event.config, problem: null }),
+              emit(({ context }) => ({ type: 'log', level: 'INFO', message: `reloading pid ${context.proc!.pid} with ${context.config!.reloadSignal}` }) as const),
+              { type: 'signal', params: ({ context }) => ({ proc: context.proc!, signal: context.config!.reloadSignal! }) },
+            ],
+          },
+          { actions: assign({ config: ({ event }) => event.config, problem: null }) },
+        ],
+      },
+    },
+
+    stopping: {
+      entry: [
+        emit(({ context }) => ({
+          type: 'log', level: 'INFO',
+          message: context.proc ? `stopping pid ${context.proc.pid} with ${context.config?.stopSignal ?? 'SIGTERM'}` : 'stopping (waiting for the process to start)',
+        }) as const),
+        // Without a process yet (stopped while spawning), SPAWNED re-enters `stopping` and signals then.
+        enqueueActions(({ context, enqueue }) => {
+          if (context.proc) enqueue({ type: 'signal', params: { proc: context.proc, signal: context.config?.stopSignal ?? 'SIGTERM' } });
+        }),
+      ],
+      invoke: { src: 'watchPid', input: ({ context }) => ({ proc: context.proc }) },
+      initial: 'signalled',
+      states: {
+        signalled: {
+          after: {
+            stopTimeout: {
+              target: 'killed',
+              actions: [
+                emit(({ context }) => ({ type: 'log', level: 'WARN', message: `killed pid ${context.proc?.pid ?? '?'} with SIGKILL: still running ${(context.config?.stopTimeoutMs ?? 0) / 1000}s after ${context.config?.stopSignal ?? 'SIGTERM'}` }) as const),
+                { type: 'signal', params: ({ context }) => ({ proc: context.proc!, signal: 'SIGKILL' as const }) },
+              ],
+            },
+          },
+        },
+        killed: {
+          after: {
+            killGrace: {
+              target: '#service.stopped.idle',
+              actions: emit(({ context }) => ({ type: 'log', level: 'ERROR', message: `gave up on pid ${context.proc?.pid ?? '?'}: still there ${KILL_GRACE_MS / 1000}s after SIGKILL (stuck in the kernel?)` }) as const),
+            },
+          },
+        },
+      },
+      on: {
+        SIGNAL: {
+          guard: ({ context }) => context.proc !== null,
+          actions: { type: 'signal', params: ({ context, event }) => ({ proc: context.proc!, signal: event.signal }) },
+        },
+        SPAWNED: {
+          target: 'stopping',
+          reenter: true,
+          actions: assign({ proc: ({ event }) => event.proc }),
+        },
+        SPAWN_FAILED: 'stopped.idle',
+        PID_FOUND: { target: 'stopping', reenter: true, actions: assign({ proc: ({ event }) => event.proc }) },
+        EXITED: [
+          { guard: ({ context, event }) => !isOurs(context, event) },
+          {
+            target: 'stopped.idle',
+            actions: [
+              { type: 'killLeftovers', params: ({ context }) => ({ proc: context.proc! }) },
+              emit(({ context }) => ({ type: 'log', level: 'INFO', message: `stopped pid ${context.proc!.pid}` }) as const),
+              assign({
+                lastExit: ({ context, event }) => exitOf(context, event),
+                config: ({ context }) => (context.removed ? null : context.config),
+              }),
+              // A restart: start again once the old process is gone.
+              enqueueActions(({ context, enqueue }) => {
+                if (context.startAfterStop && autostart(context)) enqueue.raise({ type: 'START' });
+              }),
+            ],
+          },
+        ],
+        START: { actions: assign({ startAfterStop: true, held: false }) },
+        RESTART: { actions: assign({ startAfterStop: true, held: false }) },
+        STOP: { actions: assign({ startAfterStop: false, held: true }) },
+        REMOVE: { actions: assign({ startAfterStop: false, removed: true }) },
+        INVALID: { actions: assign({ problem: ({ event }) => event.reason }) },
+        CONFIGURE: { actions: assign({ config: ({ event }) => event.config, removed: false, problem: null }) },
+      },
+    },
+  },
+});
+
+export type ServiceMachine = typeof serviceMachine;

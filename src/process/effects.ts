@@ -1,0 +1,116 @@
+// The machine's effects on the real world: this is where processes are
+// spawned, signalled and watched. Everything here reports back with events.
+import { readFileSync } from 'node:fs';
+import { fromCallback } from 'xstate';
+import type { ServiceEvent, WatchedProc, serviceMachine } from '../machine/service-machine.js';
+import type { ServiceConfig } from '../profile/types.js';
+import { readPidFile, startedAfterWritten } from './pidfile.js';
+import type { PidWatcher } from './pid-watch.js';
+import { killGroupLeftovers, readStat, signalService } from './proc.js';
+import { spawnService } from './spawn.js';
+
+export interface EffectsOptions {
+  pidWatcher: PidWatcher;
+  /** How often to look at a pid file while a daemon starts (only during `start_timeout`). */
+  pidFilePollMs?: number;
+  warn(tag: string, message: string): void;
+}
+
+type Send = (event: ServiceEvent) => void;
+
+function spawnFailure(config: ServiceConfig, error: NodeJS.ErrnoException): string {
+  if (error.code === 'ENOENT' && error.path === 'setpriv') return 'setpriv (util-linux) is not installed; it is needed to run as another user';
+  if (error.code === 'ENOENT') return `cannot execute ${config.runPath}: its interpreter (the #! line) was not found`;
+  if (error.code === 'EACCES') return `cannot execute ${config.runPath}: permission denied (is it executable, and its interpreter?)`;
+  if (error.code === 'ENOEXEC') return `cannot execute ${config.runPath}: not a binary and no #! line`;
+  return `cannot start ${config.runPath}: ${error.message}`;
+}
+
+function interpreterOf(runPath: string): string {
+  try {
+    const head = readFileSync(runPath, 'latin1').slice(0, 256);
+    return head.startsWith('#!') ? (head.slice(2).split('\n')[0] ?? '').trim() : '';
+  } catch {
+    return '';
+  }
+}
+
+export function launch(config: ServiceConfig, send: Send): void {
+  let child;
+  try {
+    child = spawnService(config);
+  } catch (error) {
+    send({ type: 'SPAWN_FAILED', reason: `cannot open output: ${(error as Error).message}` });
+    return;
+  }
+  child.once('error', (error: NodeJS.ErrnoException) => {
+    let reason = spawnFailure(config, error);
+    const interpreter = interpreterOf(config.runPath);
+    if (error.code === 'ENOENT' && interpreter) reason += ` (#!${interpreter})`;
+    send({ type: 'SPAWN_FAILED', reason });
+  });
+  child.once('spawn', () => {
+    const pid = child.pid!;
+    const stat = readStat(pid);
+    send({ type: 'SPAWNED', proc: { pid, startTime: stat?.startTime ?? null, pgid: pid, child: true }, at: Date.now() });
+  });
+  // `exit`, not `close`: a grandchild holding stdout would delay `close`.
+  child.once('exit', (code, signal) => {
+    send({ type: 'EXITED', pid: child.pid!, code, signal, at: Date.now() });
+  });
+}
+
+/** The implementations the supervisor gives the machine. */
+export function processEffects(options: EffectsOptions): Parameters<typeof serviceMachine.provide>[0] {
+  const pollMs = options.pidFilePollMs ?? 20;
+  return {
+    actions: {
+      launch: ({ self }, { config }) => launch(config, (e) => self.send(e)),
+      signal: ({ self, context }, { proc, signal }) => {
+        if (!proc) return;
+        const result = signalService(proc, signal);
+        if (!result.ok) {
+          options.warn(context.tag, `did not send ${signal} to pid ${proc.pid}: ${result.reason}`);
+          // Gone or reused: the service is dead for us, whatever else holds the pid now.
+          if (!proc.child) self.send({ type: 'EXITED', pid: proc.pid, code: null, signal: null, at: Date.now() });
+        }
+      },
+      killLeftovers: (_args, { proc }) => {
+        if (proc) killGroupLeftovers(proc.pgid);
+      },
+    },
+    actors: {
+      probePidFile: fromCallback<ServiceEvent, { config: ServiceConfig }>(({ sendBack, input }) => {
+        const reading = readPidFile(input.config.pidFile!);
+        if (reading.ok && !startedAfterWritten(input.config.pidFile!, reading.proc)) {
+          sendBack({ type: 'PID_FOUND', proc: { ...reading.proc, child: false }, at: Date.now(), adopted: true });
+        } else {
+          sendBack({ type: 'PID_MISSING' });
+        }
+      }),
+      awaitPidFile: fromCallback<ServiceEvent, { config: ServiceConfig }>(({ sendBack, input }) => {
+        let lastProblem = '';
+        const look = (): boolean => {
+          const reading = readPidFile(input.config.pidFile!);
+          if (reading.ok) {
+            sendBack({ type: 'PID_FOUND', proc: { ...reading.proc, child: false }, at: Date.now(), adopted: false });
+            return true;
+          }
+          if (reading.reason !== lastProblem) sendBack({ type: 'PID_PROBLEM', reason: (lastProblem = reading.reason) });
+          return false;
+        };
+        if (look()) return undefined;
+        // Only while a daemon starts, bounded by start_timeout: the machine stops this actor.
+        const timer = setInterval(() => {
+          if (look()) clearInterval(timer);
+        }, pollMs);
+        return () => clearInterval(timer);
+      }),
+      watchPid: fromCallback<ServiceEvent, { proc: WatchedProc | null }>(({ sendBack, input }) => {
+        const { proc } = input;
+        if (!proc || proc.child) return undefined; // our own child: its `exit` event tells us
+        return options.pidWatcher.watch(proc, () => sendBack({ type: 'EXITED', pid: proc.pid, code: null, signal: null, at: Date.now() }));
+      }),
+    },
+  };
+}

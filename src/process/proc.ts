@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+
+/** A process as we know it: the start time makes the pid unambiguous. */
+export interface ProcRef {
+  pid: number;
+  /** Field 22 of /proc/PID/stat (clock ticks since boot); null if it could not be read. */
+  startTime: number | null;
+  pgid: number;
+}
+
+export interface ProcStat {
+  pid: number;
+  state: string;
+  ppid: number;
+  pgid: number;
+  startTime: number;
+}
+
+/** Parse /proc/PID/stat. The command name may hold spaces and ')', so split after the last ')'. */
+export function parseStat(text: string): ProcStat | null {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return null;
+  const pid = Number.parseInt(text, 10);
+  const fields = text.slice(close + 2).split(' ');
+  // fields[0] is field 3 (state); field N is fields[N - 3].
+  const state = fields[0];
+  const ppid = Number(fields[1]);
+  const pgid = Number(fields[2]);
+  const startTime = Number(fields[19]);
+  if (!state || !Number.isFinite(pid) || !Number.isFinite(startTime)) return null;
+  return { pid, state, ppid, pgid, startTime };
+}
+
+export function readStat(pid: number): ProcStat | null {
+  try {
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return null;
+  }
+}
+
+/** Alive means: exists, is not a zombie, and (when we know it) started when we recorded. */
+export function isAlive(ref: Pick<ProcRef, 'pid' | 'startTime'>): boolean {
+  const stat = readStat(ref.pid);
+  if (!stat || stat.state === 'Z' || stat.state === 'X') return false;
+  return ref.startTime === null || stat.startTime === ref.startTime;
+}
+
+export function procRef(pid: number): ProcRef | null {
+  const stat = readStat(pid);
+  if (!stat || stat.state === 'Z' || stat.state === 'X') return null;
+  return { pid, startTime: stat.startTime, pgid: stat.pgid };
+}
+
+const ownPgid = readStat(process.pid)?.pgid ?? process.pid;
+
+/** Why a pid must not be signalled, or null when it is safe. */
+export function unsafeToSignal(ref: ProcRef): string | null {
+  if (!Number.isInteger(ref.pid) || ref.pid <= 1) return `pid ${ref.pid} is not a service pid`;
+  if (ref.pid === process.pid) return `pid ${ref.pid} is the supervisor itself`;
+  const stat = readStat(ref.pid);
+  if (!stat) return `pid ${ref.pid} is gone`;
+  if (ref.startTime !== null && stat.startTime !== ref.startTime) {
+    return `pid ${ref.pid} now belongs to another process (start time changed)`;
+  }
+  return null;
+}
+
+export type SignalResult = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Signal a service: its whole process group when it leads one of its own,
+ * else the pid alone. Never pid 1, our own pid or group, or a reused pid.
+ */
+export function signalService(ref: ProcRef, signal: NodeJS.Signals | number): SignalResult {
+  const unsafe = unsafeToSignal(ref);
+  if (unsafe) return { ok: false, reason: unsafe };
+  const group = ref.pgid > 1 && ref.pgid !== ownPgid && ref.pgid !== process.pid;
+  try {
+    process.kill(group ? -ref.pgid : ref.pid, signal);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message };
+  }
+}
+
+/** After the leader of a stopped service died: SIGKILL what is left of its group. */
+export function killGroupLeftovers(pgid: number): void {
+  if (pgid <= 1 || pgid === ownPgid || pgid === process.pid) return;
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // ESRCH: nothing left, the usual case.
+  }
+}

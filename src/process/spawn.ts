@@ -1,0 +1,57 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ServiceConfig } from '../profile/types.js';
+
+export const isRoot = (): boolean => process.getuid?.() === 0;
+
+/** The environment a service sees: ours, then `env/`, then who it runs as. */
+export function serviceEnv(config: ServiceConfig, asUser: boolean): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PROCLAUNCH_PROFILE: config.name, PROCLAUNCH_TAG: config.tag };
+  for (const [name, value] of Object.entries(config.env)) {
+    if (value === null) delete env[name];
+    else env[name] = value;
+  }
+  if (asUser && config.user) {
+    Object.assign(env, { HOME: config.user.home, USER: config.user.name, LOGNAME: config.user.name, SHELL: config.user.shell });
+  }
+  return env;
+}
+
+/**
+ * The argv that starts `run`. As root with a `user`, through setpriv
+ * (util-linux): libuv's setuid drops supplementary groups, setpriv sets them.
+ */
+export function serviceArgv(config: ServiceConfig, asUser: boolean): [string, string[]] {
+  if (!asUser || !config.user) return [config.runPath, []];
+  const { uid, gid } = config.user;
+  return ['setpriv', ['--reuid', String(uid), '--regid', String(gid), '--init-groups', '--', config.runPath]];
+}
+
+function openOutput(path: string): number {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+  return openSync(path, 'a', 0o640);
+}
+
+/**
+ * Start `run` in its own session (so its whole group can be signalled), with
+ * stdout and stderr going straight to O_APPEND files: the supervisor never
+ * copies service output through itself.
+ */
+export function spawnService(config: ServiceConfig): ChildProcess {
+  const asUser = isRoot() && config.user !== null;
+  const out = openOutput(config.stdout);
+  const err = config.stderr === config.stdout ? out : openOutput(config.stderr);
+  try {
+    const [command, args] = serviceArgv(config, asUser);
+    return spawn(command, args, {
+      cwd: config.dir,
+      detached: true,
+      stdio: ['ignore', out, err],
+      env: serviceEnv(config, asUser),
+    });
+  } finally {
+    closeSync(out);
+    if (err !== out) closeSync(err);
+  }
+}

@@ -1,0 +1,168 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { parseSignal } from './signals.js';
+import type { Fingerprint, ProfileReading, RestartPolicy, ServiceConfig } from './types.js';
+import { resolveUser } from './users.js';
+
+/** The files of a profile; any other file in the directory is the service's own business. */
+export const PROFILE_FILES = [
+  'run', 'pid_file', 'restart', 'down', 'stop_signal', 'stop_timeout', 'start_timeout',
+  'reload', 'user', 'watch', 'env', 'stdout', 'stderr',
+] as const;
+
+export interface ReadOptions {
+  stateDir: string;
+}
+
+class Invalid extends Error {}
+
+const fail = (reason: string): never => {
+  throw new Invalid(reason);
+};
+
+async function readText(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    if (code === 'EISDIR') return fail(`${path} is a directory, expected a file`);
+    return fail(`cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+function seconds(file: string, text: string | null, fallback: number, allowZero: boolean): number {
+  if (text === null) return fallback * 1000;
+  const value = text.trim();
+  const number = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(number) || (!allowZero && number === 0)) {
+    return fail(`${file} must be a number of seconds${allowZero ? '' : ' above 0'}, not ${JSON.stringify(value)}`);
+  }
+  return Math.round(number * 1000);
+}
+
+function restartPolicy(text: string | null): RestartPolicy {
+  if (text === null) return 'never';
+  const value = text.trim();
+  if (value === '' || value === 'always') return 'always';
+  if (value === 'on-failure') return 'on-failure';
+  return fail(`restart must be empty, "always" or "on-failure", not ${JSON.stringify(value)}`);
+}
+
+function signal(file: string, text: string | null, fallback: NodeJS.Signals | null): NodeJS.Signals | null {
+  if (text === null) return fallback;
+  const value = text.trim();
+  if (value === '' && fallback) return fallback;
+  return parseSignal(value) ?? fail(`${file}: unknown signal ${JSON.stringify(value)}`);
+}
+
+/** `env/`: each file NAME sets NAME to its first line; an empty file unsets it (daemontools envdir). */
+async function readEnvDir(dir: string): Promise<Record<string, string | null>> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => !n.startsWith('.')).sort();
+  } catch {
+    return {};
+  }
+  const env: Record<string, string | null> = {};
+  for (const name of names) {
+    if (name.includes('=')) fail(`env/${name}: a variable name cannot contain "="`);
+    const text = await readText(join(dir, name));
+    if (text === null) continue;
+    const first = text.split('\n', 1)[0] ?? '';
+    // envdir trims trailing blanks and turns NUL into newline.
+    env[name] = text === '' ? null : first.replace(/[ \t]+$/, '').replace(/\0/g, '\n');
+  }
+  return env;
+}
+
+async function contentAndMode(path: string): Promise<string> {
+  try {
+    const [text, info] = await Promise.all([readFile(path), stat(path)]);
+    return `${(info.mode & 0o7777).toString(8)}:${createHash('sha1').update(text).digest('hex')}`;
+  } catch {
+    return 'absent';
+  }
+}
+
+const hash = (value: unknown): string => createHash('sha1').update(JSON.stringify(value)).digest('hex');
+
+/** Expand `{}` (the instance number) and make a profile-relative path absolute. */
+export function profilePath(dir: string, template: string, instance: number | null): string {
+  const path = instance === null ? template : template.replaceAll('{}', String(instance));
+  return isAbsolute(path) ? path : resolve(dir, path);
+}
+
+/**
+ * Read one profile directory. Never throws: a profile that cannot be used
+ * comes back `invalid` with a reason an operator can act on.
+ */
+export async function readProfile(dir: string, name: string, options: ReadOptions): Promise<ProfileReading> {
+  try {
+    const info = await stat(dir).catch(() => null);
+    if (!info?.isDirectory()) return { kind: 'missing' };
+    const present = new Set(await readdir(dir).catch(() => [] as string[]));
+    const file = (f: (typeof PROFILE_FILES)[number]) => (present.has(f) ? readText(join(dir, f)) : Promise.resolve(null));
+    const runPath = join(dir, 'run');
+    const runInfo = await stat(runPath).catch(() => null);
+    if (!runInfo) fail('no run file');
+    if (!runInfo!.isFile()) fail('run is not a file');
+    if ((runInfo!.mode & 0o111) === 0) fail('run is not executable (chmod +x run)');
+
+    const [pidFileText, restartText, downText, stopSignalText, stopTimeoutText, startTimeoutText, reloadText, userText, watchText, stdoutText, stderrText] =
+      await Promise.all([
+        file('pid_file'), file('restart'), file('down'), file('stop_signal'), file('stop_timeout'),
+        file('start_timeout'), file('reload'), file('user'), file('watch'), file('stdout'), file('stderr'),
+      ]);
+    const env = present.has('env') ? await readEnvDir(join(dir, 'env')) : {};
+
+    const tag = name;
+    const defaultLog = join(options.stateDir, 'logs', `${tag}.log`);
+    const pidFile = pidFileText?.trim() ? profilePath(dir, pidFileText.trim(), null) : null;
+    const userSpec = userText?.trim() || null;
+    const user = userSpec ? resolveUser(userSpec) : null;
+    if (typeof user === 'string') fail(user);
+    const watch = (watchText ?? '')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#'))
+      .map((line) => profilePath(dir, line, null));
+
+    const launch = {
+      run: await contentAndMode(runPath),
+      pidFile,
+      env,
+      user: userSpec,
+      stdout: stdoutText?.trim() || null,
+      stderr: stderrText?.trim() || null,
+    };
+    const config: Omit<ServiceConfig, 'fingerprint'> = {
+      name,
+      tag,
+      dir,
+      runPath,
+      pidFile,
+      restart: restartPolicy(restartText),
+      down: downText !== null,
+      stopSignal: signal('stop_signal', stopSignalText, 'SIGTERM')!,
+      stopTimeoutMs: seconds('stop_timeout', stopTimeoutText, 10, true),
+      startTimeoutMs: seconds('start_timeout', startTimeoutText, 10, false),
+      reloadSignal: signal('reload', reloadText, reloadText === null ? null : 'SIGHUP'),
+      user: user as ServiceConfig['user'],
+      env,
+      watch,
+      stdout: launch.stdout ? profilePath(dir, launch.stdout, null) : defaultLog,
+      stderr: launch.stderr ? profilePath(dir, launch.stderr, null) : defaultLog,
+    };
+    const fingerprint: Fingerprint = {
+      launch: hash(launch),
+      watch: hash(await Promise.all(watch.map(contentAndMode))),
+      policy: hash([config.restart, config.down, config.stopSignal, config.stopTimeoutMs, config.startTimeoutMs, config.reloadSignal, watch]),
+    };
+    return { kind: 'valid', config: { ...config, fingerprint } };
+  } catch (error) {
+    if (error instanceof Invalid) return { kind: 'invalid', reason: error.message };
+    return { kind: 'invalid', reason: `cannot read profile: ${(error as Error).message}` };
+  }
+}

@@ -1,0 +1,46 @@
+import type { ServiceUser } from './users.js';
+
+export type RestartPolicy = 'never' | 'always' | 'on-failure';
+
+/** Everything proclaunch needs to run one service, read from its profile directory. */
+export interface ServiceConfig {
+  name: string;
+  /** `NAME`, or `NAME@N` for an instance. */
+  tag: string;
+  dir: string;
+  runPath: string;
+  /** Absolute path of the pid file of a self-daemonizing `run`, or null. */
+  pidFile: string | null;
+  restart: RestartPolicy;
+  down: boolean;
+  stopSignal: NodeJS.Signals;
+  stopTimeoutMs: number;
+  startTimeoutMs: number;
+  /** Signal to send on a change instead of restarting (the `reload` file), or null. */
+  reloadSignal: NodeJS.Signals | null;
+  /** Honoured only when the supervisor runs as root. */
+  user: ServiceUser | null;
+  /** Overrides from `env/`: a value, or null to unset. */
+  env: Record<string, string | null>;
+  /** Absolute paths named in `watch`. */
+  watch: string[];
+  stdout: string;
+  stderr: string;
+  fingerprint: Fingerprint;
+}
+
+/**
+ * What changed decides what happens: a new launch fingerprint needs a restart
+ * (a signal cannot apply a new `run`, env or user); a new watch fingerprint
+ * needs a reload (or a restart without `reload`); policy changes just apply.
+ */
+export interface Fingerprint {
+  launch: string;
+  watch: string;
+  policy: string;
+}
+
+export type ProfileReading =
+  | { kind: 'missing' }
+  | { kind: 'invalid'; reason: string }
+  | { kind: 'valid'; config: ServiceConfig };

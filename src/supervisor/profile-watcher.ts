@@ -1,0 +1,65 @@
+import { watch, type FSWatcher } from 'chokidar';
+import { isAbsolute, relative, sep } from 'node:path';
+import { PROFILE_FILES } from '../profile/read.js';
+
+export interface ProfileWatcherOptions {
+  profilesDir: string;
+  /** A profile's files may have changed: reconcile that one profile. */
+  onProfile(name: string): void;
+  /** The directory itself appeared or vanished: rescan everything. */
+  onRoot(): void;
+  onError(error: NodeJS.ErrnoException): void;
+}
+
+const RELEVANT = new Set<string>(PROFILE_FILES);
+
+/**
+ * Turns filesystem events under PROFILES_DIR into "look at profile NAME".
+ * Files a service writes into its own directory are not profile files and
+ * are ignored here, so a chatty service costs nothing.
+ */
+export class ProfileWatcher {
+  private readonly watcher: FSWatcher;
+  /** Extra files named in `watch` that lie outside what the tree watch covers. */
+  private readonly extra = new Map<string, Set<string>>();
+
+  constructor(private readonly options: ProfileWatcherOptions) {
+    this.watcher = watch(options.profilesDir, {
+      ignoreInitial: true,
+      depth: 2, // NAME/env/VAR
+      atomic: false, // we compare contents ourselves; atomic would delay events by 100 ms
+      followSymlinks: true,
+    });
+    this.watcher.on('all', (_event, path) => this.route(path));
+    this.watcher.on('error', (error) => options.onError(error as NodeJS.ErrnoException));
+  }
+
+  private route(path: string): void {
+    for (const name of this.extra.get(path) ?? []) this.options.onProfile(name);
+    const rel = relative(this.options.profilesDir, path);
+    if (rel === '') return this.options.onRoot();
+    if (rel.startsWith('..') || isAbsolute(rel)) return;
+    const [name, file] = rel.split(sep);
+    if (name && (file === undefined || RELEVANT.has(file))) this.options.onProfile(name);
+  }
+
+  /** Keep the files a profile names in `watch` under watch, wherever they are. */
+  setWatchList(name: string, paths: string[]): void {
+    for (const [path, names] of this.extra) {
+      if (names.delete(name) && names.size === 0) {
+        this.extra.delete(path);
+        this.watcher.unwatch(path);
+      }
+    }
+    for (const path of paths) {
+      const names = this.extra.get(path) ?? new Set<string>();
+      if (names.size === 0) this.watcher.add(path);
+      names.add(name);
+      this.extra.set(path, names);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.watcher.close();
+  }
+}

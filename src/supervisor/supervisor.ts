@@ -1,0 +1,277 @@
+// Wires the parts together: profile readings go in, one actor per profile
+// turns them into processes. It knows nothing of pid files or /proc.
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createActor, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { quote } from '../log/escape.js';
+import type { Logger } from '../log/logger.js';
+import { serviceMachine } from '../machine/service-machine.js';
+import { processEffects } from '../process/effects.js';
+import { PidWatcher } from '../process/pid-watch.js';
+import { isRoot } from '../process/spawn.js';
+import { judgeName } from '../profile/names.js';
+import { readProfile } from '../profile/read.js';
+import type { ProfileReading, ServiceConfig } from '../profile/types.js';
+import { ProfileWatcher } from './profile-watcher.js';
+
+export interface SupervisorOptions {
+  stateDir: string;
+  profilesDir: string;
+  logger: Logger;
+  /** Safety-net full rescan, on top of filesystem events. */
+  rescanIntervalMs?: number;
+  /** Rescan interval once the inotify watch limit is hit and events are off. */
+  fallbackRescanMs?: number;
+  /** Coalesce a burst of filesystem events into one look at each profile. */
+  debounceMs?: number;
+  /** A new profile that is not yet valid gets this long (it may be half-written) before an ERROR. */
+  newProfileGraceMs?: number;
+}
+
+type ServiceActor = ActorRefFrom<typeof serviceMachine>;
+export type ServiceSnapshot = SnapshotFrom<typeof serviceMachine>;
+
+interface Service {
+  actor: ServiceActor;
+  /** What the directory looked like last time, to log additions, changes and removals once. */
+  last: ProfileReading['kind'];
+  lastReason: string | null;
+  config: ServiceConfig | null;
+}
+
+const TAG = 'proclaunch';
+
+export class Supervisor {
+  private readonly services = new Map<string, Service>();
+  private readonly badNames = new Set<string>();
+  private readonly pidWatcher = new PidWatcher();
+  private readonly machine;
+  private watcher: ProfileWatcher | null = null;
+  private readonly queued = new Set<string>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly inFlight = new Set<string>();
+  private readonly again = new Set<string>();
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  private rescanTimer: NodeJS.Timeout | null = null;
+  private rootMissing = false;
+  private closed = false;
+
+  constructor(private readonly options: SupervisorOptions) {
+    const { logger } = options;
+    this.machine = serviceMachine.provide(processEffects({ pidWatcher: this.pidWatcher, warn: (tag, message) => logger.log('WARN', tag, message) }));
+  }
+
+  private log(level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR', message: string): void {
+    this.options.logger.log(level, TAG, message);
+  }
+
+  async start(): Promise<void> {
+    this.log('INFO', `supervising ${this.options.profilesDir} pid ${process.pid}`);
+    this.startWatcher();
+    await this.rescan();
+    this.setRescanInterval(this.options.rescanIntervalMs ?? 60_000);
+  }
+
+  private startWatcher(): void {
+    this.watcher = new ProfileWatcher({
+      profilesDir: this.options.profilesDir,
+      onProfile: (name) => this.queue(name),
+      onRoot: () => void this.rescan(),
+      onError: (error) => this.watcherFailed(error),
+    });
+  }
+
+  private watcherFailed(error: NodeJS.ErrnoException): void {
+    if (error.code === 'ENOSPC' || error.code === 'EMFILE') {
+      const every = this.options.fallbackRescanMs ?? 5000;
+      this.log('ERROR', `cannot watch ${this.options.profilesDir}: the inotify watch limit is reached (${error.code}); raise it with \`sysctl fs.inotify.max_user_watches=524288\`; until restarted, rescanning every ${every / 1000}s instead`);
+      void this.watcher?.close();
+      this.watcher = null;
+      this.setRescanInterval(every);
+    } else {
+      this.log('WARN', `watching ${this.options.profilesDir}: ${error.message}`);
+    }
+  }
+
+  private setRescanInterval(ms: number): void {
+    if (this.rescanTimer) clearInterval(this.rescanTimer);
+    this.rescanTimer = setInterval(() => void this.rescan(), ms);
+  }
+
+  /** Look at every profile now (start-up, SIGHUP, `rescan`, the safety-net timer). */
+  async rescan(): Promise<void> {
+    if (this.closed) return;
+    let entries: string[];
+    try {
+      entries = await readdir(this.options.profilesDir);
+    } catch (error) {
+      if (!this.rootMissing) {
+        this.log('ERROR', `profiles directory ${this.options.profilesDir} is not readable: ${(error as Error).message}; its services are stopped until it is back`);
+        this.setRescanInterval(1000); // look for its return often, only while it is gone
+      }
+      this.rootMissing = true;
+      await Promise.all([...this.services.keys()].map((name) => this.reconcile(name)));
+      return;
+    }
+    if (this.rootMissing) {
+      this.rootMissing = false;
+      this.log('INFO', `profiles directory ${this.options.profilesDir} is back`);
+      this.setRescanInterval(this.options.rescanIntervalMs ?? 60_000);
+      // The old watch died with the directory.
+      await this.watcher?.close();
+      if (this.watcher) this.startWatcher();
+    }
+    const present = new Set<string>();
+    for (const name of entries) {
+      const verdict = judgeName(name);
+      if (verdict === 'profile') present.add(name);
+      else if (verdict === 'invalid' && !this.badNames.has(name)) {
+        this.badNames.add(name);
+        this.log('WARN', `skipped ${quote(name)}: a profile name is letters, digits, '.', '_' and '-', starting with a letter or digit`);
+      }
+    }
+    for (const name of this.services.keys()) present.add(name);
+    await Promise.all([...present].map((name) => this.reconcile(name)));
+  }
+
+  /** A filesystem event touched profile NAME: look at it soon, once per burst. */
+  private queue(name: string): void {
+    if (judgeName(name) !== 'profile') {
+      if (judgeName(name) === 'invalid') void this.rescan();
+      return;
+    }
+    this.queued.add(name);
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = null;
+      const names = [...this.queued];
+      this.queued.clear();
+      for (const n of names) void this.reconcile(n);
+    }, this.options.debounceMs ?? 5);
+  }
+
+  /** Read one profile and tell its actor; one reading at a time per profile. */
+  async reconcile(name: string): Promise<void> {
+    if (this.inFlight.has(name)) {
+      this.again.add(name);
+      return;
+    }
+    this.inFlight.add(name);
+    try {
+      const reading = this.rootMissing ? ({ kind: 'missing' } as const) : await readProfile(join(this.options.profilesDir, name), name, { stateDir: this.options.stateDir });
+      if (!this.closed) this.apply(name, reading);
+    } finally {
+      this.inFlight.delete(name);
+      if (this.again.delete(name)) await this.reconcile(name);
+    }
+  }
+
+  private apply(name: string, reading: ProfileReading): void {
+    let service = this.services.get(name);
+    if (reading.kind === 'missing') {
+      this.clearGrace(name);
+      if (!service || service.last === 'missing') return;
+      service.last = 'missing';
+      service.config = null;
+      this.log('INFO', `profile removed: ${name}`);
+      service.actor.send({ type: 'REMOVE' });
+      return;
+    }
+    if (reading.kind === 'invalid') {
+      if (service?.last === 'invalid' && service.lastReason === reading.reason) return;
+      if (!service && !this.graceTimers.has(name)) {
+        // Maybe half-written (mkdir, then the files): look again before calling it broken.
+        const timer = setTimeout(() => {
+          this.graceTimers.delete(name);
+          void this.reconcile(name).then(() => this.graceExpired(name));
+        }, this.options.newProfileGraceMs ?? 1000);
+        this.graceTimers.set(name, timer);
+        return;
+      }
+      if (!service) return; // still within its grace period
+      service.last = 'invalid';
+      service.lastReason = reading.reason;
+      this.log('ERROR', `profile invalid: ${name}: ${reading.reason}`);
+      service.actor.send({ type: 'INVALID', reason: reading.reason });
+      return;
+    }
+    this.clearGrace(name);
+    const { config } = reading;
+    if (!service) {
+      service = this.createService(name);
+      this.log('INFO', `profile added: ${name}`);
+    } else if (service.last === 'missing') {
+      this.log('INFO', `profile added: ${name}`);
+    } else if (service.last === 'invalid') {
+      this.log('INFO', `profile changed: ${name} (valid again)`);
+    } else if (service.config && JSON.stringify(service.config.fingerprint) !== JSON.stringify(config.fingerprint)) {
+      this.log('INFO', `profile changed: ${name}`);
+    } else {
+      return; // nothing that matters changed (a touch, a file the service wrote)
+    }
+    if (config.user && !isRoot() && service.config?.user?.name !== config.user.name) {
+      this.options.logger.log('WARN', config.tag, `user ${config.user.name} ignored: the supervisor is not root`);
+    }
+    service.last = 'valid';
+    service.lastReason = null;
+    service.config = config;
+    this.watcher?.setWatchList(name, config.watch);
+    service.actor.send({ type: 'CONFIGURE', config });
+  }
+
+  /** Still invalid after its grace period: now it is reported and shown. */
+  private graceExpired(name: string): void {
+    if (this.services.has(name)) return;
+    void readProfile(join(this.options.profilesDir, name), name, { stateDir: this.options.stateDir }).then((reading) => {
+      if (reading.kind !== 'invalid' || this.services.has(name) || this.closed) return;
+      const service = this.createService(name);
+      service.last = 'invalid';
+      service.lastReason = reading.reason;
+      this.log('ERROR', `profile invalid: ${name}: ${reading.reason}`);
+      service.actor.send({ type: 'INVALID', reason: reading.reason });
+    });
+  }
+
+  private clearGrace(name: string): void {
+    const timer = this.graceTimers.get(name);
+    if (timer) clearTimeout(timer);
+    this.graceTimers.delete(name);
+  }
+
+  private createService(name: string): Service {
+    const actor = createActor(this.machine, { input: { tag: name } });
+    actor.on('log', (event) => this.options.logger.log(event.level, name, event.message));
+    actor.start();
+    const service: Service = { actor, last: 'missing', lastReason: null, config: null };
+    this.services.set(name, service);
+    return service;
+  }
+
+  snapshots(): Array<[string, ServiceSnapshot]> {
+    return [...this.services].map(([name, s]) => [name, s.actor.getSnapshot()]);
+  }
+
+  /** Stop every service in parallel, each with its own signal and timeout; resolves when all are stopped. */
+  async stopAll(): Promise<void> {
+    this.closed = true;
+    await this.closeWatching();
+    const running = [...this.services.values()].map(({ actor }) => {
+      actor.send({ type: 'STOP' });
+      return new Promise<void>((resolve) => {
+        const check = (snapshot: ServiceSnapshot) => snapshot.matches('stopped') && (resolve(), true);
+        if (check(actor.getSnapshot())) return;
+        const sub = actor.subscribe((snapshot) => check(snapshot) && sub.unsubscribe());
+      });
+    });
+    await Promise.all(running);
+  }
+
+  /** Stop watching and timers; leave services as they are (exit with services running). */
+  async closeWatching(): Promise<void> {
+    this.closed = true;
+    if (this.rescanTimer) clearInterval(this.rescanTimer);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    for (const timer of this.graceTimers.values()) clearTimeout(timer);
+    await this.watcher?.close();
+    this.watcher = null;
+  }
+}

@@ -7,7 +7,10 @@ const UNSAFE = /[\\\x00-\x1f\x7f\u0085\u2028\u2029]/g;
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\\': '\\\\' };
 
 export function escapeValue(value: string): string {
-  return value.replace(UNSAFE, (ch) => NAMED[ch] ?? `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return value.replace(UNSAFE, (ch) => {
+    const code = ch.charCodeAt(0);
+    return NAMED[ch] ?? (code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`);
+  });
 }
 
 /** Quote a value for a message: `'…'` with everything unsafe escaped. */

@@ -45,7 +45,14 @@ export function createLogger(options: { path?: string; level?: Level }): Logger 
     },
     reopen() {
       if (!options.path) return;
-      const next = open();
+      let next: number;
+      try {
+        next = open();
+      } catch (error) {
+        // Keep writing where we were rather than die or go silent.
+        this.log('ERROR', 'proclaunch', `cannot reopen log ${options.path}: ${(error as Error).message}; still writing to the old file`);
+        return;
+      }
       const previous = fd;
       fd = next;
       closeSync(previous);

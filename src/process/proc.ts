@@ -75,7 +75,8 @@ export type SignalResult = { ok: true } | { ok: false; reason: string };
 export function signalService(ref: ProcRef, signal: NodeJS.Signals | number): SignalResult {
   const unsafe = unsafeToSignal(ref);
   if (unsafe) return { ok: false, reason: unsafe };
-  const group = ref.pgid > 1 && ref.pgid !== ownPgid && ref.pgid !== process.pid;
+  // Only a process that leads its own group (we start services with setsid) has its group signalled.
+  const group = ref.pgid === ref.pid && ref.pgid !== ownPgid;
   try {
     process.kill(group ? -ref.pgid : ref.pid, signal);
     return { ok: true };

@@ -1,8 +1,8 @@
 import { constants } from 'node:os';
 
-const BY_NUMBER = new Map<number, NodeJS.Signals>(
-  Object.entries(constants.signals).map(([name, num]) => [num, name as NodeJS.Signals]),
-);
+// The first name of each number: SIGABRT, not its alias SIGIOT.
+const BY_NUMBER = new Map<number, NodeJS.Signals>();
+for (const [name, num] of Object.entries(constants.signals)) if (!BY_NUMBER.has(num)) BY_NUMBER.set(num, name as NodeJS.Signals);
 
 /** `TERM`, `SIGTERM`, `term` or `15` → `SIGTERM`; null when it names no signal. */
 export function parseSignal(text: string): NodeJS.Signals | null {

@@ -6,7 +6,7 @@ export interface ProfileWatcherOptions {
   profilesDir: string;
   /** A profile's files may have changed: reconcile that one profile. */
   onProfile(name: string): void;
-  /** The directory itself appeared or vanished: rescan everything. */
+  /** The directory itself appeared or vanished, or the watch just became ready: rescan everything. */
   onRoot(): void;
   onError(error: NodeJS.ErrnoException): void;
 }
@@ -31,6 +31,8 @@ export class ProfileWatcher {
       followSymlinks: true,
     });
     this.watcher.on('all', (_event, path) => this.route(path));
+    // Edits made while the watch was being set up produced no event: look once more.
+    this.watcher.on('ready', () => options.onRoot());
     this.watcher.on('error', (error) => options.onError(error as NodeJS.ErrnoException));
   }
 

@@ -40,6 +40,8 @@ interface Service {
 }
 
 const TAG = 'proclaunch';
+/** chokidar emits at most one `change` per file per 50 ms and drops the rest. */
+const CHOKIDAR_CHANGE_THROTTLE_MS = 50;
 
 export class Supervisor {
   private readonly services = new Map<string, Service>();
@@ -49,6 +51,8 @@ export class Supervisor {
   private watcher: ProfileWatcher | null = null;
   private readonly queued = new Set<string>();
   private flushTimer: NodeJS.Timeout | null = null;
+  private readonly trailing = new Set<string>();
+  private trailingTimer: NodeJS.Timeout | null = null;
   private readonly inFlight = new Set<string>();
   private readonly again = new Set<string>();
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
@@ -75,7 +79,10 @@ export class Supervisor {
   private startWatcher(): void {
     this.watcher = new ProfileWatcher({
       profilesDir: this.options.profilesDir,
-      onProfile: (name) => this.queue(name),
+      onProfile: (name) => {
+        this.log('DEBUG', `filesystem event for ${quote(name)}`);
+        this.queue(name);
+      },
       onRoot: () => void this.rescan(),
       onError: (error) => this.watcherFailed(error),
     });
@@ -134,7 +141,11 @@ export class Supervisor {
     await Promise.all([...present].map((name) => this.reconcile(name)));
   }
 
-  /** A filesystem event touched profile NAME: look at it soon, once per burst. */
+  /**
+   * A filesystem event touched profile NAME: look at it soon, once per burst,
+   * and once more after chokidar's 50 ms window in which it drops further
+   * `change` events for the same file (a write then a chmod would be lost).
+   */
   private queue(name: string): void {
     if (judgeName(name) !== 'profile') {
       if (judgeName(name) === 'invalid') void this.rescan();
@@ -145,7 +156,16 @@ export class Supervisor {
       this.flushTimer = null;
       const names = [...this.queued];
       this.queued.clear();
-      for (const n of names) void this.reconcile(n);
+      for (const n of names) {
+        void this.reconcile(n);
+        this.trailing.add(n);
+      }
+      this.trailingTimer ??= setTimeout(() => {
+        this.trailingTimer = null;
+        const again = [...this.trailing];
+        this.trailing.clear();
+        for (const n of again) void this.reconcile(n);
+      }, CHOKIDAR_CHANGE_THROTTLE_MS + 10);
     }, this.options.debounceMs ?? 5);
   }
 
@@ -270,6 +290,7 @@ export class Supervisor {
     this.closed = true;
     if (this.rescanTimer) clearInterval(this.rescanTimer);
     if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.trailingTimer) clearTimeout(this.trailingTimer);
     for (const timer of this.graceTimers.values()) clearTimeout(timer);
     await this.watcher?.close();
     this.watcher = null;

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/build.ts'],
+    // Integration tests mostly wait on real processes: more files at once than cores.
+    maxWorkers: 4,
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});

@@ -469,11 +469,11 @@ describe('stopping', () => {
     expect(h.launches).toEqual([]);
   });
 
-  // BUG: `starting` sends STOP to stopped.idle whenever proc is null, which is
+  // Regression (was a bug): `starting` sends STOP to stopped.idle whenever proc is null, which is
   // also the case in starting.spawning after `launch` ran but before SPAWNED.
   // The process is then spawned with nobody watching it (SPAWNED is ignored in
   // `stopped`), and `stopAll` (quit) leaves it running.
-  it.fails('STOP during spawning waits for SPAWNED, then signals it', () => {
+  it('STOP during spawning waits for SPAWNED, then signals it', () => {
     const h = harness();
     h.configure(makeConfig());
     expect(h.state()).toBe('starting.spawning');
@@ -486,7 +486,7 @@ describe('stopping', () => {
     expect(h.state()).toBe('stopped.idle');
   });
 
-  it.fails('REMOVE during spawning waits for SPAWNED, then signals it (same bug)', () => {
+  it('REMOVE during spawning waits for SPAWNED, then signals it', () => {
     const h = harness();
     h.configure(makeConfig());
     h.send({ type: 'REMOVE' });
@@ -562,10 +562,10 @@ describe('restart, reload and signal commands', () => {
     expect(h.launches).toHaveLength(2);
   });
 
-  // BUG: the restart after `stopping` is raised only if autostart(context),
+  // Regression (was a bug): the restart after `stopping` is raised only if autostart(context),
   // which is false for a `down` profile: restarting a `down` profile that was
   // started by hand just stops it.
-  it.fails('RESTART of a running `down` profile starts it again', () => {
+  it('RESTART of a running `down` profile starts it again', () => {
     const h = harness();
     h.configure(makeConfig({ down: true }));
     h.send({ type: 'START' });
@@ -575,7 +575,7 @@ describe('restart, reload and signal commands', () => {
     expect(h.state()).toBe('starting.spawning');
   });
 
-  it.fails('an edit of a running `down` profile restarts it (same bug)', () => {
+  it('an edit of a running `down` profile restarts it', () => {
     const h = harness();
     h.configure(makeConfig({ down: true }));
     h.send({ type: 'START' });
@@ -661,10 +661,10 @@ describe('removal', () => {
     expect(h.launches).toHaveLength(1);
   });
 
-  // BUG: the kill-grace way out of `stopping` goes to stopped.idle without the
+  // Regression (was a bug): the kill-grace way out of `stopping` goes to stopped.idle without the
   // `config: removed ? null : config` that the EXITED way does, so a removed
   // profile keeps its config and START launches the deleted `run` again.
-  it.fails('REMOVE of a process that never dies: config null after the kill grace; START does not launch', () => {
+  it('REMOVE of a process that never dies: config null after the kill grace; START does not launch', () => {
     const h = harness();
     h.run(makeConfig(), 4242);
     h.send({ type: 'REMOVE' });
@@ -676,10 +676,10 @@ describe('removal', () => {
     expect(h.ctx().config).toBeNull();
   });
 
-  // BUG: REMOVE clears startAfterStop; a CONFIGURE that arrives while still
+  // Regression (was a bug): REMOVE clears startAfterStop; a CONFIGURE that arrives while still
   // stopping clears `removed` but does not ask for a start, so a directory
   // removed and put back within the stop timeout stays stopped for good.
-  it.fails('removed and re-added while still stopping: starts once the old process is gone', () => {
+  it('removed and re-added while still stopping: starts once the old process is gone', () => {
     const h = harness();
     h.run(makeConfig(), 4242);
     h.send({ type: 'REMOVE' });

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { escapeValue, quote } from '../log/escape.js';
 import { supervise } from './supervise.js';
 import { EXIT, USAGE, UsageError } from './usage.js';
 
@@ -25,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
   if (CONTROL_COMMANDS.has(command)) throw new UsageError(`${command}: not available in this version yet`);
   // ProcLaunch compatibility: `proclaunch STATE_DIR PROFILES_DIR [options]`.
   if (!command.startsWith('-')) return supervise(argv);
-  throw new UsageError(`unknown option ${JSON.stringify(command)}`);
+  throw new UsageError(`unknown option ${quote(command)}`);
 }
 
 main(process.argv.slice(2)).then(
@@ -34,10 +35,10 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (error instanceof UsageError) {
-      process.stderr.write(`proclaunch: ${error.message}\n${USAGE}`);
+      process.stderr.write(`proclaunch: ${escapeValue(error.message)}\n${USAGE}`);
       process.exitCode = EXIT.usage;
     } else {
-      process.stderr.write(`proclaunch: ${(error as Error).message}\n`);
+      process.stderr.write(`proclaunch: ${escapeValue((error as Error).message)}\n`);
       process.exitCode = EXIT.failed;
     }
   },

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { quote } from '../log/escape.js';
 import { openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +40,7 @@ function parse(argv: string[]): SuperviseArgs {
   const { values, positionals } = parsed;
   if (positionals.length !== 2) throw new UsageError('supervise takes STATE_DIR and PROFILES_DIR');
   const logLevel = parseLevel(values['log-level'] ?? 'INFO');
-  if (!logLevel) throw new UsageError(`--log-level must be DEBUG, INFO, WARN, ERROR or FATAL, not ${JSON.stringify(values['log-level'])}`);
+  if (!logLevel) throw new UsageError(`--log-level must be DEBUG, INFO, WARN, ERROR or FATAL, not ${quote(values['log-level'] ?? '')}`);
   const rescan = Number(values['rescan-interval'] ?? 60);
   if (!(rescan > 0)) throw new UsageError('--rescan-interval takes a number of seconds above 0');
   return {

@@ -13,7 +13,10 @@ export function escapeValue(value: string): string {
   });
 }
 
-/** Quote a value for a message: `'…'` with everything unsafe escaped. */
+/**
+ * Mark a value from outside in a message: `"…"`. It stays raw; escaping
+ * happens exactly once, where the message is written (log line, stderr).
+ */
 export function quote(value: string): string {
-  return `'${escapeValue(value).replace(/'/g, "\\'")}'`;
+  return `"${value}"`;
 }

@@ -124,7 +124,7 @@ export const serviceMachine = setup({
       entry: assign({ proc: null, runningSince: null, startAfterStop: false }),
       on: {
         INVALID: { target: '.failed', actions: assign({ config: null, problem: ({ event }) => event.reason }) },
-        REMOVE: { target: '.idle', actions: assign({ config: null, removed: true, problem: null }) },
+        REMOVE: { target: '.idle', actions: assign({ config: null, removed: true, held: false, problem: null }) },
         START: [
           { guard: ({ context }) => context.config !== null, target: 'starting', actions: assign({ held: false, crashes: 0, problem: null }) },
           { actions: assign({ held: false }) },
@@ -196,8 +196,8 @@ export const serviceMachine = setup({
           { target: 'stopped.idle', actions: assign({ held: true }) },
         ],
         REMOVE: [
-          { guard: ({ context }) => context.proc !== null, target: 'stopping', actions: assign({ removed: true }) },
-          { target: 'stopped.idle', actions: assign({ removed: true, config: null }) },
+          { guard: ({ context }) => context.proc !== null, target: 'stopping', actions: assign({ removed: true, held: false }) },
+          { target: 'stopped.idle', actions: assign({ removed: true, held: false, config: null }) },
         ],
         INVALID: { actions: assign({ problem: ({ event }) => event.reason }) },
         CONFIGURE: [
@@ -220,6 +220,9 @@ export const serviceMachine = setup({
         spawning: {
           entry: { type: 'launch', params: ({ context }) => ({ config: context.config! }) },
           on: {
+            // The process is on its way: `stopping` waits for SPAWNED, then signals it.
+            STOP: { target: '#service.stopping', actions: assign({ held: true }) },
+            REMOVE: { target: '#service.stopping', actions: assign({ removed: true, held: false }) },
             SPAWNED: [
               {
                 guard: ({ context }) => context.config?.pidFile != null,
@@ -345,7 +348,7 @@ export const serviceMachine = setup({
           },
         ],
         STOP: { target: 'stopping', actions: assign({ held: true }) },
-        REMOVE: { target: 'stopping', actions: assign({ removed: true }) },
+        REMOVE: { target: 'stopping', actions: assign({ removed: true, held: false }) },
         RESTART: { target: 'stopping', actions: assign({ startAfterStop: true, held: false }) },
         RELOAD: {
           actions: [
@@ -407,7 +410,10 @@ export const serviceMachine = setup({
           after: {
             killGrace: {
               target: '#service.stopped.idle',
-              actions: emit(({ context }) => ({ type: 'log', level: 'ERROR', message: `gave up on pid ${context.proc?.pid ?? '?'}: still there ${KILL_GRACE_MS / 1000}s after SIGKILL (stuck in the kernel?)` }) as const),
+              actions: [
+                assign({ config: ({ context }) => (context.removed ? null : context.config) }),
+                emit(({ context }) => ({ type: 'log', level: 'ERROR', message: `gave up on pid ${context.proc?.pid ?? '?'}: still there ${KILL_GRACE_MS / 1000}s after SIGKILL (stuck in the kernel?)` }) as const),
+              ],
             },
           },
         },
@@ -437,7 +443,8 @@ export const serviceMachine = setup({
               }),
               // A restart: start again once the old process is gone.
               enqueueActions(({ context, enqueue }) => {
-                if (context.startAfterStop && autostart(context)) enqueue.raise({ type: 'START' });
+                // Not `autostart`: a restart of a running `down` profile is asked for explicitly.
+                if (context.startAfterStop && context.config !== null && !context.removed && !context.held) enqueue.raise({ type: 'START' });
               }),
             ],
           },
@@ -445,9 +452,17 @@ export const serviceMachine = setup({
         START: { actions: assign({ startAfterStop: true, held: false }) },
         RESTART: { actions: assign({ startAfterStop: true, held: false }) },
         STOP: { actions: assign({ startAfterStop: false, held: true }) },
-        REMOVE: { actions: assign({ startAfterStop: false, removed: true }) },
+        REMOVE: { actions: assign({ startAfterStop: false, removed: true, held: false }) },
         INVALID: { actions: assign({ problem: ({ event }) => event.reason }) },
-        CONFIGURE: { actions: assign({ config: ({ event }) => event.config, removed: false, problem: null }) },
+        CONFIGURE: {
+          actions: assign({
+            config: ({ event }) => event.config,
+            // Removed, then put back before the old process was gone: start it again.
+            startAfterStop: ({ context, event }) => context.startAfterStop || (context.removed && autostart({ ...context, config: event.config, removed: false })),
+            removed: false,
+            problem: null,
+          }),
+        },
       },
     },
   },

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { quote } from '../log/escape.js';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseSignal } from './signals.js';
@@ -37,7 +38,7 @@ function seconds(file: string, text: string | null, fallback: number, allowZero:
   const value = text.trim();
   const number = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isFinite(number) || (!allowZero && number === 0)) {
-    return fail(`${file} must be a number of seconds${allowZero ? '' : ' above 0'}, not ${JSON.stringify(value)}`);
+    return fail(`${file} must be a number of seconds${allowZero ? '' : ' above 0'}, not ${quote(value)}`);
   }
   return Math.round(number * 1000);
 }
@@ -47,14 +48,14 @@ function restartPolicy(text: string | null): RestartPolicy {
   const value = text.trim();
   if (value === '' || value === 'always') return 'always';
   if (value === 'on-failure') return 'on-failure';
-  return fail(`restart must be empty, "always" or "on-failure", not ${JSON.stringify(value)}`);
+  return fail(`restart must be empty, "always" or "on-failure", not ${quote(value)}`);
 }
 
 function signal(file: string, text: string | null, fallback: NodeJS.Signals | null): NodeJS.Signals | null {
   if (text === null) return fallback;
   const value = text.trim();
   if (value === '' && fallback) return fallback;
-  return parseSignal(value) ?? fail(`${file}: unknown signal ${JSON.stringify(value)}`);
+  return parseSignal(value) ?? fail(`${file}: unknown signal ${quote(value)}`);
 }
 
 /** `env/`: each file NAME sets NAME to its first line; an empty file unsets it (daemontools envdir). */

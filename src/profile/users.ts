@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { quote } from '../log/escape.js';
 
 export interface ServiceUser {
   name: string;
@@ -29,13 +30,13 @@ export function resolveUser(spec: string): ServiceUser | string {
   const [userPart = '', groupPart] = spec.split(':', 2);
   const passwd = readTable('/etc/passwd');
   const entry = passwd.find((row) => row[0] === userPart) ?? (/^\d+$/.test(userPart) ? passwd.find((row) => row[2] === userPart) : undefined);
-  if (!entry) return `unknown user ${JSON.stringify(userPart)}`;
+  if (!entry) return `unknown user ${quote(userPart)}`;
   let gid = Number(entry[3]);
   let group: string | null = null;
   if (groupPart !== undefined && groupPart !== '') {
     const groups = readTable('/etc/group');
     const row = groups.find((g) => g[0] === groupPart) ?? (/^\d+$/.test(groupPart) ? groups.find((g) => g[2] === groupPart) : undefined);
-    if (!row && !/^\d+$/.test(groupPart)) return `unknown group ${JSON.stringify(groupPart)}`;
+    if (!row && !/^\d+$/.test(groupPart)) return `unknown group ${quote(groupPart)}`;
     gid = row ? Number(row[2]) : Number(groupPart);
     group = groupPart;
   }

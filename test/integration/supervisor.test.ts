@@ -1,0 +1,199 @@
+// The supervisor process itself: ownership of STATE_DIR, daemonizing, signals, its log.
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { alive, CLI, Sandbox, sh } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
+
+const run = promisify(execFile);
+let box: Sandbox;
+beforeEach(() => {
+  box = new Sandbox();
+});
+afterEach(async () => {
+  const pidFile = join(box.stateDir, 'proclaunch.pid');
+  if (existsSync(pidFile)) {
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    } catch {
+      // not running
+    }
+  }
+  await box.cleanup();
+});
+
+const forever = sh('exec sleep 1000');
+
+describe('STATE_DIR ownership', () => {
+  it('creates STATE_DIR with mode 0700 and writes proclaunch.pid', async () => {
+    box.profile('web', { run: forever });
+    const child = box.start();
+    await box.runningPid('web');
+    expect(statSync(box.stateDir).mode & 0o777).toBe(0o700);
+    expect(readFileSync(join(box.stateDir, 'proclaunch.pid'), 'utf8').trim()).toBe(String(child.pid));
+  });
+
+  it('a second supervisor on the same STATE_DIR prints one line with the live pid and exits 0 (cron-idempotent)', async () => {
+    box.profile('web', { run: forever });
+    const first = box.start();
+    await box.runningPid('web');
+    const second = await run(process.execPath, [CLI, box.stateDir, box.profilesDir]);
+    expect(second.stdout).toBe(`proclaunch: already running for ${box.stateDir} as pid ${first.pid}\n`);
+    expect(box.count('web', /^running pid/)).toBe(1);
+  });
+
+  it('of five supervisors started at the same instant, exactly one wins', async () => {
+    box.profile('web', { run: forever });
+    const racers = Array.from({ length: 5 }, () =>
+      spawn(process.execPath, [CLI, 'supervise', '--foreground', '--log-path', box.logPath, box.stateDir, box.profilesDir], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
+    const outputs = racers.map((r) => {
+      let text = '';
+      r.stdout!.on('data', (d) => (text += d));
+      return () => text;
+    });
+    await box.runningPid('web');
+    const losers = await waitFor('four losers exit', () => (racers.filter((r) => r.exitCode === 0).length === 4 ? racers.filter((r) => r.exitCode === 0) : null));
+    expect(losers).toHaveLength(4);
+    for (const [i, r] of racers.entries()) if (r.exitCode === 0) expect(outputs[i]!()).toMatch(/^proclaunch: already running for /);
+    const winner = racers.find((r) => r.exitCode === null)!;
+    expect(box.count('proclaunch', /^supervising /)).toBe(1);
+    winner.kill('SIGKILL');
+  });
+
+  it('refuses to start when STATE_DIR is not usable, with a clear message', async () => {
+    const blocker = join(box.root, 'a-file');
+    writeFileSync(blocker, '');
+    const result = spawnSync(process.execPath, [CLI, 'supervise', '--foreground', join(blocker, 'state'), box.profilesDir], { encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^proclaunch: state directory .*a-file\/state is not usable: /);
+  });
+});
+
+describe('daemonizing', () => {
+  it('without --foreground it detaches, writes proclaunch.pid and logs to STATE_DIR/proclaunch.log', async () => {
+    box.profile('web', { run: forever });
+    const result = await run(process.execPath, [CLI, box.stateDir, box.profilesDir]);
+    expect(result.stdout).toBe('');
+    const pid = Number(readFileSync(join(box.stateDir, 'proclaunch.pid'), 'utf8'));
+    expect(alive(pid)).toBe(true);
+    const log = join(box.stateDir, 'proclaunch.log');
+    await waitFor('service running in the daemon log', () => existsSync(log) && / INFO web running pid \d+/.test(readFileSync(log, 'utf8')));
+    const again = await run(process.execPath, [CLI, box.stateDir, box.profilesDir]);
+    expect(again.stdout).toBe(`proclaunch: already running for ${box.stateDir} as pid ${pid}\n`);
+    process.kill(pid, 'SIGTERM');
+    await waitFor('daemon exits', () => !alive(pid));
+    expect(readFileSync(log, 'utf8')).toMatch(/INFO web stopped pid \d+/);
+  });
+});
+
+describe('signals to the supervisor', () => {
+  it('SIGTERM stops every service in parallel and exits 0 (ProcLaunch: stop all on signal)', async () => {
+    for (const name of ['a', 'b', 'c']) box.profile(name, { run: sh('trap "sleep 0.3; exit 0" TERM; while :; do sleep 0.05; done') });
+    box.start();
+    const pids = await Promise.all(['a', 'b', 'c'].map((n) => box.runningPid(n)));
+    const began = Date.now();
+    expect(await box.stopSupervisor('SIGTERM')).toBe(0);
+    expect(Date.now() - began).toBeLessThan(2000); // three 0.3 s stops in parallel, not in a row
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+    expect(box.processes()).toEqual([]);
+  });
+
+  it('a second SIGTERM exits at once and leaves services running', async () => {
+    box.profile('slow', { run: sh('trap "" TERM; while :; do sleep 0.05; done'), stop_timeout: '30' });
+    const child = box.start();
+    const pid = await box.runningPid('slow');
+    child.kill('SIGTERM');
+    await box.waitLog('slow', /^stopping pid/);
+    const code = await box.stopSupervisor('SIGTERM');
+    expect(code).toBe(0);
+    expect(alive(pid)).toBe(true);
+    expect(box.logText()).toMatch(/WARN proclaunch SIGTERM again: exiting now, leaving services running/);
+  });
+
+  it('SIGHUP reopens the log (logrotate) and rescans', async () => {
+    box.profile('web', { run: forever });
+    const child = box.start();
+    await box.runningPid('web');
+    renameSync(box.logPath, `${box.logPath}.1`);
+    child.kill('SIGHUP');
+    await waitFor('new log file', () => existsSync(box.logPath) && box.logText().includes('SIGHUP: log reopened; rescanning'));
+  });
+});
+
+describe('bad input: one clear ERROR, nothing else disturbed', () => {
+  const cases: Array<[string, Record<string, string | { content: string; mode: number }>, RegExp]> = [
+    ['no run', { restart: '' }, /^profile invalid: bad: no run file$/],
+    ['run not executable', { run: { content: sh('exit 0'), mode: 0o644 } }, /^profile invalid: bad: run is not executable \(chmod \+x run\)$/],
+    ['an unknown stop_signal', { run: forever, stop_signal: 'BOGUS' }, /^profile invalid: bad: stop_signal: unknown signal "BOGUS"$/],
+    ['a non-numeric stop_timeout', { run: forever, stop_timeout: 'soon' }, /^profile invalid: bad: stop_timeout must be a number of seconds, not "soon"$/],
+    ['an unknown user', { run: forever, user: 'no-such-user-here' }, /^profile invalid: bad: unknown user "no-such-user-here"$/],
+  ];
+  for (const [what, files, message] of cases) {
+    it(`${what}: logged once, shown failed, picked up once fixed`, async () => {
+      const dir = box.profile('bad', files);
+      box.profile('good', { run: forever });
+      box.start(['--log-level', 'DEBUG']);
+      await box.waitLog('proclaunch', message, 5000);
+      const good = await box.runningPid('good');
+      expect(box.lines().filter((l) => l.level === 'ERROR')).toHaveLength(1);
+      // Fix it: a good profile in its place.
+      for (const f of ['stop_signal', 'stop_timeout', 'user']) spawnSync('rm', ['-f', join(dir, f)]);
+      box.write(join(dir, 'run'), forever);
+      chmodSync(join(dir, 'run'), 0o755);
+      await box.runningPid('bad');
+      expect(box.count('good', /^running pid/)).toBe(1);
+      expect(alive(good)).toBe(true);
+    });
+  }
+
+  it('a run whose interpreter is missing: failed with the reason', async () => {
+    box.profile('bad', { run: '#!/no/such/interpreter\necho hi\n' });
+    box.start();
+    await box.waitLog('bad', /^failed: cannot execute .*\/run: its interpreter \(the #! line\) was not found \(#!\/no\/such\/interpreter\)$/);
+  });
+
+  it('names with spaces, newlines or non-ASCII bytes are skipped with one WARN each, and never break a log line', async () => {
+    box.profile('good', { run: forever });
+    for (const name of ['with space', 'new\nline', 'caf\u00e9']) {
+      mkdirSync(join(box.profilesDir, name));
+      writeFileSync(join(box.profilesDir, name, 'run'), forever, { mode: 0o755 });
+    }
+    box.start();
+    await box.runningPid('good');
+    await waitFor('three WARN lines', () => box.lines().filter((l) => l.level === 'WARN').length === 3);
+    const text = box.logText();
+    expect(text).toContain('skipped "with space"');
+    expect(text).toContain('skipped "new\\nline"');
+    for (const line of text.split('\n').filter(Boolean)) expect(line).toMatch(/^\S+ (DEBUG|INFO|WARN|ERROR|FATAL) \S+ /);
+  });
+
+  it('a profile directory replaced by a file stops the service', async () => {
+    box.profile('web', { run: forever });
+    box.start();
+    const pid = await box.runningPid('web');
+    spawnSync('rm', ['-rf', join(box.profilesDir, 'web')]);
+    writeFileSync(join(box.profilesDir, 'web'), 'not a directory');
+    await box.waitLog('web', new RegExp(`^stopped pid ${pid}$`));
+  });
+
+  it('PROFILES_DIR deleted and recreated: services stop, then come back', async () => {
+    box.profile('web', { run: forever });
+    box.start();
+    const pid = await box.runningPid('web');
+    spawnSync('rm', ['-rf', box.profilesDir]);
+    await box.waitLog('web', new RegExp(`^stopped pid ${pid}$`));
+    mkdirSync(box.profilesDir);
+    box.profile('web', { run: forever });
+    await box.runningPid('web', 2);
+  });
+
+  it('a value with control characters never breaks a log line', async () => {
+    box.profile('bad', { run: forever, stop_signal: 'TERM\nINFO proclaunch forged line' });
+    box.start();
+    await box.waitLog('proclaunch', /^profile invalid: bad: stop_signal: unknown signal "TERM\\nINFO proclaunch forged line"$/);
+    expect(box.logText()).not.toMatch(/^INFO proclaunch forged line/m);
+  });
+});

@@ -3,18 +3,11 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { formatLine } from '../src/log/logger.js';
 import { PidWatcher } from '../src/process/pid-watch.js';
 import { readPidFile, startedAfterWritten } from '../src/process/pidfile.js';
+import { waitFor } from './support/wait.js';
 import { isAlive, parseStat, procRef, readStat, signalService, unsafeToSignal, type ProcRef } from '../src/process/proc.js';
-
-/** Poll every 10 ms until `condition` holds; fail after `timeoutMs`. */
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** A pid that has exited and been reaped. */
 function deadPid(): number {
@@ -75,7 +68,7 @@ describe('readStat / isAlive', () => {
     const child = sleeper();
     const ref = { pid: child.pid, startTime: readStat(child.pid)!.startTime };
     child.kill('SIGKILL');
-    await waitFor(() => !isAlive(ref));
+    await waitFor('condition', () => !isAlive(ref));
   });
 
   it('procRef gives the pid, start time and group', () => {
@@ -115,7 +108,7 @@ describe('signalService', () => {
     const ref = procRef(child.pid)!;
     expect(ref.pgid).toBe(child.pid);
     expect(signalService(ref, 'SIGTERM')).toEqual({ ok: true });
-    await waitFor(() => child.signalCode !== null);
+    await waitFor('condition', () => child.signalCode !== null);
     expect(child.signalCode).toBe('SIGTERM');
   });
 
@@ -151,11 +144,13 @@ describe('readPidFile', () => {
   });
 
   it('refuses garbage', () => {
-    expect(reasonFor('garbage\n')).toMatch(/'garbage'.*not a pid/);
+    expect(reasonFor('garbage\n')).toMatch(/"garbage".*not a pid/);
   });
 
-  it('keeps a garbage line with a newline on one line', () => {
-    expect(reasonFor('12\n34\n')).not.toContain('\n');
+  it('keeps a garbage line with a newline on one log line', () => {
+    const line = formatLine('ERROR', 'd', reasonFor('12\n34\n'));
+    expect(line.indexOf('\n')).toBe(line.length - 1);
+    expect(line).toContain('"12\\n34"');
   });
 
   it('refuses a negative pid', () => {
@@ -216,7 +211,7 @@ describe('PidWatcher', () => {
     watcher.watch(procRef(child.pid)!, () => exits++);
     expect(watcher.size).toBe(1);
     child.kill('SIGKILL');
-    await waitFor(() => exits > 0, 2000);
+    await waitFor('exit noticed', () => exits > 0, { timeoutMs: 2000 });
     expect(exits).toBe(1);
     expect(watcher.size).toBe(0);
   });
@@ -244,7 +239,7 @@ describe('PidWatcher', () => {
     expect(watcher.size).toBe(0);
     expect(timer()).toBeNull();
     child.kill('SIGKILL');
-    await waitFor(() => !isAlive(ref));
+    await waitFor('condition', () => !isAlive(ref));
     expect(exits).toBe(0);
   });
 
@@ -256,7 +251,7 @@ describe('PidWatcher', () => {
     watcher.watch(procRef(a.pid)!, () => exited.push(a.pid));
     const unwatchB = watcher.watch(procRef(b.pid)!, () => exited.push(b.pid));
     a.kill('SIGKILL');
-    await waitFor(() => exited.length > 0, 2000);
+    await waitFor('exit noticed', () => exited.length > 0, { timeoutMs: 2000 });
     expect(exited).toEqual([a.pid]);
     expect(watcher.size).toBe(1);
     unwatchB();

@@ -74,8 +74,8 @@ describe('a self-daemonizing service', () => {
 
   const bad: Array<[string, string, RegExp]> = [
     ['never appears', sh('exit 0'), /pid file .*daemon\.pid does not exist/],
-    ['holds garbage', sh('echo "12ab" > daemon.pid'), /holds '12ab', not a pid/],
-    ['holds a negative number', sh('echo "-5" > daemon.pid'), /holds '-5', not a pid/],
+    ['holds garbage', sh('echo "12ab" > daemon.pid'), /holds "12ab", not a pid/],
+    ['holds a negative number', sh('echo "-5" > daemon.pid'), /holds "-5", not a pid/],
     ['names pid 1', sh('echo 1 > daemon.pid'), /names pid 1, which is never a service/],
     ['names a dead pid', sh('echo 999999 > daemon.pid'), /names pid 999999, which is not running/],
   ];

@@ -1,14 +1,29 @@
 #!/usr/bin/env bash
-# Debian tools the integration tests use: setpriv (util-linux) for `user`,
-# ps (procps). Installed only when missing, and only where apt-get and root are.
+# What the integration tests need from the machine: setpriv (util-linux) for
+# `user`, ps (procps), useradd (passwd) for a throw-away service user, cc for
+# the ENOSPC shim (optional: that test is skipped without it), and a usable
+# inotify watch limit. Installed only when missing, and only as root with apt-get.
 set -euo pipefail
 missing=()
 command -v setpriv >/dev/null || missing+=(util-linux)
 command -v ps >/dev/null || missing+=(procps)
-[ ${#missing[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
-else
-  echo "tests need: ${missing[*]} (install them with your package manager)" >&2
-  exit 1
+command -v useradd >/dev/null || missing+=(passwd)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "tests need: ${missing[*]} (install them with your package manager)" >&2
+    exit 1
+  fi
+fi
+# The tests run four supervisors at once, each watching a small tree. A limit
+# in the single digits (seen once on a CI machine) starves them all.
+watches=$(cat /proc/sys/fs/inotify/max_user_watches 2>/dev/null || echo 0)
+if [ "$watches" -lt 8192 ]; then
+  if [ "$(id -u)" = 0 ] && echo 524288 >/proc/sys/fs/inotify/max_user_watches 2>/dev/null; then
+    echo "raised fs.inotify.max_user_watches from $watches to 524288 for the tests" >&2
+  else
+    echo "fs.inotify.max_user_watches is $watches; tests need more: sysctl fs.inotify.max_user_watches=524288" >&2
+    exit 1
+  fi
 fi

@@ -58,6 +58,7 @@ export class Supervisor {
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private rescanTimer: NodeJS.Timeout | null = null;
   private rootMissing = false;
+  private watchFailed = false; // inotify refused us: rescans are all we have
   private closed = false;
 
   constructor(private readonly options: SupervisorOptions) {
@@ -73,7 +74,12 @@ export class Supervisor {
     this.log('INFO', `supervising ${this.options.profilesDir} pid ${process.pid}`);
     this.startWatcher();
     await this.rescan();
-    this.setRescanInterval(this.options.rescanIntervalMs ?? 60_000);
+    if (!this.rootMissing) this.setRescanInterval(this.steadyRescanMs());
+  }
+
+  /** The safety-net period: long while inotify works, short once it has failed us. */
+  private steadyRescanMs(): number {
+    return this.watchFailed ? (this.options.fallbackRescanMs ?? 5000) : (this.options.rescanIntervalMs ?? 60_000);
   }
 
   private startWatcher(): void {
@@ -90,11 +96,12 @@ export class Supervisor {
 
   private watcherFailed(error: NodeJS.ErrnoException): void {
     if (error.code === 'ENOSPC' || error.code === 'EMFILE') {
-      const every = this.options.fallbackRescanMs ?? 5000;
+      this.watchFailed = true;
+      const every = this.steadyRescanMs();
       this.log('ERROR', `cannot watch ${this.options.profilesDir}: the inotify watch limit is reached (${error.code}); raise it with \`sysctl fs.inotify.max_user_watches=524288\`; until restarted, rescanning every ${every / 1000}s instead`);
       void this.watcher?.close();
       this.watcher = null;
-      this.setRescanInterval(every);
+      if (!this.rootMissing) this.setRescanInterval(every);
     } else {
       this.log('WARN', `watching ${this.options.profilesDir}: ${error.message}`);
     }
@@ -123,7 +130,7 @@ export class Supervisor {
     if (this.rootMissing) {
       this.rootMissing = false;
       this.log('INFO', `profiles directory ${this.options.profilesDir} is back`);
-      this.setRescanInterval(this.options.rescanIntervalMs ?? 60_000);
+      this.setRescanInterval(this.steadyRescanMs());
       // The old watch died with the directory.
       await this.watcher?.close();
       if (this.watcher) this.startWatcher();

@@ -45,10 +45,11 @@ export class Sandbox {
     chmodSync(path, mode);
   }
 
-  /** Start `proclaunch supervise --foreground` on this sandbox, logging to logPath. */
-  start(extra: string[] = []): ChildProcess {
+  /** Start `proclaunch supervise --foreground` on this sandbox, logging to logPath (`env`: added to ours). */
+  start(extra: string[] = [], { env = {} as Record<string, string> } = {}): ChildProcess {
     const child = spawn(process.execPath, [CLI, 'supervise', '--foreground', '--log-path', this.logPath, ...extra, this.stateDir, this.profilesDir], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
     });
     child.stdout!.on('data', (d) => (this.output += d));
     child.stderr!.on('data', (d) => (this.output += d));

@@ -1,0 +1,61 @@
+// `user`: as root, the service runs as that user with its groups and login environment.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, readFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Sandbox, sh } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
+
+const asRoot = process.getuid?.() === 0;
+const suffix = `${process.pid}`.slice(-5);
+const user = `pltest${suffix}`;
+const extraGroup = `pltestg${suffix}`;
+let canManageUsers = false;
+
+beforeAll(() => {
+  if (!asRoot) return;
+  canManageUsers =
+    spawnSync('groupadd', [extraGroup]).status === 0 &&
+    spawnSync('useradd', ['--no-create-home', '--home-dir', '/nonexistent', '--shell', '/bin/sh', '-G', extraGroup, user]).status === 0;
+});
+afterAll(() => {
+  if (!canManageUsers) return;
+  spawnSync('userdel', [user]);
+  spawnSync('groupdel', [extraGroup]);
+});
+
+let box: Sandbox;
+beforeEach(() => {
+  box = new Sandbox();
+  chmodSync(box.root, 0o755); // the service user must reach its run file
+});
+afterEach(async () => {
+  await box.cleanup();
+});
+
+const statusField = (pid: number, field: string): string =>
+  readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`))!.split(':')[1]!.trim();
+
+const gid = (name: string): string => readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`))!.split(':')[2]!;
+
+describe.skipIf(!asRoot)('user, as root', () => {
+  it('drops to the uid, gid and supplementary groups of the user, with HOME/USER/LOGNAME/SHELL', async () => {
+    expect(canManageUsers).toBe(true);
+    box.profile('web', { run: sh('echo "env $HOME $USER $LOGNAME $SHELL"; exec sleep 1000'), user });
+    box.start();
+    const pid = await box.runningPid('web');
+    const uid = spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim();
+    expect(statusField(pid, 'Uid').split(/\s+/)).toEqual([uid, uid, uid, uid]);
+    expect(statusField(pid, 'Gid').split(/\s+/)[0]).toBe(gid(user));
+    expect(statusField(pid, 'Groups').split(/\s+/).sort()).toEqual([gid(user), gid(extraGroup)].sort());
+    await waitFor('login env', () => box.serviceLog('web').includes(`env /nonexistent ${user} ${user} /bin/sh`));
+  });
+
+  it('USER:GROUP sets the primary group', async () => {
+    box.profile('web', { run: sh('exec sleep 1000'), user: 'nobody:daemon' });
+    box.start();
+    const pid = await box.runningPid('web');
+    expect(statusField(pid, 'Uid').split(/\s+/)[0]).toBe('65534');
+    expect(statusField(pid, 'Gid').split(/\s+/)[0]).toBe(gid('daemon'));
+    expect(statusField(pid, 'Groups')).not.toMatch(/(^|\s)0(\s|$)/); // root's groups are gone
+  });
+});

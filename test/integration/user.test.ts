@@ -35,6 +35,10 @@ afterEach(async () => {
 const statusField = (pid: number, field: string): string =>
   readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`))!.split(':')[1]!.trim();
 
+/** The pid is logged at spawn, while setpriv may not yet have changed user: wait for the service itself. */
+const serviceRunning = (pid: number): Promise<unknown> =>
+  waitFor(`pid ${pid} to exec sleep`, () => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep');
+
 const gid = (name: string): string => readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`))!.split(':')[2]!;
 
 describe.skipIf(!asRoot)('user, as root', () => {
@@ -43,6 +47,7 @@ describe.skipIf(!asRoot)('user, as root', () => {
     box.profile('web', { run: sh('echo "env $HOME $USER $LOGNAME $SHELL"; exec sleep 1000'), user });
     box.start();
     const pid = await box.runningPid('web');
+    await serviceRunning(pid);
     const uid = spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim();
     expect(statusField(pid, 'Uid').split(/\s+/)).toEqual([uid, uid, uid, uid]);
     expect(statusField(pid, 'Gid').split(/\s+/)[0]).toBe(gid(user));
@@ -54,6 +59,7 @@ describe.skipIf(!asRoot)('user, as root', () => {
     box.profile('web', { run: sh('exec sleep 1000'), user: 'nobody:daemon' });
     box.start();
     const pid = await box.runningPid('web');
+    await serviceRunning(pid);
     expect(statusField(pid, 'Uid').split(/\s+/)[0]).toBe('65534');
     expect(statusField(pid, 'Gid').split(/\s+/)[0]).toBe(gid('daemon'));
     expect(statusField(pid, 'Groups')).not.toMatch(/(^|\s)0(\s|$)/); // root's groups are gone

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { escapeValue, quote } from '../log/escape.js';
+import { CONTROL_COMMANDS, CONTROL_USAGE, control, type ControlCommand } from './control.js';
 import { supervise } from './supervise.js';
 import { EXIT, USAGE, UsageError } from './usage.js';
 
 /** Names that are commands, never the STATE_DIR of the ProcLaunch shorthand. */
-const CONTROL_COMMANDS = new Set(['status', 'start', 'stop', 'restart', 'reload', 'signal', 'logs', 'events', 'ps', 'rescan', 'quit', 'check']);
+const isControlCommand = (word: string): word is ControlCommand => (CONTROL_COMMANDS as readonly string[]).includes(word);
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -15,7 +16,7 @@ function version(): string {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(USAGE);
+    process.stdout.write(USAGE + CONTROL_USAGE);
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
   if (command === '--version' || command === '-V') {
@@ -23,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (command === 'supervise') return supervise(rest);
-  if (CONTROL_COMMANDS.has(command)) throw new UsageError(`${command}: not available in this version yet`);
+  if (isControlCommand(command)) return control(command, rest);
   // ProcLaunch compatibility: `proclaunch STATE_DIR PROFILES_DIR [options]`.
   if (!command.startsWith('-')) return supervise(argv);
   throw new UsageError(`unknown option ${quote(command)}`);

@@ -1,10 +1,15 @@
 import { spawn } from 'node:child_process';
 import { quote } from '../log/escape.js';
-import { openSync } from 'node:fs';
+import { openSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLogger, parseLevel, type Logger } from '../log/logger.js';
+import { controlHandler } from '../control/handlers.js';
+import { controlSocketPath } from '../control/protocol.js';
+import { startControlServer } from '../control/server.js';
+import { EventLog } from '../supervisor/event-log.js';
+import { HeldProfiles } from '../supervisor/holds.js';
 import { acquireStateDir, liveSupervisorPid, prepareStateDir } from '../supervisor/state-dir.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { EXIT, UsageError } from './usage.js';
@@ -89,22 +94,28 @@ async function daemonize(args: SuperviseArgs): Promise<number> {
   return EXIT.failed;
 }
 
-function installSignals(supervisor: Supervisor, logger: Logger, release: () => void): void {
+/** How the supervisor ends: by signal or by `quit`, stopping services or leaving them running. */
+function shutdownOn(supervisor: Supervisor, logger: Logger, release: () => void): (why: string, leaveRunning: boolean) => void {
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.log('WARN', 'proclaunch', `${signal} again: exiting now, leaving services running`);
-      release();
-      process.exit(0);
+  const exit = () => {
+    logger.log('INFO', 'proclaunch', `exiting pid ${process.pid}`);
+    release();
+    process.exit(0);
+  };
+  return (why, leaveRunning) => {
+    if (stopping || leaveRunning) {
+      logger.log('WARN', 'proclaunch', `${why}${stopping ? ' again' : ''}: exiting now, leaving services running`);
+      exit();
+      return;
     }
     stopping = true;
-    logger.log('INFO', 'proclaunch', `${signal}: stopping every service`);
-    void supervisor.stopAll().then(() => {
-      logger.log('INFO', 'proclaunch', `exiting pid ${process.pid}`);
-      release();
-      process.exit(0);
-    });
+    logger.log('INFO', 'proclaunch', `${why}: stopping every service`);
+    void supervisor.stopAll().then(exit);
   };
+}
+
+function installSignals(supervisor: Supervisor, logger: Logger, shutdown: (why: string, leaveRunning: boolean) => void): void {
+  const stop = (signal: NodeJS.Signals) => shutdown(signal, false); // a second one leaves services running
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('SIGHUP', () => {
@@ -128,9 +139,25 @@ export async function supervise(argv: string[]): Promise<number> {
   }
   if (args.daemonChild) process.chdir('/'); // do not hold a mount busy
   const logger = createLogger({ path: args.logPath, level: args.logLevel ?? 'INFO' });
-  const supervisor = new Supervisor({ stateDir: args.stateDir, profilesDir: args.profilesDir, logger, rescanIntervalMs: args.rescanIntervalMs });
-  installSignals(supervisor, logger, ownership.release);
+  const eventLog = new EventLog(join(args.stateDir, 'events.log'));
+  const holds = new HeldProfiles(join(args.stateDir, 'held'));
+  const supervisor = new Supervisor({ stateDir: args.stateDir, profilesDir: args.profilesDir, logger, eventLog, holds, rescanIntervalMs: args.rescanIntervalMs });
+  const socketPath = controlSocketPath(args.stateDir);
+  let closeControl = () => {};
+  const shutdown = shutdownOn(supervisor, logger, () => {
+    closeControl();
+    ownership.release();
+  });
+  installSignals(supervisor, logger, shutdown);
   await supervisor.start();
+  const control = await startControlServer(socketPath, controlHandler({ supervisor, eventLog, quit: (leave) => shutdown('quit', leave) }), {
+    onError: (message) => logger.log('WARN', 'proclaunch', message),
+  });
+  closeControl = () => {
+    control.close();
+    rmSync(socketPath, { force: true });
+  };
+  logger.log('INFO', 'proclaunch', `control socket ${socketPath}`);
   if (args.daemonChild) {
     tell({ type: 'ready' });
     process.disconnect?.();

@@ -16,12 +16,25 @@ export interface ProcStat {
   startTime: number;
 }
 
-/** Parse /proc/PID/stat. The command name may hold spaces and ')', so split after the last ')'. */
-export function parseStat(text: string): ProcStat | null {
+/**
+ * Unit of the times in /proc/PID/stat: USER_HZ, which the kernel fixes at 100
+ * on every architecture Node runs on (it is ABI, unlike CONFIG_HZ), so we do
+ * not spawn `getconf CLK_TCK` to learn it.
+ */
+export const CLOCK_TICKS = 100;
+
+/** The fields after the command name; fields[0] is field 3 (state), field N is fields[N - 3]. */
+function statFields(text: string): string[] | null {
+  // The command name may hold spaces and ')', so split after the last ')'.
   const close = text.lastIndexOf(')');
-  if (close < 0) return null;
+  return close < 0 ? null : text.slice(close + 2).split(' ');
+}
+
+/** Parse /proc/PID/stat. */
+export function parseStat(text: string): ProcStat | null {
+  const fields = statFields(text);
+  if (!fields) return null;
   const pid = Number.parseInt(text, 10);
-  const fields = text.slice(close + 2).split(' ');
   // fields[0] is field 3 (state); field N is fields[N - 3].
   const state = fields[0];
   const ppid = Number(fields[1]);
@@ -29,6 +42,25 @@ export function parseStat(text: string): ProcStat | null {
   const startTime = Number(fields[19]);
   if (!state || !Number.isFinite(pid) || !Number.isFinite(startTime)) return null;
   return { pid, state, ppid, pgid, startTime };
+}
+
+/** More of /proc/PID/stat, for `proclaunch ps` (kept apart so ProcStat stays small). */
+export interface ProcStatDetail extends ProcStat {
+  /** Field 2, without its parentheses: the kernel's name, at most 15 bytes, raw. */
+  comm: string;
+  /** Fields 14 and 15: CPU time spent in user and kernel mode, in clock ticks. */
+  utime: number;
+  stime: number;
+}
+
+export function parseStatDetail(text: string): ProcStatDetail | null {
+  const stat = parseStat(text);
+  const fields = statFields(text);
+  if (!stat || !fields) return null;
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return null;
+  return { ...stat, comm: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')), utime, stime };
 }
 
 export function readStat(pid: number): ProcStat | null {

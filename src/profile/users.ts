@@ -42,3 +42,13 @@ export function resolveUser(spec: string): ServiceUser | string {
   }
   return { name: entry[0] ?? userPart, uid: Number(entry[2]), gid, group, home: entry[5] || '/', shell: entry[6] || '/bin/sh' };
 }
+
+/** uid → login name from /etc/passwd (the first entry wins, as with getpwuid). Local file only, like resolveUser. */
+export function userNames(): Map<number, string> {
+  const names = new Map<number, string>();
+  for (const row of readTable('/etc/passwd')) {
+    const uid = Number(row[2]);
+    if (row[0] && row[2] && Number.isInteger(uid) && !names.has(uid)) names.set(uid, row[0]);
+  }
+  return names;
+}

@@ -12,12 +12,21 @@ import { isRoot } from '../process/spawn.js';
 import { judgeName } from '../profile/names.js';
 import { readProfile } from '../profile/read.js';
 import type { ProfileReading, ServiceConfig } from '../profile/types.js';
+import { timestamp } from '../log/logger.js';
+import type { ServiceEvent } from '../machine/service-machine.js';
+import type { EventLog } from './event-log.js';
+import { eventsBetween, type EventDetail } from './events.js';
+import type { HeldProfiles } from './holds.js';
 import { ProfileWatcher } from './profile-watcher.js';
 
 export interface SupervisorOptions {
   stateDir: string;
   profilesDir: string;
   logger: Logger;
+  /** Where events (started, crashed, added, ...) are kept and streamed from. */
+  eventLog: EventLog;
+  /** Profiles stopped by command, kept down across restarts. */
+  holds: HeldProfiles;
   /** Safety-net full rescan, on top of filesystem events. */
   rescanIntervalMs?: number;
   /** Rescan interval once the inotify watch limit is hit and events are off. */
@@ -28,7 +37,7 @@ export interface SupervisorOptions {
   newProfileGraceMs?: number;
 }
 
-type ServiceActor = ActorRefFrom<typeof serviceMachine>;
+export type ServiceActor = ActorRefFrom<typeof serviceMachine>;
 export type ServiceSnapshot = SnapshotFrom<typeof serviceMachine>;
 
 interface Service {
@@ -200,6 +209,8 @@ export class Supervisor {
       service.last = 'missing';
       service.config = null;
       this.log('INFO', `profile removed: ${name}`);
+      this.record(name, { event: 'removed' });
+      this.options.holds.delete(name); // a profile put back later is a new deployment
       service.actor.send({ type: 'REMOVE' });
       return;
     }
@@ -218,20 +229,22 @@ export class Supervisor {
       service.last = 'invalid';
       service.lastReason = reading.reason;
       this.log('ERROR', `profile invalid: ${name}: ${reading.reason}`);
+      this.record(name, { event: 'invalid', reason: reading.reason });
       service.actor.send({ type: 'INVALID', reason: reading.reason });
       return;
     }
     this.clearGrace(name);
     const { config } = reading;
-    if (!service) {
-      service = this.createService(name);
+    if (!service || service.last === 'missing') {
+      service ??= this.createService(name);
       this.log('INFO', `profile added: ${name}`);
-    } else if (service.last === 'missing') {
-      this.log('INFO', `profile added: ${name}`);
+      this.record(name, { event: 'added' });
     } else if (service.last === 'invalid') {
       this.log('INFO', `profile changed: ${name} (valid again)`);
+      this.record(name, { event: 'changed' });
     } else if (service.config && JSON.stringify(service.config.fingerprint) !== JSON.stringify(config.fingerprint)) {
       this.log('INFO', `profile changed: ${name}`);
+      this.record(name, { event: 'changed' });
     } else {
       return; // nothing that matters changed (a touch, a file the service wrote)
     }
@@ -254,6 +267,7 @@ export class Supervisor {
       service.last = 'invalid';
       service.lastReason = reading.reason;
       this.log('ERROR', `profile invalid: ${name}: ${reading.reason}`);
+      this.record(name, { event: 'invalid', reason: reading.reason });
       service.actor.send({ type: 'INVALID', reason: reading.reason });
     });
   }
@@ -267,10 +281,38 @@ export class Supervisor {
   private createService(name: string): Service {
     const actor = createActor(this.machine, { input: { tag: name } });
     actor.on('log', (event) => this.options.logger.log(event.level, name, event.message));
+    let before = actor.getSnapshot();
+    actor.subscribe((after) => {
+      for (const detail of eventsBetween(before, after)) this.record(name, detail);
+      before = after;
+    });
     actor.start();
+    if (this.options.holds.has(name)) actor.send({ type: 'STOP' }); // stopped by command before a restart of ours
     const service: Service = { actor, last: 'missing', lastReason: null, config: null };
     this.services.set(name, service);
     return service;
+  }
+
+  private record(profile: string, detail: EventDetail): void {
+    this.options.eventLog.append({ time: timestamp(), profile, ...detail });
+  }
+
+  /** Every profile we know, valid or not, by name. */
+  names(): string[] {
+    return [...this.services.keys()].sort();
+  }
+
+  actor(name: string): ServiceActor | undefined {
+    return this.services.get(name)?.actor;
+  }
+
+  /** A command from the operator; `stop` and `start` are remembered across restarts. */
+  command(name: string, event: Extract<ServiceEvent, { type: 'START' | 'STOP' | 'RESTART' | 'RELOAD' | 'SIGNAL' }>): void {
+    const service = this.services.get(name);
+    if (!service) return;
+    if (event.type === 'STOP') this.options.holds.add(name);
+    if (event.type === 'START' || event.type === 'RESTART') this.options.holds.delete(name);
+    service.actor.send(event);
   }
 
   snapshots(): Array<[string, ServiceSnapshot]> {

@@ -92,6 +92,25 @@ export class Sandbox {
     return this.lines().filter((l) => l.tag === tag && pattern.test(l.message)).length;
   }
 
+  /** Run a control command against this sandbox's supervisor. */
+  cli(...args: string[]): Promise<CliResult> {
+    return new Promise((done) => {
+      const child = spawn(process.execPath, [CLI, ...args, '--state', this.stateDir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => done({ code, stdout, stderr }));
+    });
+  }
+
+  /** Start the supervisor and wait until its control socket answers. */
+  async startReady(extra: string[] = []): Promise<ChildProcess> {
+    const child = this.start(extra);
+    await waitFor(`control socket\n${this.logText()}`, () => this.lines().some((l) => l.tag === 'proclaunch' && l.message.startsWith('control socket ')));
+    return child;
+  }
+
   /** When the last `running` line of a tag was written (from its timestamp). */
   startedAt(tag: string): number {
     const line = this.logText().split('\n').filter((l) => l.split(' ')[2] === tag && / running pid /.test(l)).pop();
@@ -148,6 +167,12 @@ export class Sandbox {
     }
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
 }
 
 /** A shell `run` script. */

@@ -1,0 +1,207 @@
+// What each control command does, in terms of the supervisor's actors.
+// Commands that change a service wait (by subscription, not polling) until
+// it reaches the state asked for, fails, or the timeout passes.
+import { timestamp } from '../log/logger.js';
+import { listServiceProcesses } from '../process/ps.js';
+import { parseSignal } from '../profile/signals.js';
+import { globToRegExp } from '../profile/names.js';
+import type { EventLog } from '../supervisor/event-log.js';
+import type { ServiceActor, ServiceSnapshot, Supervisor } from '../supervisor/supervisor.js';
+import type { ActionCommand, ActionResult, Request, ServiceStatus } from './protocol.js';
+import type { Handler, Reply } from './server.js';
+
+export interface HandlerDeps {
+  supervisor: Supervisor;
+  eventLog: EventLog;
+  /** Stop everything (unless leaveRunning) and exit; called after the reply is sent. */
+  quit(leaveRunning: boolean): void;
+}
+
+export function controlHandler(deps: HandlerDeps): Handler {
+  const { supervisor } = deps;
+  return async (request: Request, reply: Reply) => {
+    switch (request.command) {
+      case 'status': {
+        const { names, unmatched } = select(supervisor.names(), request.names, false);
+        const services = names.map((name) => serviceStatus(name, supervisor.actor(name)!.getSnapshot()));
+        return reply.end({ ok: true, services, unmatched });
+      }
+      case 'start':
+      case 'stop':
+      case 'restart':
+      case 'reload': {
+        const { names, unmatched } = select(supervisor.names(), request.names, request.all);
+        if (unmatched.length > 0) return reply.end({ ok: false, error: noMatch(unmatched) });
+        const results = await Promise.all(names.map((name) => act(supervisor, name, request.command, request.wait, request.timeoutMs)));
+        return reply.end({ ok: results.every((r) => r.ok), results });
+      }
+      case 'signal': {
+        const signal = parseSignal(request.signal);
+        if (signal === null) return reply.end({ ok: false, error: `unknown signal ${JSON.stringify(request.signal.slice(0, 40))}` });
+        const { names, unmatched } = select(supervisor.names(), request.names, request.all);
+        if (unmatched.length > 0) return reply.end({ ok: false, error: noMatch(unmatched) });
+        const results = names.map((name) => sendSignal(supervisor, name, signal));
+        return reply.end({ ok: results.every((r) => r.ok), results });
+      }
+      case 'logs': {
+        const config = supervisor.actor(request.name)?.getSnapshot().context.config;
+        if (!config) return reply.end({ ok: false, error: supervisor.actor(request.name) ? `${request.name}: profile invalid, no log known` : noMatch([request.name]) });
+        return reply.end({ ok: true, stdout: config.stdout, stderr: config.stderr });
+      }
+      case 'events': {
+        const since = request.since === null ? null : new Date(request.since);
+        if (!request.follow) return reply.end({ ok: true, events: deps.eventLog.read(since) });
+        // Subscribe before reading the history, so nothing falls in between.
+        const live: object[] = [];
+        let streaming = false;
+        const unsubscribe = deps.eventLog.subscribe((event) => (streaming ? reply.send({ event }) : live.push(event)));
+        reply.onClose(unsubscribe);
+        reply.send({ ok: true, events: deps.eventLog.read(since) });
+        for (const event of live) reply.send({ event });
+        streaming = true;
+        return; // streams until the client hangs up
+      }
+      case 'ps': {
+        const groups = supervisor.names().flatMap((profile) => {
+          const proc = supervisor.actor(profile)!.getSnapshot().context.proc;
+          return proc ? [{ profile, pgid: proc.pgid, leaderPid: proc.pid }] : [];
+        });
+        return reply.end({ ok: true, processes: listServiceProcesses(groups) });
+      }
+      case 'rescan':
+        await supervisor.rescan();
+        return reply.end({ ok: true });
+      case 'quit':
+        reply.end({ ok: true, message: request.leaveRunning ? 'exiting; services left running' : 'stopping every service, then exiting' });
+        // Let the reply reach the client before the stop begins.
+        setImmediate(() => deps.quit(request.leaveRunning));
+        return;
+    }
+  };
+}
+
+const noMatch = (patterns: string[]): string => `no profile matches ${patterns.map((p) => JSON.stringify(p)).join(', ')}`;
+
+/** Profiles named or matched by the patterns (all of them when `all`, or none given for status). */
+export function select(known: string[], patterns: string[], all: boolean): { names: string[]; unmatched: string[] } {
+  if (all || patterns.length === 0) return { names: known, unmatched: [] };
+  const chosen = new Set<string>();
+  const unmatched: string[] = [];
+  for (const pattern of patterns) {
+    const re = globToRegExp(pattern);
+    const hits = known.filter((name) => re.test(name));
+    if (hits.length === 0) unmatched.push(pattern);
+    for (const hit of hits) chosen.add(hit);
+  }
+  return { names: known.filter((name) => chosen.has(name)), unmatched };
+}
+
+/** `stopped.failed` → ['stopped', 'failed']; `running` → ['running', null]. */
+function stateOf(snapshot: ServiceSnapshot): [string, string | null] {
+  const value = snapshot.value;
+  if (typeof value === 'string') return [value, null];
+  const [state, sub] = Object.entries(value)[0]!;
+  return [state, typeof sub === 'string' ? sub : null];
+}
+
+const stateText = (snapshot: ServiceSnapshot): string => stateOf(snapshot).filter(Boolean).join('.');
+
+export function serviceStatus(name: string, snapshot: ServiceSnapshot, now = Date.now()): ServiceStatus {
+  const { context } = snapshot;
+  const [state, substate] = stateOf(snapshot);
+  const running = state === 'running';
+  const exit = context.lastExit;
+  return {
+    name,
+    state,
+    substate,
+    pid: context.proc?.pid ?? null,
+    since: running && context.runningSince !== null ? timestamp(new Date(context.runningSince)) : null,
+    uptimeMs: running && context.runningSince !== null ? Math.max(0, now - context.runningSince) : null,
+    restarts: context.restarts,
+    lastExit: exit ? { pid: exit.pid, code: exit.code, signal: exit.signal, at: timestamp(new Date(exit.at)) } : null,
+    reason: context.problem,
+    held: context.held,
+    down: context.config?.down ?? false,
+  };
+}
+
+const result = (name: string, snapshot: ServiceSnapshot, ok: boolean, message: string): ActionResult => ({
+  name,
+  ok,
+  state: stateText(snapshot),
+  pid: snapshot.context.proc?.pid ?? null,
+  message,
+});
+
+/** Resolve with the first snapshot for which `decide` gives a result, or a timeout result. */
+function until(actor: ServiceActor, timeoutMs: number, decide: (s: ServiceSnapshot) => ActionResult | null, onTimeout: (s: ServiceSnapshot) => ActionResult): Promise<ActionResult> {
+  return new Promise((resolve) => {
+    const now = decide(actor.getSnapshot());
+    if (now) return resolve(now);
+    const timer = setTimeout(() => {
+      subscription.unsubscribe();
+      resolve(onTimeout(actor.getSnapshot()));
+    }, timeoutMs);
+    const subscription = actor.subscribe((snapshot) => {
+      const decided = decide(snapshot);
+      if (!decided) return;
+      clearTimeout(timer);
+      subscription.unsubscribe();
+      resolve(decided);
+    });
+  });
+}
+
+async function act(supervisor: Supervisor, name: string, command: ActionCommand, wait: boolean, timeoutMs: number): Promise<ActionResult> {
+  const actor = supervisor.actor(name)!;
+  const before = actor.getSnapshot();
+  const oldPid = before.context.proc?.pid ?? null;
+  if (!before.context.config) return result(name, before, false, `profile invalid: ${before.context.problem ?? 'not readable'}`);
+
+  if (command === 'reload') {
+    if (!before.matches('running')) return result(name, before, false, `not running (${stateText(before)})`);
+    supervisor.command(name, { type: 'RELOAD' });
+    return result(name, before, true, `sent ${before.context.config.reloadSignal ?? 'SIGHUP'} to pid ${oldPid}`);
+  }
+  if (command === 'start' && before.matches('running')) return result(name, before, true, `already running pid ${oldPid}`);
+  if (command === 'stop' && before.matches('stopped')) {
+    supervisor.command(name, { type: 'STOP' }); // still remembered, and ends a backoff
+    return result(name, actor.getSnapshot(), true, 'already stopped');
+  }
+
+  supervisor.command(name, { type: command === 'start' ? 'START' : command === 'stop' ? 'STOP' : 'RESTART' });
+  if (!wait) return result(name, actor.getSnapshot(), true, `${command} requested`);
+
+  const timedOut = (s: ServiceSnapshot) => result(name, s, false, `timed out after ${timeoutMs / 1000}s, still ${stateText(s)}`);
+  if (command === 'stop') {
+    return until(actor, timeoutMs, (s) => (s.matches('stopped') ? result(name, s, true, oldPid ? `stopped pid ${oldPid}` : 'stopped') : null), timedOut);
+  }
+  // start and restart: running with a new process, or a failure.
+  let left = false; // a restart must go through stopping/starting first
+  return until(
+    actor,
+    timeoutMs,
+    (s) => {
+      if (!s.matches('running')) left = true;
+      if (s.matches('running') && (command === 'start' || left || s.context.proc?.pid !== oldPid)) {
+        return result(name, s, true, `running pid ${s.context.proc?.pid}`);
+      }
+      if (s.matches({ stopped: 'failed' })) return result(name, s, false, `failed: ${s.context.problem ?? 'unknown'}`);
+      if (left && s.matches({ stopped: 'idle' }) && s.context.lastExit) {
+        const exit = s.context.lastExit;
+        return result(name, s, false, `exited ${exit.signal ? `on ${exit.signal}` : `with code ${exit.code}`} and was not restarted`);
+      }
+      return null;
+    },
+    timedOut,
+  );
+}
+
+function sendSignal(supervisor: Supervisor, name: string, signal: NodeJS.Signals): ActionResult {
+  const snapshot = supervisor.actor(name)!.getSnapshot();
+  const pid = snapshot.context.proc?.pid;
+  if (pid === undefined) return result(name, snapshot, false, `not running (${stateText(snapshot)})`);
+  supervisor.command(name, { type: 'SIGNAL', signal });
+  return result(name, snapshot, true, `sent ${signal} to pid ${pid}`);
+}

@@ -1,0 +1,133 @@
+// The control protocol: one JSON object per line each way over
+// STATE_DIR/control.sock. Requests are validated here, before anything acts
+// on them, so a broken or hostile client gets a clear error and nothing else.
+import { join } from 'node:path';
+
+export const controlSocketPath = (stateDir: string): string => join(stateDir, 'control.sock');
+
+/** A request line longer than this is refused (and the connection closed). */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+
+export type ActionCommand = 'start' | 'stop' | 'restart' | 'reload';
+
+export type Request =
+  | { command: 'status'; names: string[] }
+  | { command: ActionCommand; names: string[]; all: boolean; wait: boolean; timeoutMs: number }
+  | { command: 'signal'; signal: string; names: string[]; all: boolean }
+  | { command: 'logs'; name: string }
+  | { command: 'events'; since: string | null; follow: boolean }
+  | { command: 'ps' }
+  | { command: 'rescan' }
+  | { command: 'quit'; leaveRunning: boolean };
+
+export type RequestId = string | number | null;
+
+/** One service as `status` reports it. */
+export interface ServiceStatus {
+  name: string;
+  /** running, starting, stopping or stopped. */
+  state: string;
+  /** backoff, failed, idle, ... or null. */
+  substate: string | null;
+  pid: number | null;
+  /** When it reached running (ISO 8601), or null. */
+  since: string | null;
+  uptimeMs: number | null;
+  restarts: number;
+  lastExit: { pid: number; code: number | null; signal: string | null; at: string } | null;
+  /** Why it is failed or invalid. */
+  reason: string | null;
+  /** Stopped by command: stays down until `start`. */
+  held: boolean;
+  /** Has a `down` file: not started automatically. */
+  down: boolean;
+}
+
+/** What happened to one service on start/stop/restart/reload/signal. */
+export interface ActionResult {
+  name: string;
+  ok: boolean;
+  state: string;
+  pid: number | null;
+  message: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+type Parsed = { id: RequestId; request: Request } | { id: RequestId; error: string };
+
+export function parseRequest(line: string): Parsed {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { id: null, error: 'malformed request: not JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { id: null, error: 'malformed request: not a JSON object' };
+  const raw = value as Record<string, unknown>;
+  const id = typeof raw.id === 'string' || typeof raw.id === 'number' ? raw.id : null;
+  try {
+    return { id, request: toRequest(raw) };
+  } catch (error) {
+    return { id, error: (error as Error).message };
+  }
+}
+
+class FieldError extends Error {}
+
+function field<T>(raw: Record<string, unknown>, name: string, check: (v: unknown) => v is T, what: string, fallback?: T): T {
+  const v = raw[name];
+  if (v === undefined && fallback !== undefined) return fallback;
+  if (!check(v)) throw new FieldError(`${String(raw.command)}: "${name}" must be ${what}`);
+  return v;
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
+const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every((n) => typeof n === 'string' && n.length > 0);
+const isTimeout = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 24 * 3600_000;
+const isNullableString = (v: unknown): v is string | null => v === null || typeof v === 'string';
+
+function toRequest(raw: Record<string, unknown>): Request {
+  const command = raw.command;
+  switch (command) {
+    case 'status':
+      return { command, names: field(raw, 'names', isNames, 'a list of names', []) };
+    case 'start':
+    case 'stop':
+    case 'restart':
+    case 'reload': {
+      const names = field(raw, 'names', isNames, 'a list of names', []);
+      const all = field(raw, 'all', isBoolean, 'true or false', false);
+      if (names.length === 0 && !all) throw new FieldError(`${command}: give "names" or "all": true`);
+      const wait = field(raw, 'wait', isBoolean, 'true or false', true);
+      const timeoutMs = field(raw, 'timeoutMs', isTimeout, 'milliseconds (0 to 86400000)', DEFAULT_TIMEOUT_MS);
+      return { command, names, all, wait, timeoutMs };
+    }
+    case 'signal': {
+      const signal = field(raw, 'signal', isString, 'a signal name or number');
+      const names = field(raw, 'names', isNames, 'a list of names', []);
+      const all = field(raw, 'all', isBoolean, 'true or false', false);
+      if (names.length === 0 && !all) throw new FieldError(`signal: give "names" or "all": true`);
+      return { command, signal, names, all };
+    }
+    case 'logs':
+      return { command, name: field(raw, 'name', isString, 'a profile name') };
+    case 'events': {
+      const since = field(raw, 'since', isNullableString, 'an ISO 8601 time', null);
+      if (since !== null && Number.isNaN(Date.parse(since))) throw new FieldError(`events: "since" must be an ISO 8601 time`);
+      return { command, since, follow: field(raw, 'follow', isBoolean, 'true or false', false) };
+    }
+    case 'ps':
+    case 'rescan':
+      return { command };
+    case 'quit':
+      return { command, leaveRunning: field(raw, 'leaveRunning', isBoolean, 'true or false', false) };
+    default:
+      throw new FieldError(
+        typeof command === 'string'
+          ? `unknown command "${command.slice(0, 40)}" (known: status, start, stop, restart, reload, signal, logs, events, ps, rescan, quit)`
+          : 'malformed request: "command" must be a string',
+      );
+  }
+}

@@ -1,0 +1,297 @@
+// The control side, end to end: the CLI talking to a real supervisor over
+// STATE_DIR/control.sock, services as real processes.
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { CLI, Sandbox, alive, sh } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
+
+let box: Sandbox;
+beforeEach(() => {
+  box = new Sandbox();
+});
+afterEach(async () => {
+  await box.cleanup();
+});
+
+const sleeper = { run: sh('exec sleep 1000'), restart: '' };
+/** Fails at once and for good: its pid file never appears within 0.2 s. */
+const failing = { run: sh('exit 0'), pid_file: 'never.pid', start_timeout: '0.2' };
+const FAILED = /failed: not running after start_timeout 0\.2s/;
+
+describe('control socket', () => {
+  it('is STATE_DIR/control.sock, mode 0600 in a 0700 STATE_DIR', async () => {
+    await box.startReady();
+    const sock = statSync(join(box.stateDir, 'control.sock'));
+    expect(sock.isSocket()).toBe(true);
+    expect(sock.mode & 0o777).toBe(0o600);
+    expect(statSync(box.stateDir).mode & 0o777).toBe(0o700);
+  });
+
+  it('without a supervisor, commands exit 3 with one line', async () => {
+    const r = await box.cli('status');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^proclaunch: no supervisor is running for .*\n$/);
+  });
+
+  it('a stale socket left by a killed supervisor is replaced; a live one is not stolen', async () => {
+    box.profile('web', sleeper);
+    const first = await box.startReady();
+    await box.runningPid('web');
+    first.kill('SIGKILL');
+    await waitFor('first supervisor gone', () => first.exitCode !== null || first.signalCode !== null);
+    expect(existsSync(join(box.stateDir, 'control.sock'))).toBe(true); // stale
+    expect((await box.cli('status')).code).toBe(3);
+    const second = box.start();
+    await waitFor('second control socket', () => box.lines().filter((l) => l.message.startsWith('control socket ')).length === 2);
+    expect((await box.cli('status')).code).toBe(0);
+    // A third on the same STATE_DIR says who owns it and leaves the socket alone.
+    const third = spawnSync(process.execPath, [CLI, 'supervise', '--foreground', box.stateDir, box.profilesDir], { encoding: 'utf8' });
+    expect(third.stdout).toBe(`proclaunch: already running for ${box.stateDir} as pid ${second.pid}\n`);
+    expect(second.exitCode).toBeNull();
+    expect((await box.cli('status')).code).toBe(0);
+  });
+});
+
+describe('status', () => {
+  it('shows a table and JSON; `status NAME` exits 0 when running, 3 when not (LSB)', async () => {
+    box.profile('web', sleeper);
+    box.profile('lazy', { ...sleeper, down: '' });
+    await box.startReady();
+    const pid = await box.runningPid('web');
+    const table = await box.cli('status');
+    expect(table.code).toBe(0);
+    const [header, ...rows] = table.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^NAME\s+STATE\s+PID\s+UPTIME\s+RESTARTS\s+LAST EXIT\s+NOTE$/);
+    expect(rows.find((r) => r.startsWith('web '))).toMatch(new RegExp(`^web\\s+running\\s+${pid}\\s`));
+    expect(rows.find((r) => r.startsWith('lazy '))).toMatch(/^lazy\s+stopped\s+-\s+-\s+0\s+-\s+down file$/);
+    for (const row of table.stdout.split('\n')) expect(row.length).toBeLessThanOrEqual(80);
+
+    const json = JSON.parse((await box.cli('status', '--json')).stdout);
+    expect(json.find((s: { name: string }) => s.name === 'web')).toMatchObject({ state: 'running', pid, restarts: 0, held: false, down: false });
+
+    expect((await box.cli('status', 'web')).code).toBe(0);
+    expect((await box.cli('status', 'lazy')).code).toBe(3);
+    const unknown = await box.cli('status', 'nope');
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toBe('proclaunch: no profile matches "nope"\n');
+  });
+
+  it('a failed profile shows stopped.failed with the reason', async () => {
+    box.profile('broken', failing);
+    await box.startReady();
+    await box.waitLog('broken', FAILED);
+    const r = await box.cli('status', 'broken');
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/\nbroken\s+stopped\.failed\s+-\s+-\s+0\s+-\s+not running after start_timeout 0\.2s/);
+  });
+});
+
+describe('start, stop, restart, reload, signal', () => {
+  it('stop waits for the stop and is remembered through a rescan and a supervisor restart; start undoes it', async () => {
+    box.profile('web', sleeper);
+    await box.startReady();
+    const pid = await box.runningPid('web');
+    const stop = await box.cli('stop', 'web');
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toBe(`web  ok  stopped pid ${pid}\n`);
+    expect(alive(pid)).toBe(false); // it waited
+    expect((await box.cli('rescan')).code).toBe(0);
+    writeFileSync(join(box.profilesDir, 'web', 'note'), 'a new file'); // an event for the profile
+    expect(await box.stopSupervisor()).toBe(0);
+    box.start();
+    await box.waitLog('proclaunch', /^profile added: web$/);
+    await waitFor('second control socket', () => box.lines().filter((l) => l.message.startsWith('control socket ')).length === 2);
+    const status = JSON.parse((await box.cli('status', '--json', 'web')).stdout);
+    expect(status[0]).toMatchObject({ state: 'stopped', held: true, pid: null });
+    const start = await box.cli('start', 'web');
+    expect(start.code).toBe(0);
+    expect(start.stdout).toMatch(/^web {2}ok {2}running pid \d+\n$/);
+    expect(readFileSync(join(box.stateDir, 'held'), 'utf8')).toBe('');
+  });
+
+  it('restart by glob gives every match a new pid and leaves the rest alone', async () => {
+    for (const name of ['worker1', 'worker2', 'web']) box.profile(name, sleeper);
+    await box.startReady();
+    const before = Object.fromEntries(await Promise.all(['worker1', 'worker2', 'web'].map(async (n) => [n, await box.runningPid(n)])));
+    const r = await box.cli('restart', 'worker*');
+    expect(r.code).toBe(0);
+    const results = r.stdout.trimEnd().split('\n');
+    expect(results).toHaveLength(2);
+    for (const n of ['worker1', 'worker2']) {
+      const pid = await box.runningPid(n, 2);
+      expect(pid).not.toBe(before[n]);
+      expect(results.find((l) => l.startsWith(n))).toMatch(new RegExp(`ok\\s+running pid ${pid}$`));
+      expect(alive(before[n])).toBe(false);
+    }
+    expect(alive(before.web)).toBe(true);
+    expect(box.count('web', /^running pid/)).toBe(1);
+  });
+
+  it('an unknown name or a bad option fails with one line and touches nothing', async () => {
+    box.profile('web', sleeper);
+    await box.startReady();
+    const pid = await box.runningPid('web');
+    const unknown = await box.cli('stop', 'nope', 'web');
+    expect(unknown).toMatchObject({ code: 1, stdout: '', stderr: 'proclaunch: no profile matches "nope"\n' });
+    const usage = await box.cli('stop');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr.split('\n')[0]).toBe('proclaunch: stop: give profile names or globs, or --all');
+    const badSignal = await box.cli('signal', 'BOGUS', 'web');
+    expect(badSignal.code).toBe(2);
+    expect(alive(pid)).toBe(true);
+  });
+
+  it('signal sends to the whole process group; reload sends the reload signal', async () => {
+    box.profile('web', { run: sh(`trap 'echo got-usr1' USR1; trap 'echo got-hup' HUP; while :; do sleep 0.05; done`), reload: 'HUP', restart: '' });
+    await box.startReady();
+    const pid = await box.runningPid('web');
+    const r = await box.cli('signal', 'USR1', 'web');
+    expect(r).toMatchObject({ code: 0, stdout: `web  ok  sent SIGUSR1 to pid ${pid}\n` });
+    await waitFor('got-usr1', () => box.serviceLog('web').includes('got-usr1'));
+    expect((await box.cli('reload', 'web')).stdout).toBe(`web  ok  sent SIGHUP to pid ${pid}\n`);
+    await waitFor('got-hup', () => box.serviceLog('web').includes('got-hup'));
+    expect(alive(pid)).toBe(true);
+  });
+
+  it('start of a failing service reports the failure and exits 1; --no-wait returns at once', async () => {
+    box.profile('bad', failing);
+    box.profile('web', { ...sleeper, down: '' });
+    await box.startReady();
+    await box.waitLog('bad', FAILED);
+    const r = await box.cli('start', 'bad');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^bad {2}FAILED {2}failed: not running after start_timeout 0\.2s/);
+    expect(box.count('bad', FAILED)).toBe(2); // it was really tried again
+    const quick = await box.cli('start', '--no-wait', 'web');
+    expect(quick).toMatchObject({ code: 0, stdout: 'web  ok  start requested\n' });
+    await box.runningPid('web');
+  });
+});
+
+describe('logs, events, ps, check', () => {
+  it('logs -n shows the last lines; -f follows across a service restart', async () => {
+    box.profile('web', { run: sh('for i in 1 2 3 4 5; do echo line$i; done; echo "up $$"; exec sleep 1000'), restart: '' });
+    await box.startReady();
+    const pid = await box.runningPid('web');
+    await waitFor('up line', () => box.serviceLog('web').includes(`up ${pid}`));
+    expect((await box.cli('logs', 'web', '-n', '2')).stdout).toBe(`line5\nup ${pid}\n`);
+
+    const follower = spawn(process.execPath, [CLI, 'logs', 'web', '-f', '-n', '0', '--state', box.stateDir]);
+    let followed = '';
+    follower.stdout.on('data', (d) => (followed += d));
+    try {
+      await waitFor('follower ready', () => follower.pid !== undefined);
+      await box.cli('restart', 'web');
+      const second = await box.runningPid('web', 2);
+      await waitFor(`followed up ${second}: ${followed}`, () => followed.includes(`up ${second}`));
+      expect(followed).not.toContain(`up ${pid}`);
+    } finally {
+      follower.kill();
+    }
+  });
+
+  it('events: a history that survives a supervisor restart, as text and JSON', async () => {
+    box.profile('web', sleeper);
+    box.profile('crashy', { run: sh('exit 2'), restart: '' });
+    box.profile('broken', failing);
+    await box.startReady();
+    await box.waitLog('crashy', /crash 1 of 10/);
+    await box.waitLog('broken', FAILED);
+    const pid = await box.runningPid('web');
+    await box.cli('stop', 'web');
+    expect(await box.stopSupervisor()).toBe(0);
+    box.start();
+    await waitFor('second control socket', () => box.lines().filter((l) => l.message.startsWith('control socket ')).length === 2);
+    const text = (await box.cli('events')).stdout;
+    expect(text).toMatch(new RegExp(`^\\S+ added web$`, 'm'));
+    expect(text).toMatch(new RegExp(`^\\S+ started web pid ${pid}$`, 'm'));
+    expect(text).toMatch(new RegExp(`^\\S+ stopped web pid ${pid} signal SIGTERM$`, 'm'));
+    expect(text).toMatch(/^\S+ crashed crashy pid \d+ code 2$/m);
+    expect(text).toMatch(/^\S+ failed broken not running after start_timeout 0\.2s/m);
+    const json = (await box.cli('events', '--json')).stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(json.filter((e) => e.event === 'added' && e.profile === 'web')).toHaveLength(2); // once per supervisor
+    const future = await box.cli('events', '--since', new Date(Date.now() + 60_000).toISOString());
+    expect(future.stdout).toBe('');
+  });
+
+  it('events -f streams live events', async () => {
+    await box.startReady();
+    const follower = spawn(process.execPath, [CLI, 'events', '-f', '--state', box.stateDir]);
+    let followed = '';
+    follower.stdout.on('data', (d) => (followed += d));
+    try {
+      box.profile('late', sleeper);
+      const pid = await box.runningPid('late');
+      await waitFor(`streamed: ${followed}`, () => followed.includes(`started late pid ${pid}`));
+    } finally {
+      follower.kill();
+    }
+  });
+
+  it('ps lists every process of each service group from /proc', async () => {
+    box.profile('web', { run: sh('sleep 1000 & sleep 1001 & wait'), restart: '' });
+    await box.startReady();
+    const pid = await box.runningPid('web');
+    await waitFor('two children', () => (readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').length === 2));
+    const r = await box.cli('ps');
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^PROFILE\s+PID\s+PPID\s+USER\s+RSS\s+%CPU\s+ELAPSED\s+ARGS$/);
+    expect(lines.filter((l) => l.startsWith('web '))).toHaveLength(3);
+    expect(r.stdout).toMatch(/sleep 1001/);
+    const custom = await box.cli('ps', '-o', 'pid,args');
+    expect(custom.stdout.split('\n')[0]).toMatch(/^\s*PID\s+ARGS$/);
+    expect((await box.cli('ps', '-o', 'pid,bogus')).code).toBe(2);
+  });
+
+  it('check: a Nagios plugin with count and percent thresholds on services down', async () => {
+    for (const n of ['w3', 'w4']) box.profile(n, sleeper);
+    await box.startReady();
+    for (const n of ['w3', 'w4']) await box.runningPid(n);
+    const ok = await box.cli('check');
+    expect(ok).toMatchObject({ code: 0, stdout: 'PROCLAUNCH OK - 2/2 running | running=2;;;0;2 down=0;0;;0;2\n' });
+    // Two workers that fail for good.
+    for (const n of ['w1', 'w2']) box.profile(n, failing);
+    await box.waitLog('w1', FAILED);
+    await box.waitLog('w2', FAILED);
+    const warn = await box.cli('check', '-w', '1', '-c', '2');
+    expect(warn).toMatchObject({ code: 1, stdout: 'PROCLAUNCH WARNING - 2/4 running, down: w1, w2 | running=2;;;0;4 down=2;1;2;0;4\n' });
+    const crit = await box.cli('check', '-w', '10%', '-c', '49%');
+    expect(crit).toMatchObject({ code: 2, stdout: 'PROCLAUNCH CRITICAL - 2/4 running, down: w1, w2 | running=2;;;0;4 down=2;0.4;1.96;0;4\n' });
+    const some = await box.cli('check', 'w3', 'w4');
+    expect(some.code).toBe(0);
+    const bad = await box.cli('check', '-w', 'lots');
+    expect(bad).toMatchObject({ code: 3 });
+    expect(bad.stdout).toMatch(/^PROCLAUNCH UNKNOWN - /);
+  });
+
+  it('check is UNKNOWN (3) when no supervisor answers', async () => {
+    const r = await box.cli('check');
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/^PROCLAUNCH UNKNOWN - no supervisor is running for /);
+  });
+});
+
+describe('quit', () => {
+  it('stops every service, then exits 0', async () => {
+    box.profile('web', sleeper);
+    const supervisor = await box.startReady();
+    const pid = await box.runningPid('web');
+    const exited = new Promise((done) => supervisor.once('exit', done));
+    expect((await box.cli('quit')).code).toBe(0);
+    expect(await exited).toBe(0);
+    expect(alive(pid)).toBe(false);
+    expect(existsSync(join(box.stateDir, 'control.sock'))).toBe(false);
+  });
+
+  it('--leave-running exits and leaves services running', async () => {
+    box.profile('web', sleeper);
+    const supervisor = await box.startReady();
+    const pid = await box.runningPid('web');
+    const exited = new Promise((done) => supervisor.once('exit', done));
+    expect((await box.cli('quit', '--leave-running')).code).toBe(0);
+    expect(await exited).toBe(0);
+    expect(alive(pid)).toBe(true);
+  });
+});

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What the integration tests need from the machine: setpriv (util-linux) for
-# `user`, ps (procps), useradd (passwd) for a throw-away service user, cc for
+# `user`, ps (procps), useradd (passwd) for a throw-away service user,
+# check_log (monitoring-plugins-basic) to prove the log Nagios-parseable, cc for
 # the ENOSPC shim (optional: that test is skipped without it), and a usable
 # inotify watch limit. Installed only when missing, and only as root with apt-get.
 set -euo pipefail
@@ -8,9 +9,10 @@ missing=()
 command -v setpriv >/dev/null || missing+=(util-linux)
 command -v ps >/dev/null || missing+=(procps)
 command -v useradd >/dev/null || missing+=(passwd)
+[ -x /usr/lib/nagios/plugins/check_log ] || missing+=(monitoring-plugins-basic)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
     echo "tests need: ${missing[*]} (install them with your package manager)" >&2
     exit 1

@@ -110,7 +110,7 @@ export async function startControlServer(path: string, handle: Handler, options:
           },
         };
         socket.setTimeout(0); // a request in progress (a wait, a stream) is not idle
-        Promise.resolve(handle(parsed.request, reply)).catch((error: unknown) => {
+        new Promise<void>((settle) => settle(handle(parsed.request, reply))).catch((error: unknown) => {
           options.onError?.(`control: ${parsed.request.command} failed: ${(error as Error).message}`);
           reply.end({ ok: false, error: `internal error: ${(error as Error).message}` });
         });

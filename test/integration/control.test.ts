@@ -295,3 +295,56 @@ describe('quit', () => {
     expect(alive(pid)).toBe(true);
   });
 });
+
+describe('hostile clients against a real supervisor', () => {
+  it('malformed, unknown, wrong-typed and oversized requests get one error each; no service is touched', async () => {
+    box.profile('web', sleeper);
+    await box.startReady();
+    const pid = await box.runningPid('web');
+    const { connect } = await import('node:net');
+    const talk = (raw: string) =>
+      new Promise<string>((done) => {
+        const socket = connect(join(box.stateDir, 'control.sock'));
+        let text = '';
+        socket.on('data', (d) => {
+          text += d;
+          if (text.endsWith('\n')) socket.destroy();
+        });
+        socket.on('close', () => done(text));
+        socket.write(raw);
+      });
+    expect(JSON.parse(await talk('{"command":\n'))).toMatchObject({ ok: false, error: 'malformed request: not JSON' });
+    expect(JSON.parse(await talk('{"command":"kill-everything"}\n'))).toMatchObject({ ok: false, error: expect.stringMatching(/^unknown command/) });
+    expect(JSON.parse(await talk('{"command":"stop","names":[1]}\n'))).toMatchObject({ ok: false, error: 'stop: "names" must be a list of names' });
+    expect(JSON.parse(await talk('{"command":"stop"}\n'))).toMatchObject({ ok: false });
+    expect(JSON.parse(await talk(`{"command":"stop","names":["${'w'.repeat(70_000)}"]}\n`))).toMatchObject({ ok: false, error: expect.stringMatching(/^request too long/) });
+    expect(JSON.parse(await talk('{"command":"signal","signal":"NOPE","names":["web"]}\n'))).toMatchObject({ ok: false, error: 'unknown signal "NOPE"' });
+    // 200 at once, while one client holds a connection open and silent.
+    const silent = connect(join(box.stateDir, 'control.sock'));
+    const replies = await Promise.all(Array.from({ length: 200 }, () => talk('{"command":"status"}\n')));
+    expect(replies.every((r) => JSON.parse(r).ok === true)).toBe(true);
+    silent.destroy();
+    expect(alive(pid)).toBe(true);
+    expect(box.count('web', /^running pid/)).toBe(1);
+    expect((await box.cli('status', 'web')).code).toBe(0);
+  });
+});
+
+const CHECK_LOG = '/usr/lib/nagios/plugins/check_log';
+
+describe.skipIf(!existsSync(CHECK_LOG))('the log is Nagios-parseable', () => {
+  it("monitoring-plugins' check_log finds ERROR lines with the README's pattern", async () => {
+    box.profile('web', sleeper);
+    await box.startReady();
+    await box.runningPid('web');
+    const old = join(box.root, 'check_log.old');
+    const check = () => spawnSync(CHECK_LOG, ['-F', box.logPath, '-O', old, '-q', ' (ERROR|FATAL) ', '-e'], { encoding: 'utf8' });
+    expect(check().status).toBe(0); // initialises its copy
+    expect(check()).toMatchObject({ status: 0, stdout: 'Log check ok - 0 pattern matches found\n' });
+    box.profile('broken', { run: { content: sh('exit 0'), mode: 0o644 } });
+    await box.waitLog('proclaunch', /^profile invalid: broken: /);
+    const alert = check();
+    expect(alert.status).toBe(2);
+    expect(alert.stdout).toMatch(/^\(1\) < \S+ ERROR proclaunch profile invalid: broken: .*\n$/);
+  });
+});

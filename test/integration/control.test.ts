@@ -178,15 +178,15 @@ describe('logs, events, ps, check', () => {
     await waitFor('up line', () => box.serviceLog('web').includes(`up ${pid}`));
     expect((await box.cli('logs', 'web', '-n', '2')).stdout).toBe(`line5\nup ${pid}\n`);
 
-    const follower = spawn(process.execPath, [CLI, 'logs', 'web', '-f', '-n', '0', '--state', box.stateDir]);
+    const follower = spawn(process.execPath, [CLI, 'logs', 'web', '-f', '-n', '1', '--state', box.stateDir]);
     let followed = '';
     follower.stdout.on('data', (d) => (followed += d));
     try {
-      await waitFor('follower ready', () => follower.pid !== undefined);
+      await waitFor('the follower to print the last line', () => followed === `up ${pid}\n`); // it is following now
       await box.cli('restart', 'web');
       const second = await box.runningPid('web', 2);
       await waitFor(`followed up ${second}: ${followed}`, () => followed.includes(`up ${second}`));
-      expect(followed).not.toContain(`up ${pid}`);
+      expect(followed).toBe(`up ${pid}\nline1\nline2\nline3\nline4\nline5\nup ${second}\n`);
     } finally {
       follower.kill();
     }

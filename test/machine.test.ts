@@ -736,6 +736,32 @@ describe('configuration changes', () => {
     expect(h.signals).toEqual([{ pid: 4242, signal: 'SIGQUIT' }]);
   });
 
+  it('an edit while `run` is being spawned: the old process is restarted with the new config once it is there', () => {
+    const h = harness();
+    h.configure(makeConfig());
+    expect(h.state()).toBe('starting.spawning');
+    const edited = makeConfig({ fp: { launch: 'launch-2' } });
+    h.configure(edited);
+    expect(h.state()).toBe('starting.spawning');
+    h.spawned(4242);
+    expect(h.state()).toBe('stopping.signalled');
+    expect(h.signals).toEqual([{ pid: 4242, signal: 'SIGTERM' }]);
+    h.exited(4242, null, 'SIGTERM');
+    expect(h.state()).toBe('starting.spawning');
+    expect(h.launches).toEqual([makeConfig(), edited]);
+    h.spawned(4243);
+    expect(h.state()).toBe('running');
+  });
+
+  it('a policy-only edit while spawning does not restart', () => {
+    const h = harness();
+    h.configure(makeConfig());
+    h.configure(makeConfig({ stopSignal: 'SIGINT', fp: { policy: 'policy-2' } }));
+    h.spawned(4242);
+    expect(h.state()).toBe('running');
+    expect(h.ctx().config?.stopSignal).toBe('SIGINT');
+  });
+
   it('an edit while in backoff is used for the next start', () => {
     const h = harness();
     h.run(makeConfig({ restart: 'always' }), 4242);
@@ -891,6 +917,60 @@ describe('pid-file profiles', () => {
     expect(h.logs.at(-1)).toEqual({ level: 'ERROR', message: `failed: ${h.ctx().problem}` });
     expect(h.isActive('awaitPidFile')).toBe(false);
     expect(h.signals).toEqual([]); // `run` is already gone
+  });
+
+  it('STOP while waiting for the pid file: the daemon is stopped once it is known, not left behind', () => {
+    const h = harness();
+    h.configure(daemon());
+    h.send({ type: 'PID_MISSING' });
+    h.spawned(200);
+    h.exited(200, 0);
+    h.send({ type: 'STOP' });
+    expect(h.state()).toBe('starting.awaitingPidFile');
+    h.pidFound(300);
+    expect(h.state()).toBe('stopping.signalled');
+    expect(h.signals).toEqual([{ pid: 300, signal: 'SIGTERM' }]);
+    h.exited(300, null);
+    expect(h.state()).toBe('stopped.idle');
+    expect(h.launches).toHaveLength(1);
+  });
+
+  it('STOP while waiting for a pid file that never comes: stopped at the start timeout, not failed', () => {
+    const h = harness();
+    h.configure(daemon({ startTimeoutMs: 5000 }));
+    h.send({ type: 'PID_MISSING' });
+    h.spawned(200);
+    h.exited(200, 0);
+    h.send({ type: 'REMOVE' });
+    h.advance(5000);
+    expect(h.state()).toBe('stopped.idle');
+    expect(h.ctx().config).toBeNull();
+    expect(h.messages().at(-1)).toBe('stopped (its pid file never named a live process)');
+  });
+
+  it('an edit while waiting for the pid file: the daemon is restarted with it once known', () => {
+    const h = harness();
+    h.configure(daemon());
+    h.send({ type: 'PID_MISSING' });
+    h.spawned(200);
+    h.exited(200, 0);
+    const edited = daemon({ fp: { launch: 'launch-2' } });
+    h.configure(edited);
+    h.pidFound(300);
+    expect(h.state()).toBe('stopping.signalled');
+    h.exited(300, null);
+    expect(h.state()).toBe('starting.probing');
+    expect(h.invoked.probePidFile.at(-1)).toEqual({ config: edited });
+  });
+
+  it('an edit while probing: probe again with the new profile', () => {
+    const h = harness();
+    h.configure(daemon());
+    const edited = daemon({ pidFile: '/run/other.pid', fp: { launch: 'launch-2' } });
+    h.configure(edited);
+    expect(h.state()).toBe('starting.probing');
+    expect(h.invoked.probePidFile).toEqual([{ config: daemon() }, { config: edited }]);
+    expect(h.isActive('probePidFile')).toBe(true);
   });
 
   it('start timeout while `run` is still running: SIGKILL to it, stopped.failed', () => {

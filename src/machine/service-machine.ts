@@ -178,7 +178,17 @@ export const serviceMachine = setup({
       entry: assign({ proc: null, runningSince: null, startAfterStop: false }),
       initial: 'choosing',
       after: {
-        startTimeout: {
+        startTimeout: [
+          {
+            // Stopped while waiting for a pid file that never came: nothing to stop.
+            guard: ({ context }) => (context.held || context.removed) && context.proc === null,
+            target: '#service.stopped.idle',
+            actions: [
+              assign({ config: ({ context }) => (context.removed ? null : context.config) }),
+              emit({ type: 'log', level: 'INFO', message: 'stopped (its pid file never named a live process)' } as const),
+            ],
+          },
+          {
           target: '#service.stopped.failed',
           actions: [
             assign({ problem: ({ context }) => `not running after start_timeout ${(context.config?.startTimeoutMs ?? 0) / 1000}s: ${context.problem ?? 'run did not exit'}` }),
@@ -188,7 +198,8 @@ export const serviceMachine = setup({
               if (context.proc) enqueue({ type: 'signal', params: { proc: context.proc, signal: 'SIGKILL' } });
             }),
           ],
-        },
+          },
+        ],
       },
       on: {
         STOP: [
@@ -215,15 +226,33 @@ export const serviceMachine = setup({
         },
         probing: {
           invoke: { src: 'probePidFile', input: ({ context }) => ({ config: context.config! }) },
-          on: { PID_MISSING: 'spawning', PID_FOUND: { target: '#service.running', actions: assign({ proc: ({ event }) => event.proc }) } },
+          // A new profile while probing: probe again, with it (the pid file may have moved).
+          on: {
+            PID_MISSING: 'spawning',
+            PID_FOUND: { target: '#service.running', actions: assign({ proc: ({ event }) => event.proc }) },
+            CONFIGURE: {
+              guard: ({ context, event }) => launchChanged(context.config, event.config),
+              target: '#service.starting',
+              reenter: true,
+              actions: assign({ config: ({ event }) => event.config, problem: null }),
+            },
+          },
         },
         spawning: {
           entry: { type: 'launch', params: ({ context }) => ({ config: context.config! }) },
           on: {
             // The process is on its way: `stopping` waits for SPAWNED, then signals it.
             STOP: { target: '#service.stopping', actions: assign({ held: true }) },
+            // A new `run`, env, ... while the old one is being spawned: restart once it is there.
+            CONFIGURE: { guard: ({ context, event }) => launchChanged(context.config, event.config), actions: assign({ config: ({ event }) => event.config, startAfterStop: true, problem: null }) },
             REMOVE: { target: '#service.stopping', actions: assign({ removed: true, held: false }) },
             SPAWNED: [
+              {
+                // The profile changed while `run` was being spawned: that process runs the old one.
+                guard: ({ context }) => context.startAfterStop,
+                target: '#service.stopping',
+                actions: assign({ proc: ({ event }) => event.proc }),
+              },
               {
                 guard: ({ context }) => context.config?.pidFile != null,
                 target: 'launched',
@@ -286,8 +315,21 @@ export const serviceMachine = setup({
         awaitingPidFile: {
           invoke: { src: 'awaitPidFile', input: ({ context }) => ({ config: context.config! }) },
           on: {
+            // `run` is gone and the daemon it forked is not known yet: keep
+            // waiting for it, so that it is stopped rather than left behind.
+            STOP: { actions: assign({ held: true }) },
+            REMOVE: { actions: assign({ removed: true, held: false }) },
+            CONFIGURE: { guard: ({ context, event }) => launchChanged(context.config, event.config), actions: assign({ config: ({ event }) => event.config, startAfterStop: true, problem: null }) },
             PID_PROBLEM: { actions: assign({ problem: ({ event }) => event.reason }) },
-            PID_FOUND: { target: '#service.running', actions: assign({ proc: ({ event }) => event.proc, problem: null }) },
+            PID_FOUND: [
+              {
+                // Stopped, removed or changed meanwhile: stop (and maybe restart) the daemon now that it is known.
+                guard: ({ context }) => context.held || context.removed || context.startAfterStop,
+                target: '#service.stopping',
+                actions: assign({ proc: ({ event }) => event.proc, problem: null }),
+              },
+              { target: '#service.running', actions: assign({ proc: ({ event }) => event.proc, problem: null }) },
+            ],
           },
         },
       },

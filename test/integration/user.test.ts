@@ -1,8 +1,8 @@
 // `user`: as root, the service runs as that user with its groups and login environment.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Sandbox, sh } from '../support/sandbox.js';
+import { CLI, Sandbox, sh } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
 
 const asRoot = process.getuid?.() === 0;
@@ -63,5 +63,18 @@ describe.skipIf(!asRoot)('user, as root', () => {
     expect(statusField(pid, 'Uid').split(/\s+/)[0]).toBe('65534');
     expect(statusField(pid, 'Gid').split(/\s+/)[0]).toBe(gid('daemon'));
     expect(statusField(pid, 'Groups')).not.toMatch(/(^|\s)0(\s|$)/); // root's groups are gone
+  });
+
+  it('a supervisor that is not root logs one WARN and runs the service as itself', async () => {
+    expect(canManageUsers).toBe(true);
+    box.profile('web', { run: sh('exec sleep 1000'), user: 'daemon' });
+    spawnSync('chown', ['-R', `${user}:`, box.root]);
+    // The supervisor itself runs as the unprivileged test user.
+    box.supervisor = spawn('setpriv', ['--reuid', user, '--regid', user, '--init-groups', process.execPath, CLI, 'supervise', '--foreground', '--log-path', box.logPath, box.stateDir, box.profilesDir], { stdio: 'ignore' });
+    const pid = await box.runningPid('web');
+    await serviceRunning(pid);
+    const uid = spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim();
+    expect(statusField(pid, 'Uid').split(/\s+/)[0]).toBe(uid);
+    expect(box.lines().filter((l) => l.level !== 'INFO')).toEqual([{ level: 'WARN', tag: 'web', message: 'user daemon ignored: the supervisor is not root' }]);
   });
 });

@@ -1,11 +1,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { quote } from '../log/escape.js';
-import { procRef, type ProcRef } from './proc.js';
+import { CLOCK_TICKS, procRef, type ProcRef } from './proc.js';
 
 export type PidFileReading = { ok: true; proc: ProcRef } | { ok: false; reason: string };
 
 // Clock ticks since boot → epoch ms, to compare a process's start with a file's mtime.
-const CLOCK_TICKS = 100;
 let bootTimeMs: number | null = null;
 function bootTime(): number {
   if (bootTimeMs === null) {

@@ -11,7 +11,7 @@ import type { EventRecord } from '../supervisor/events.js';
 import { CHECK_EXIT, evaluateCheck, parseThreshold } from './check.js';
 import { formatEvent, formatResults, formatStatus, useColour } from './format.js';
 import { follow, tail } from './tail.js';
-import { EXIT, UsageError } from './usage.js';
+import { EXIT, UsageError, firstSentence } from './usage.js';
 
 export const CONTROL_COMMANDS = ['status', 'start', 'stop', 'restart', 'reload', 'signal', 'logs', 'events', 'ps', 'rescan', 'quit', 'check'] as const;
 export type ControlCommand = (typeof CONTROL_COMMANDS)[number];
@@ -83,7 +83,7 @@ export async function control(command: ControlCommand, argv: string[]): Promise<
     parsed = parseArgs({ args: argv, allowPositionals: true, options: { ...COMMON, ...OPTIONS[command] } });
   } catch (error) {
     if (command === 'check') return checkUnknown(`usage: ${(error as Error).message}`);
-    throw new UsageError(`${command}: ${(error as Error).message}`);
+    throw new UsageError(`${command}: ${firstSentence((error as Error).message)}`);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values.help) {

@@ -16,7 +16,7 @@ function version(): string {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(USAGE + CONTROL_USAGE);
+    process.stdout.write(`${USAGE}\n${CONTROL_USAGE}`);
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
   if (command === '--version' || command === '-V') {
@@ -26,7 +26,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'supervise') return supervise(rest);
   if (isControlCommand(command)) return control(command, rest);
   // ProcLaunch compatibility: `proclaunch STATE_DIR PROFILES_DIR [options]`.
-  if (!command.startsWith('-')) return supervise(argv);
+  // Two directories in a row (or a path) read as the shorthand; one stray word is a typo.
+  const shorthand = command.includes('/') || (rest[0] !== undefined && !rest[0].startsWith('-'));
+  if (!command.startsWith('-') && shorthand) return supervise(argv);
+  if (!command.startsWith('-')) throw new UsageError(`unknown command ${quote(command)}`);
   throw new UsageError(`unknown option ${quote(command)}`);
 }
 
@@ -36,7 +39,7 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (error instanceof UsageError) {
-      process.stderr.write(`proclaunch: ${escapeValue(error.message)}\n${USAGE}`);
+      process.stderr.write(`proclaunch: ${escapeValue(error.message)}\nTry 'proclaunch --help'.\n`);
       process.exitCode = EXIT.usage;
     } else {
       process.stderr.write(`proclaunch: ${escapeValue((error as Error).message)}\n`);

@@ -12,7 +12,7 @@ import { EventLog } from '../supervisor/event-log.js';
 import { HeldProfiles } from '../supervisor/holds.js';
 import { acquireStateDir, liveSupervisorPid, prepareStateDir } from '../supervisor/state-dir.js';
 import { Supervisor } from '../supervisor/supervisor.js';
-import { EXIT, UsageError } from './usage.js';
+import { EXIT, UsageError, firstSentence } from './usage.js';
 
 interface SuperviseArgs {
   stateDir: string;
@@ -40,7 +40,7 @@ function parse(argv: string[]): SuperviseArgs {
       },
     });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(firstSentence((error as Error).message));
   }
   const { values, positionals } = parsed;
   if (positionals.length !== 2) throw new UsageError('supervise takes STATE_DIR and PROFILES_DIR');

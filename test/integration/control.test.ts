@@ -29,6 +29,14 @@ describe('control socket', () => {
     expect(statSync(box.stateDir).mode & 0o777).toBe(0o700);
   });
 
+  it('an unknown command or option is a usage error (2) with one line and a hint', async () => {
+    expect(await box.cli('bogus')).toMatchObject({ code: 2, stdout: '', stderr: `proclaunch: unknown command "bogus"\nTry 'proclaunch --help'.\n` });
+    expect(await box.cli('status', '--bogus')).toMatchObject({ code: 2, stderr: `proclaunch: status: Unknown option '--bogus'.\nTry 'proclaunch --help'.\n` });
+    const help = await box.cli('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/proclaunch check \[-w N\|N%\]/);
+  });
+
   it('without a supervisor, commands exit 3 with one line', async () => {
     const r = await box.cli('status');
     expect(r.code).toBe(3);

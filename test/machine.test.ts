@@ -919,6 +919,22 @@ describe('pid-file profiles', () => {
     expect(h.signals).toEqual([]); // `run` is already gone
   });
 
+  it('ADOPT: a process left by the last supervisor is running at once, watched as not ours; an edit restarts it', () => {
+    const h = harness();
+    const old = makeConfig({ restart: 'always' });
+    h.send({ type: 'ADOPT', proc: proc(77, false), config: old, since: 123 });
+    expect(h.state()).toBe('running');
+    expect(h.ctx()).toMatchObject({ proc: proc(77, false), runningSince: 123, config: old });
+    expect(h.launches).toEqual([]);
+    expect(h.invoked.watchPid).toEqual([{ proc: proc(77, false) }]);
+    expect(h.messages().at(-1)).toBe('running pid 77 (re-adopted: left running by the last supervisor)');
+    h.configure(old); // the profile as it is now: unchanged
+    expect(h.state()).toBe('running');
+    h.configure(makeConfig({ restart: 'always', fp: { launch: 'launch-2' } }));
+    expect(h.state()).toBe('stopping.signalled');
+    expect(h.signals).toEqual([{ pid: 77, signal: 'SIGTERM' }]);
+  });
+
   it('STOP while waiting for the pid file: the daemon is stopped once it is known, not left behind', () => {
     const h = harness();
     h.configure(daemon());

@@ -10,6 +10,7 @@ import { controlSocketPath } from '../control/protocol.js';
 import { startControlServer } from '../control/server.js';
 import { EventLog } from '../supervisor/event-log.js';
 import { HeldProfiles } from '../supervisor/holds.js';
+import { ServiceRecords } from '../supervisor/records.js';
 import { acquireStateDir, liveSupervisorPid, prepareStateDir } from '../supervisor/state-dir.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { EXIT, UsageError, firstSentence } from './usage.js';
@@ -141,7 +142,8 @@ export async function supervise(argv: string[]): Promise<number> {
   const logger = createLogger({ path: args.logPath, level: args.logLevel ?? 'INFO' });
   const eventLog = new EventLog(join(args.stateDir, 'events.log'));
   const holds = new HeldProfiles(join(args.stateDir, 'held'));
-  const supervisor = new Supervisor({ stateDir: args.stateDir, profilesDir: args.profilesDir, logger, eventLog, holds, rescanIntervalMs: args.rescanIntervalMs });
+  const records = new ServiceRecords(args.stateDir);
+  const supervisor = new Supervisor({ stateDir: args.stateDir, profilesDir: args.profilesDir, logger, eventLog, holds, records, rescanIntervalMs: args.rescanIntervalMs });
   const socketPath = controlSocketPath(args.stateDir);
   let closeControl = () => {};
   const shutdown = shutdownOn(supervisor, logger, () => {

@@ -44,6 +44,8 @@ export type ServiceEvent =
   | { type: 'SPAWNED'; proc: WatchedProc; at: number }
   | { type: 'SPAWN_FAILED'; reason: string }
   | { type: 'PID_FOUND'; proc: WatchedProc; at: number; adopted: boolean }
+  /** A process the last supervisor left running (its record in STATE_DIR): take it over. */
+  | { type: 'ADOPT'; proc: WatchedProc; config: ServiceConfig; since: number }
   | { type: 'PID_MISSING' }
   | { type: 'PID_PROBLEM'; reason: string }
   | { type: 'EXITED'; pid: number; code: number | null; signal: NodeJS.Signals | null; at: number };
@@ -135,6 +137,7 @@ export const serviceMachine = setup({
       states: {
         idle: {
           on: {
+            ADOPT: { target: '#service.running', actions: assign({ proc: ({ event }) => event.proc, config: ({ event }) => event.config, removed: false, problem: null }) },
             CONFIGURE: [
               {
                 // New, re-added, fixed, edited, or `down` removed: start it.
@@ -337,10 +340,12 @@ export const serviceMachine = setup({
 
     running: {
       entry: [
-        assign({ runningSince: ({ event }) => ('at' in event ? event.at : null) }),
+        assign({ runningSince: ({ event }) => (event.type === 'ADOPT' ? event.since : 'at' in event ? event.at : null) }),
         emit(({ context, event }) => ({
           type: 'log', level: 'INFO',
-          message: `running pid ${context.proc!.pid}${event.type === 'PID_FOUND' && event.adopted ? ' (adopted: its pid file named a live process)' : ''}`,
+          message: `running pid ${context.proc!.pid}${
+            event.type === 'ADOPT' ? ' (re-adopted: left running by the last supervisor)'
+            : event.type === 'PID_FOUND' && event.adopted ? ' (adopted: its pid file named a live process)' : ''}`,
         }) as const),
       ],
       invoke: { src: 'watchPid', input: ({ context }) => ({ proc: context.proc }) },

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fromCallback } from 'xstate';
 import type { ServiceEvent, WatchedProc, serviceMachine } from '../machine/service-machine.js';
 import type { ServiceConfig } from '../profile/types.js';
-import { readPidFile, startedAfterWritten } from './pidfile.js';
+import { readPidFile, startedAfterWritten, untrustedPid, type PidTrust } from './pidfile.js';
 import type { PidWatcher } from './pid-watch.js';
 import { killGroupLeftovers, readStat, signalService } from './proc.js';
 import { spawnService } from './spawn.js';
@@ -35,7 +35,7 @@ function interpreterOf(runPath: string): string {
   }
 }
 
-export function launch(config: ServiceConfig, send: Send): void {
+export function launch(config: ServiceConfig, send: Send, onSpawn: (pid: number) => void = () => undefined): void {
   let child;
   try {
     child = spawnService(config);
@@ -51,6 +51,7 @@ export function launch(config: ServiceConfig, send: Send): void {
   });
   child.once('spawn', () => {
     const pid = child.pid!;
+    onSpawn(pid);
     const stat = readStat(pid);
     send({ type: 'SPAWNED', proc: { pid, startTime: stat?.startTime ?? null, pgid: pid, child: true }, at: Date.now() });
   });
@@ -63,9 +64,12 @@ export function launch(config: ServiceConfig, send: Send): void {
 /** The implementations the supervisor gives the machine. */
 export function processEffects(options: EffectsOptions): Parameters<typeof serviceMachine.provide>[0] {
   const pollMs = options.pidFilePollMs ?? 20;
+  // The last `run` of each tag: a daemon it forked may be named by a pid file we cannot trust otherwise.
+  const lastRun = new Map<string, number>();
+  const trustOf = (config: ServiceConfig): PidTrust => ({ uid: config.user?.uid ?? null, runPid: lastRun.get(config.tag) ?? null });
   return {
     actions: {
-      launch: ({ self }, { config }) => launch(config, (e) => self.send(e)),
+      launch: ({ self }, { config }) => launch(config, (e) => self.send(e), (pid) => lastRun.set(config.tag, pid)),
       signal: ({ self, context }, { proc, signal }) => {
         if (!proc) return;
         const result = signalService(proc, signal);
@@ -82,7 +86,9 @@ export function processEffects(options: EffectsOptions): Parameters<typeof servi
     actors: {
       probePidFile: fromCallback<ServiceEvent, { config: ServiceConfig }>(({ sendBack, input }) => {
         const reading = readPidFile(input.config.pidFile!);
-        if (reading.ok && !startedAfterWritten(input.config.pidFile!, reading.proc)) {
+        const distrust = reading.ok ? untrustedPid(input.config.pidFile!, reading.proc, { uid: input.config.user?.uid ?? null, runPid: null }) : null;
+        if (distrust) options.warn(input.config.tag, `not adopted: ${distrust}`);
+        if (reading.ok && !distrust && !startedAfterWritten(input.config.pidFile!, reading.proc)) {
           sendBack({ type: 'PID_FOUND', proc: { ...reading.proc, child: false }, at: Date.now(), adopted: true });
         } else {
           sendBack({ type: 'PID_MISSING' });
@@ -92,11 +98,12 @@ export function processEffects(options: EffectsOptions): Parameters<typeof servi
         let lastProblem = '';
         const look = (): boolean => {
           const reading = readPidFile(input.config.pidFile!);
-          if (reading.ok) {
+          const problem = reading.ok ? untrustedPid(input.config.pidFile!, reading.proc, trustOf(input.config)) : reading.reason;
+          if (reading.ok && problem === null) {
             sendBack({ type: 'PID_FOUND', proc: { ...reading.proc, child: false }, at: Date.now(), adopted: false });
             return true;
           }
-          if (reading.reason !== lastProblem) sendBack({ type: 'PID_PROBLEM', reason: (lastProblem = reading.reason) });
+          if (problem !== null && problem !== lastProblem) sendBack({ type: 'PID_PROBLEM', reason: (lastProblem = problem) });
           return false;
         };
         if (look()) return undefined;

@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { quote } from '../log/escape.js';
-import { CLOCK_TICKS, procRef, type ProcRef } from './proc.js';
+import { CLOCK_TICKS, descendsFrom, procRef, realUid, type ProcRef } from './proc.js';
 
 export type PidFileReading = { ok: true; proc: ProcRef } | { ok: false; reason: string };
 
@@ -45,5 +46,38 @@ export function startedAfterWritten(path: string, proc: ProcRef): boolean {
     return startedAt > statSync(path).mtimeMs + 2000;
   } catch {
     return true;
+  }
+}
+
+/** Who may have written a pid file, and what its pid must then be. */
+export interface PidTrust {
+  /** The profile's `user` (its uid), or null when the service runs as the supervisor. */
+  uid: number | null;
+  /** The pid of the `run` that should have written it, when known. */
+  runPid: number | null;
+}
+
+/**
+ * As root, a pid file that someone else could have written (the file or its
+ * directory not owned by root, or writable by group or others) is believed
+ * only for a process of the profile's user or one that came from its `run`
+ * (systemd's PIDFile rule): otherwise a service user could make us signal any
+ * process. Returns why the pid is refused, or null.
+ */
+export function untrustedPid(path: string, proc: ProcRef, trust: PidTrust): string | null {
+  if (process.getuid?.() !== 0) return null;
+  if (ownedByRootOnly(path) && ownedByRootOnly(dirname(path))) return null;
+  if (trust.uid !== null && trust.uid !== 0 && realUid(proc.pid) === trust.uid) return null;
+  if (trust.runPid !== null && descendsFrom(proc.pid, trust.runPid)) return null;
+  return `pid file ${path} can be written by a user other than root and names pid ${proc.pid}, which is neither the profile's user's nor from its run; not trusted`;
+}
+
+function ownedByRootOnly(path: string): boolean {
+  try {
+    const stat = statSync(path);
+    const sticky = (stat.mode & 0o1000) !== 0; // /tmp-like: others may not replace our file
+    return stat.uid === 0 && (sticky || (stat.mode & 0o022) === 0);
+  } catch {
+    return false;
   }
 }

@@ -51,6 +51,8 @@ export interface ProcStatDetail extends ProcStat {
   /** Fields 14 and 15: CPU time spent in user and kernel mode, in clock ticks. */
   utime: number;
   stime: number;
+  /** Field 6: the session id. */
+  session: number;
 }
 
 export function parseStatDetail(text: string): ProcStatDetail | null {
@@ -60,7 +62,38 @@ export function parseStatDetail(text: string): ProcStatDetail | null {
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   if (!Number.isFinite(utime) || !Number.isFinite(stime)) return null;
-  return { ...stat, comm: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')), utime, stime };
+  return { ...stat, comm: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')), utime, stime, session: Number(fields[3]) };
+}
+
+export function readStatDetail(pid: number): ProcStatDetail | null {
+  try {
+    return parseStatDetail(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return null;
+  }
+}
+
+/** The real uid of a process (the first `Uid:` field of /proc/PID/status), or null. */
+export function realUid(pid: number): number | null {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'latin1').split('\n').find((l) => l.startsWith('Uid:'));
+    const uid = Number(line?.slice(4).trim().split(/\s+/)[0]);
+    return Number.isInteger(uid) ? uid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `pid` came from `ancestor`: its child (at any depth), or still in its session or group. */
+export function descendsFrom(pid: number, ancestor: number): boolean {
+  let current = readStatDetail(pid);
+  if (current && (current.session === ancestor || current.pgid === ancestor)) return true;
+  for (let depth = 0; current && depth < 64; depth++) {
+    if (current.ppid === ancestor) return true;
+    if (current.ppid <= 1) return false;
+    current = readStatDetail(current.ppid);
+  }
+  return false;
 }
 
 export function readStat(pid: number): ProcStat | null {

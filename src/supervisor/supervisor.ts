@@ -17,6 +17,8 @@ import type { ServiceEvent } from '../machine/service-machine.js';
 import type { EventLog } from './event-log.js';
 import { eventsBetween, type EventDetail } from './events.js';
 import type { HeldProfiles } from './holds.js';
+import type { ServiceRecord, ServiceRecords } from './records.js';
+import { isAlive } from '../process/proc.js';
 import { ProfileWatcher } from './profile-watcher.js';
 
 export interface SupervisorOptions {
@@ -27,6 +29,8 @@ export interface SupervisorOptions {
   eventLog: EventLog;
   /** Profiles stopped by command, kept down across restarts. */
   holds: HeldProfiles;
+  /** The running processes, for the next supervisor to take over. */
+  records: ServiceRecords;
   /** Safety-net full rescan, on top of filesystem events. */
   rescanIntervalMs?: number;
   /** Rescan interval once the inotify watch limit is hit and events are off. */
@@ -69,6 +73,9 @@ export class Supervisor {
   private rootMissing = false;
   private watchFailed = false; // inotify refused us: rescans are all we have
   private closed = false;
+  /** Processes the last supervisor left running, by tag, until taken over. */
+  private leftovers = new Map<string, ServiceRecord>();
+  private recordsFailing = false;
 
   constructor(private readonly options: SupervisorOptions) {
     const { logger } = options;
@@ -81,8 +88,10 @@ export class Supervisor {
 
   async start(): Promise<void> {
     this.log('INFO', `supervising ${this.options.profilesDir} pid ${process.pid}`);
+    this.leftovers = this.loadLeftovers();
     this.startWatcher();
     await this.rescan();
+    this.stopOrphanedLeftovers();
     if (!this.rootMissing) this.setRescanInterval(this.steadyRescanMs());
   }
 
@@ -284,13 +293,58 @@ export class Supervisor {
     let before = actor.getSnapshot();
     actor.subscribe((after) => {
       for (const detail of eventsBetween(before, after)) this.record(name, detail);
+      this.keepRecord(name, after);
       before = after;
     });
     actor.start();
+    const left = this.leftovers.get(name);
+    if (left) {
+      this.leftovers.delete(name);
+      actor.send({ type: 'ADOPT', proc: { ...left.proc, child: false }, config: left.config, since: left.since });
+    }
     if (this.options.holds.has(name)) actor.send({ type: 'STOP' }); // stopped by command before a restart of ours
     const service: Service = { actor, last: 'missing', lastReason: null, config: null };
     this.services.set(name, service);
     return service;
+  }
+
+  /** Records of processes still alive with the recorded start time; the rest are dropped, never signalled. */
+  private loadLeftovers(): Map<string, ServiceRecord> {
+    const { records } = this.options;
+    const alive = new Map<string, ServiceRecord>();
+    for (const record of records.load((file, reason) => this.log('WARN', `discarded unreadable record ${file}: ${reason}`))) {
+      if (isAlive(record.proc)) alive.set(record.tag, record);
+      else {
+        this.log('INFO', `record of ${record.tag} pid ${record.proc.pid} discarded: that process is gone (or its pid was reused)`);
+        records.remove(record.tag);
+      }
+    }
+    return alive;
+  }
+
+  /** A process left running whose profile went away while we were down: take it over, then stop it. */
+  private stopOrphanedLeftovers(): void {
+    for (const [tag, record] of this.leftovers) {
+      if (this.services.has(tag) || this.graceTimers.has(tag)) continue;
+      this.log('INFO', `profile removed while the supervisor was down: ${tag}; stopping pid ${record.proc.pid}`);
+      const service = this.createService(tag);
+      this.record(tag, { event: 'removed' });
+      service.actor.send({ type: 'REMOVE' });
+    }
+  }
+
+  /** Keep STATE_DIR/services/TAG.json in step with the process the actor owns. */
+  private keepRecord(tag: string, snapshot: ServiceSnapshot): void {
+    const { proc, config, runningSince } = snapshot.context;
+    try {
+      if (proc && config && (snapshot.matches('running') || snapshot.matches('stopping'))) {
+        this.options.records.save(tag, proc, runningSince ?? Date.now(), config);
+      } else this.options.records.remove(tag);
+      this.recordsFailing = false;
+    } catch (error) {
+      if (!this.recordsFailing) this.log('ERROR', `cannot write the record of ${tag}: ${(error as Error).message}; a supervisor started after this one may not find it`);
+      this.recordsFailing = true;
+    }
   }
 
   private record(profile: string, detail: EventDetail): void {

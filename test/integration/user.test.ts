@@ -77,4 +77,42 @@ describe.skipIf(!asRoot)('user, as root', () => {
     expect(statusField(pid, 'Uid').split(/\s+/)[0]).toBe(uid);
     expect(box.lines().filter((l) => l.level !== 'INFO')).toEqual([{ level: 'WARN', tag: 'web', message: 'user daemon ignored: the supervisor is not root' }]);
   });
+
+  describe('a pid file that a service user could have written (systemd PIDFile rule)', () => {
+    it('naming an unrelated process: refused with one ERROR, that process never signalled', async () => {
+      expect(canManageUsers).toBe(true);
+      const stranger = spawn('sleep', ['1000'], { stdio: 'ignore' });
+      try {
+        const dir = box.profile('d', { run: sh(`echo ${stranger.pid} > pids/d.pid`), pid_file: 'pids/d.pid', start_timeout: '0.5' });
+        spawnSync('mkdir', [`${dir}/pids`]);
+        spawnSync('chown', [`${user}:`, `${dir}/pids`]);
+        box.start();
+        await box.waitLog('d', /^failed: not running after start_timeout 0\.5s: pid file .*d\.pid can be written by a user other than root and names pid \d+, which is neither the profile's user's nor from its run; not trusted$/);
+        expect(box.lines().filter((l) => l.level === 'ERROR')).toHaveLength(1);
+        expect(stranger.exitCode).toBeNull();
+        expect(stranger.signalCode).toBeNull();
+      } finally {
+        stranger.kill('SIGKILL');
+      }
+    });
+
+    it("naming the profile user's own daemon (setsid, double fork): accepted", async () => {
+      expect(canManageUsers).toBe(true);
+      const dir = box.profile('d', { run: sh('setsid sleep 1000 </dev/null >/dev/null 2>&1 &\necho $! > pids/d.pid'), pid_file: 'pids/d.pid', user });
+      spawnSync('mkdir', [`${dir}/pids`]);
+      spawnSync('chown', [`${user}:`, `${dir}/pids`]);
+      box.start();
+      const pid = await box.runningPid('d');
+      expect(readFileSync(`${dir}/pids/d.pid`, 'utf8').trim()).toBe(String(pid));
+    });
+
+    it('naming a process that came from run (same session): accepted for a root service', async () => {
+      expect(canManageUsers).toBe(true);
+      const dir = box.profile('d', { run: sh('sleep 1000 </dev/null >/dev/null 2>&1 &\necho $! > pids/d.pid'), pid_file: 'pids/d.pid' });
+      spawnSync('mkdir', [`${dir}/pids`]);
+      spawnSync('chown', [`${user}:`, `${dir}/pids`]);
+      box.start();
+      await box.runningPid('d');
+    });
+  });
 });

@@ -1,0 +1,74 @@
+// One record per running service process in STATE_DIR/services/TAG.json:
+// what a supervisor started after us needs to take the process over instead
+// of starting a duplicate (pid + start time make the pid unambiguous; the
+// configuration tells how to stop it and whether the profile changed since).
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { WatchedProc } from '../machine/service-machine.js';
+import type { ServiceConfig } from '../profile/types.js';
+import { writeAtomic } from './state-dir.js';
+
+export interface ServiceRecord {
+  version: 1;
+  tag: string;
+  proc: { pid: number; startTime: number; pgid: number };
+  /** When it reached running (epoch ms). */
+  since: number;
+  config: ServiceConfig;
+}
+
+export class ServiceRecords {
+  private readonly dir: string;
+  /** What is on disk, so that an unchanged record is not rewritten. */
+  private readonly written = new Map<string, string>();
+
+  constructor(stateDir: string) {
+    this.dir = join(stateDir, 'services');
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+  }
+
+  private path(tag: string): string {
+    return join(this.dir, `${tag}.json`);
+  }
+
+  /** Every readable record; unreadable ones are reported by tag and removed. */
+  load(onBad: (file: string, reason: string) => void): ServiceRecord[] {
+    const records: ServiceRecord[] = [];
+    for (const file of readdirSync(this.dir)) {
+      if (!file.endsWith('.json')) continue;
+      const path = join(this.dir, file);
+      try {
+        const record = JSON.parse(readFileSync(path, 'utf8')) as ServiceRecord;
+        if (record.version !== 1 || !isProc(record.proc) || typeof record.tag !== 'string' || `${record.tag}.json` !== file || !record.config) {
+          throw new Error('not a service record');
+        }
+        records.push(record);
+        this.written.set(record.tag, JSON.stringify(record));
+      } catch (error) {
+        onBad(file, (error as Error).message);
+        rmSync(path, { force: true });
+      }
+    }
+    return records;
+  }
+
+  /** Record `proc` as the running process of `tag` (written atomically, only when it changed). */
+  save(tag: string, proc: WatchedProc, since: number, config: ServiceConfig): void {
+    if (proc.startTime === null) return; // cannot be recognised again: do not pretend
+    const record: ServiceRecord = { version: 1, tag, proc: { pid: proc.pid, startTime: proc.startTime, pgid: proc.pgid }, since, config };
+    const text = JSON.stringify(record);
+    if (this.written.get(tag) === text) return;
+    writeAtomic(this.path(tag), `${text}\n`, 0o600);
+    this.written.set(tag, text);
+  }
+
+  remove(tag: string): void {
+    if (!this.written.delete(tag)) return;
+    rmSync(this.path(tag), { force: true });
+  }
+}
+
+function isProc(value: unknown): value is ServiceRecord['proc'] {
+  const p = value as ServiceRecord['proc'] | null;
+  return !!p && [p.pid, p.startTime, p.pgid].every((n) => Number.isInteger(n) && n > 0);
+}

@@ -1,0 +1,150 @@
+// Never lose or duplicate a service across supervisor deaths and upgrades:
+// the next supervisor takes over what the last one left running.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Sandbox, alive, sh } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
+
+let box: Sandbox;
+beforeEach(() => {
+  box = new Sandbox();
+});
+afterEach(async () => {
+  await box.cleanup();
+});
+
+const sleeper = { run: sh('echo "up $$"; exec sleep 1000'), restart: '' };
+const recordPath = (tag: string) => join(box.stateDir, 'services', `${tag}.json`);
+
+/** Kill the supervisor with SIGKILL (services stay) and wait until it is gone. */
+async function killSupervisor(): Promise<void> {
+  const child = box.supervisor!;
+  child.kill('SIGKILL');
+  await waitFor('supervisor gone', () => child.exitCode !== null || child.signalCode !== null);
+}
+
+/** Start the n-th supervisor on the same directories and wait for its control socket. */
+async function startAgain(n: number): Promise<void> {
+  box.start();
+  await waitFor(`supervisor ${n} ready`, () => box.lines().filter((l) => l.message.startsWith('control socket ')).length === n);
+}
+
+describe('re-adoption', () => {
+  it('writes a record per running process and removes it when the process stops', async () => {
+    box.profile('web', sleeper);
+    await box.startReady();
+    const pid = await box.runningPid('web');
+    await waitFor('record', () => JSON.parse(readFileSync(recordPath('web'), 'utf8')).proc.pid === pid);
+    const record = JSON.parse(readFileSync(recordPath('web'), 'utf8'));
+    const startTime = Number(readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ')[19]);
+    expect(record).toMatchObject({ version: 1, tag: 'web', proc: { pid, startTime, pgid: pid }, config: { tag: 'web' } });
+    await box.cli('stop', 'web');
+    await waitFor('record removed', () => {
+      try {
+        readFileSync(recordPath('web'));
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  });
+
+  it('after kill -9 of the supervisor, the next one takes every service over: no duplicate, output still logged, stop works', async () => {
+    box.profile('web', sleeper);
+    box.profile('daemon', { run: sh('setsid sh -c \'echo "daemon $$"; exec sleep 1000\' >>daemon.out 2>&1 &\necho $! > daemon.pid'), pid_file: 'daemon.pid', restart: '' });
+    await box.startReady();
+    const web = await box.runningPid('web');
+    const daemon = await box.runningPid('daemon');
+    await waitFor('records', () => ['web', 'daemon'].every((t) => readFileSync(recordPath(t), 'utf8').includes('"pid"')));
+    await killSupervisor();
+    await startAgain(2);
+    expect(await box.waitLog('web', new RegExp(`^running pid ${web} \\(re-adopted: left running by the last supervisor\\)$`)));
+    expect(await box.waitLog('daemon', new RegExp(`^running pid ${daemon} \\(re-adopted`)));
+    expect(box.count('web', /^started pid/)).toBe(1); // never started twice
+    expect(box.processes().filter((p) => readFileSync(`/proc/${p}/cmdline`, 'latin1').startsWith('sleep\0'))).toHaveLength(2);
+    const status = JSON.parse((await box.cli('status', '--json')).stdout);
+    expect(status.map((s: { name: string; pid: number }) => [s.name, s.pid])).toEqual([['daemon', daemon], ['web', web]]);
+    // Stop works as for an own child, and its death is noticed although it is not our child.
+    const stop = await box.cli('stop', 'web', 'daemon');
+    expect(stop.code).toBe(0);
+    expect(alive(web)).toBe(false);
+    expect(alive(daemon)).toBe(false);
+  });
+
+  it('a re-adopted service that dies is restarted', async () => {
+    box.profile('web', sleeper);
+    await box.startReady();
+    const pid = await box.runningPid('web');
+    await waitFor('record', () => readFileSync(recordPath('web'), 'utf8').includes(`"pid":${pid}`));
+    await killSupervisor();
+    await startAgain(2);
+    await box.waitLog('web', /re-adopted/);
+    process.kill(pid, 'SIGKILL');
+    const next = await box.runningPid('web', 3);
+    expect(next).not.toBe(pid);
+  });
+
+  it('quit --leave-running, then a new supervisor: every service handed over with zero restarts', async () => {
+    for (const n of ['a', 'b', 'c']) box.profile(n, sleeper);
+    await box.startReady();
+    const pids = await Promise.all(['a', 'b', 'c'].map((n) => box.runningPid(n)));
+    const first = box.supervisor!;
+    const exited = new Promise((done) => first.once('exit', done));
+    await box.cli('quit', '--leave-running');
+    await exited;
+    await startAgain(2);
+    for (const [i, n] of ['a', 'b', 'c'].entries()) await box.waitLog(n, new RegExp(`^running pid ${pids[i]} \\(re-adopted`));
+    expect(box.lines().filter((l) => /^started pid/.test(l.message))).toHaveLength(3);
+    expect(pids.every(alive)).toBe(true);
+  });
+
+  it('a profile edited while the supervisor was down is restarted once adopted; one removed is stopped', async () => {
+    box.profile('edited', sleeper);
+    box.profile('gone', sleeper);
+    box.profile('same', sleeper);
+    await box.startReady();
+    const edited = await box.runningPid('edited');
+    const gone = await box.runningPid('gone');
+    const same = await box.runningPid('same');
+    await waitFor('records', () => ['edited', 'gone', 'same'].every((t) => readFileSync(recordPath(t), 'utf8').includes('"pid"')));
+    await killSupervisor();
+    writeFileSync(join(box.profilesDir, 'edited', 'run'), sh('echo "v2 $$"; exec sleep 1000'));
+    rmSync(join(box.profilesDir, 'gone'), { recursive: true });
+    await startAgain(2);
+    await box.waitLog('gone', new RegExp(`^stopped pid ${gone}$`));
+    const next = await box.runningPid('edited', 3);
+    expect(next).not.toBe(edited);
+    expect(alive(edited)).toBe(false);
+    expect(alive(gone)).toBe(false);
+    await waitFor('v2 output', () => box.serviceLog('edited').includes(`v2 ${next}`));
+    expect(alive(same)).toBe(true);
+    expect(box.count('same', /^started pid/)).toBe(1);
+  });
+
+  it('a record whose pid is dead or now belongs to another process is discarded and never signalled', async () => {
+    box.profile('web', sleeper);
+    await box.startReady();
+    const pid = await box.runningPid('web');
+    await waitFor('record', () => readFileSync(recordPath('web'), 'utf8').includes(`"pid":${pid}`));
+    await killSupervisor();
+    // Point the record at an unrelated live process (as if the pid had been reused).
+    const stranger = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    const record = JSON.parse(readFileSync(recordPath('web'), 'utf8'));
+    record.proc = { pid: stranger.pid, startTime: record.proc.startTime, pgid: stranger.pid };
+    writeFileSync(recordPath('web'), JSON.stringify(record));
+    process.kill(pid, 'SIGKILL');
+    try {
+      await startAgain(2);
+      await box.waitLog('proclaunch', new RegExp(`^record of web pid ${stranger.pid} discarded: that process is gone \\(or its pid was reused\\)$`));
+      const fresh = await box.runningPid('web', 2);
+      expect(fresh).not.toBe(stranger.pid);
+      expect(alive(stranger.pid!)).toBe(true);
+      await box.cli('stop', 'web');
+      expect(alive(stranger.pid!)).toBe(true);
+    } finally {
+      stranger.kill('SIGKILL');
+    }
+  });
+});

@@ -191,7 +191,7 @@ export class Supervisor {
         this.trailing.clear();
         for (const n of again) void this.reconcile(n);
       }, CHOKIDAR_CHANGE_THROTTLE_MS + 10);
-    }, this.options.debounceMs ?? 5);
+    }, this.options.debounceMs ?? 1);
   }
 
   /** Read one profile and tell its actor; one reading at a time per profile. */

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What the integration tests need from the machine: setpriv (util-linux) for
 # `user`, ps (procps), useradd (passwd) for a throw-away service user,
-# check_log (monitoring-plugins-basic) to prove the log Nagios-parseable, cc for
-# the ENOSPC shim (optional: that test is skipped without it), and a usable
+# check_log (monitoring-plugins-basic) to prove the log Nagios-parseable, cc,
+# make and python3 for the native module and the ENOSPC shim, and a usable
 # inotify watch limit. Installed only when missing, and only as root with apt-get.
 set -euo pipefail
 missing=()
@@ -10,6 +10,10 @@ command -v setpriv >/dev/null || missing+=(util-linux)
 command -v ps >/dev/null || missing+=(procps)
 command -v useradd >/dev/null || missing+=(passwd)
 [ -x /usr/lib/nagios/plugins/check_log ] || missing+=(monitoring-plugins-basic)
+# The native module (pidfd, reaper) is built by `npm ci`; CI must test it, not its fallback.
+command -v make >/dev/null || missing+=(make)
+command -v cc >/dev/null || missing+=(gcc)
+command -v python3 >/dev/null || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

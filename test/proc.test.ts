@@ -229,7 +229,7 @@ describe('PidWatcher', () => {
 
   it('does not call onExit after unwatch, and stops its timer', async () => {
     const child = sleeper();
-    const watcher = new PidWatcher(20);
+    const watcher = new PidWatcher(20, null); // the polling fallback: it has a timer
     const timer = () => (watcher as unknown as { timer: NodeJS.Timeout | null }).timer;
     let exits = 0;
     const ref: ProcRef = procRef(child.pid)!;

@@ -8,6 +8,8 @@ import { createLogger, parseLevel, type Logger } from '../log/logger.js';
 import { controlHandler } from '../control/handlers.js';
 import { controlSocketPath } from '../control/protocol.js';
 import { startControlServer } from '../control/server.js';
+import { loadNative, nativeUnavailableReason } from '../process/native.js';
+import { startReaper, trackedChildren } from '../process/reaper.js';
 import { EventLog } from '../supervisor/event-log.js';
 import { HeldProfiles } from '../supervisor/holds.js';
 import { ServiceRecords } from '../supervisor/records.js';
@@ -23,6 +25,8 @@ interface SuperviseArgs {
   logLevel: ReturnType<typeof parseLevel>;
   logPath: string | undefined;
   rescanIntervalMs: number;
+  /** Reap orphans (implied as PID 1). */
+  reaper: boolean;
   raw: string[];
 }
 
@@ -38,6 +42,7 @@ function parse(argv: string[]): SuperviseArgs {
         'log-level': { type: 'string' },
         'log-path': { type: 'string' },
         'rescan-interval': { type: 'string' },
+        reaper: { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -57,6 +62,7 @@ function parse(argv: string[]): SuperviseArgs {
     logLevel,
     logPath: values['log-path'] ? resolve(values['log-path']) : undefined,
     rescanIntervalMs: rescan * 1000,
+    reaper: values.reaper === true || process.pid === 1,
     raw: argv,
   };
 }
@@ -93,6 +99,20 @@ async function daemonize(args: SuperviseArgs): Promise<number> {
   }
   process.stderr.write(`proclaunch: ${reply.message}\n`);
   return EXIT.failed;
+}
+
+/**
+ * PID 1 (a container) or --reaper: orphans reparented to us are reaped, so a
+ * service that leaves grandchildren behind leaves no zombies.
+ */
+function startReaping(logger: Logger): void {
+  const reaper = startReaper({
+    native: loadNative(),
+    ourChildren: () => trackedChildren,
+    onReaped: (pid, status) => logger.log('DEBUG', 'proclaunch', `reaped orphan pid ${pid} (${status.signal ?? `code ${status.code}`})`),
+  });
+  if (reaper) logger.log('INFO', 'proclaunch', `reaping orphans${process.pid === 1 ? ' (running as PID 1)' : ' (subreaper)'}`);
+  else logger.log('WARN', 'proclaunch', `cannot reap orphans, they will stay zombies: ${nativeUnavailableReason()}`);
 }
 
 /** How the supervisor ends: by signal or by `quit`, stopping services or leaving them running. */
@@ -151,6 +171,7 @@ export async function supervise(argv: string[]): Promise<number> {
     ownership.release();
   });
   installSignals(supervisor, logger, shutdown);
+  if (args.reaper) startReaping(logger);
   await supervisor.start();
   const control = await startControlServer(socketPath, controlHandler({ supervisor, eventLog, quit: (leave) => shutdown('quit', leave) }), {
     onError: (message) => logger.log('WARN', 'proclaunch', message),

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ServiceConfig } from '../profile/types.js';
+import { trackChild } from './reaper.js';
 
 export const isRoot = (): boolean => process.getuid?.() === 0;
 
@@ -44,12 +45,14 @@ export function spawnService(config: ServiceConfig): ChildProcess {
   const err = config.stderr === config.stdout ? out : openOutput(config.stderr);
   try {
     const [command, args] = serviceArgv(config, asUser);
-    return spawn(command, args, {
+    const child = spawn(command, args, {
       cwd: config.dir,
       detached: true,
       stdio: ['ignore', out, err],
       env: serviceEnv(config, asUser),
     });
+    trackChild(child); // the reaper (PID 1, --reaper) must leave libuv's children to libuv
+    return child;
   } finally {
     closeSync(out);
     if (err !== out) closeSync(err);

@@ -88,6 +88,9 @@ export class Supervisor {
 
   async start(): Promise<void> {
     this.log('INFO', `supervising ${this.options.profilesDir} pid ${process.pid}`);
+    if (this.pidWatcher.mode === 'polling') {
+      this.log('WARN', `watching pids that are not our children by polling /proc (deaths noticed within ~250ms, not at once): ${this.pidWatcher.pollingReason}`);
+    }
     this.leftovers = this.loadLeftovers();
     this.startWatcher();
     await this.rescan();

@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "proclaunch_native",
+      "sources": ["native/proclaunch.c"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags_c": ["-std=gnu11"]
+    }
+  ]
+}

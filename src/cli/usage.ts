@@ -1,5 +1,5 @@
 export const USAGE = `Usage:
-  proclaunch supervise [--foreground] [--log-level LEVEL] [--log-path FILE] STATE_DIR PROFILES_DIR
+  proclaunch supervise [--foreground] [--log-level LEVEL] [--log-path FILE] [--reaper] STATE_DIR PROFILES_DIR
   proclaunch STATE_DIR PROFILES_DIR [options]     same as supervise (ProcLaunch style)
   proclaunch --version | --help
 
@@ -8,6 +8,7 @@ supervise options:
   --log-level LEVEL   DEBUG, INFO (default), WARN, ERROR or FATAL
   --log-path FILE     the supervisor's log (default when daemonized: STATE_DIR/proclaunch.log)
   --rescan-interval S safety-net rescan of PROFILES_DIR every S seconds (default 60)
+  --reaper            reap orphaned grandchildren (always on as PID 1)
 
 Signals: TERM/INT stop every service then exit (a second one exits at once,
 leaving services running); HUP reopens the log file and rescans.

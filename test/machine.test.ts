@@ -18,7 +18,7 @@ type ConfigOverrides = Partial<Omit<ServiceConfig, 'fingerprint'>> & { fp?: Part
 function makeConfig(overrides: ConfigOverrides = {}): ServiceConfig {
   const { fp, ...rest } = overrides;
   return {
-    name: 'web', tag: 'web', dir: '/profiles/web', runPath: '/profiles/web/run',
+    name: 'web', tag: 'web', instance: null, dir: '/profiles/web', runPath: '/profiles/web/run',
     pidFile: null, restart: 'never', down: false,
     stopSignal: 'SIGTERM', stopTimeoutMs: 10_000, startTimeoutMs: 10_000,
     reloadSignal: null, user: null, env: {}, watch: [],

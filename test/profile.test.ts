@@ -41,7 +41,8 @@ const read = (dir: string, name = 'web'): Promise<ProfileReading> => readProfile
 async function valid(dir: string, name = 'web'): Promise<ServiceConfig> {
   const reading = await read(dir, name);
   if (reading.kind !== 'valid') throw new Error(`expected a valid profile, got ${JSON.stringify(reading)}`);
-  return reading.config;
+  expect(reading.configs).toHaveLength(1);
+  return reading.configs[0]!;
 }
 
 async function invalidReason(dir: string): Promise<string> {
@@ -207,6 +208,42 @@ describe('readProfile', () => {
   it('makes watch paths absolute, skipping blanks and comments', async () => {
     const dir = makeProfile('web', { watch: 'app.conf\n\n# a comment\n  /etc/hosts  \n' });
     expect((await valid(dir)).watch).toEqual([join(dir, 'app.conf'), '/etc/hosts']);
+  });
+});
+
+describe('instances', () => {
+  const configs = async (dir: string) => {
+    const reading = await read(dir, 'worker');
+    if (reading.kind !== 'valid') throw new Error(JSON.stringify(reading));
+    return reading.configs;
+  };
+  it('N copies NAME@1 … NAME@N with {} expanded in pid_file, stdout and stderr', async () => {
+    const dir = makeProfile('worker', { instances: '3\n', pid_file: 'pids/w{}.pid', stdout: 'out-{}.log' });
+    const all = await configs(dir);
+    expect(all.map((c) => [c.tag, c.instance, c.pidFile, c.stdout, c.stderr])).toEqual([
+      ['worker@1', 1, join(dir, 'pids/w1.pid'), join(dir, 'out-1.log'), join(stateDir, 'logs', 'worker@1.log')],
+      ['worker@2', 2, join(dir, 'pids/w2.pid'), join(dir, 'out-2.log'), join(stateDir, 'logs', 'worker@2.log')],
+      ['worker@3', 3, join(dir, 'pids/w3.pid'), join(dir, 'out-3.log'), join(stateDir, 'logs', 'worker@3.log')],
+    ]);
+  });
+  it("an instance's fingerprint does not depend on how many there are", async () => {
+    const dir = makeProfile('worker', { instances: '3' });
+    const three = await configs(dir);
+    writeFileSync(join(dir, 'instances'), '5');
+    const five = await configs(dir);
+    expect(five.slice(0, 3).map((c) => c.fingerprint)).toEqual(three.map((c) => c.fingerprint));
+    expect(new Set(five.map((c) => c.fingerprint.launch)).size).toBe(5);
+  });
+  it('without the file: one copy named NAME, no instance number', async () => {
+    expect((await configs(makeProfile('worker'))).map((c) => [c.tag, c.instance])).toEqual([['worker', null]]);
+  });
+  it.each([['0'], ['-1'], ['two'], ['1.5'], ['10001']])('rejects instances %j', async (n) => {
+    const reading = await read(makeProfile('worker', { instances: n }), 'worker');
+    expect(reading).toMatchObject({ kind: 'invalid', reason: expect.stringMatching(/^instances must be a whole number from 1 to 10000/) });
+  });
+  it('rejects a shared pid file for several instances', async () => {
+    const reading = await read(makeProfile('worker', { instances: '2', pid_file: 'w.pid' }), 'worker');
+    expect(reading).toMatchObject({ kind: 'invalid', reason: expect.stringMatching(/has no \{\} for the instance number/) });
   });
 });
 

@@ -4,7 +4,7 @@
 import { timestamp } from '../log/logger.js';
 import { listServiceProcesses } from '../process/ps.js';
 import { parseSignal } from '../profile/signals.js';
-import { globToRegExp } from '../profile/names.js';
+import { globToRegExp, isGlob } from '../profile/names.js';
 import type { EventLog } from '../supervisor/event-log.js';
 import type { ServiceActor, ServiceSnapshot, Supervisor } from '../supervisor/supervisor.js';
 import type { ActionCommand, ActionResult, Request, ServiceStatus } from './protocol.js';
@@ -89,7 +89,8 @@ export function select(known: string[], patterns: string[], all: boolean): { nam
   const unmatched: string[] = [];
   for (const pattern of patterns) {
     const re = globToRegExp(pattern);
-    const hits = known.filter((name) => re.test(name));
+    // A profile name stands for all its instances: `worker` is worker@1 … worker@N.
+    const hits = known.filter((name) => re.test(name) || (!isGlob(pattern) && name.startsWith(`${pattern}@`)));
     if (hits.length === 0) unmatched.push(pattern);
     for (const hit of hits) chosen.add(hit);
   }

@@ -3,14 +3,17 @@ import { quote } from '../log/escape.js';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseSignal } from './signals.js';
-import type { Fingerprint, ProfileReading, RestartPolicy, ServiceConfig } from './types.js';
+import type { ProfileReading, RestartPolicy, ServiceConfig } from './types.js';
 import { resolveUser } from './users.js';
 
 /** The files of a profile; any other file in the directory is the service's own business. */
 export const PROFILE_FILES = [
   'run', 'pid_file', 'restart', 'down', 'stop_signal', 'stop_timeout', 'start_timeout',
-  'reload', 'user', 'watch', 'env', 'stdout', 'stderr',
+  'reload', 'user', 'watch', 'env', 'stdout', 'stderr', 'instances',
 ] as const;
+
+/** More copies than this is a typo, not a fleet (each is a process and an actor). */
+export const MAX_INSTANCES = 10_000;
 
 export interface ReadOptions {
   stateDir: string;
@@ -89,6 +92,13 @@ async function contentAndMode(path: string): Promise<string> {
 
 const hash = (value: unknown): string => createHash('sha1').update(JSON.stringify(value)).digest('hex');
 
+function instanceCount(text: string): number {
+  const value = text.trim();
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_INSTANCES) return fail(`instances must be a whole number from 1 to ${MAX_INSTANCES}, not ${quote(value)}`);
+  return n;
+}
+
 /** Expand `{}` (the instance number) and make a profile-relative path absolute. */
 export function profilePath(dir: string, template: string, instance: number | null): string {
   const path = instance === null ? template : template.replaceAll('{}', String(instance));
@@ -111,16 +121,15 @@ export async function readProfile(dir: string, name: string, options: ReadOption
     if (!runInfo!.isFile()) fail('run is not a file');
     if ((runInfo!.mode & 0o111) === 0) fail('run is not executable (chmod +x run)');
 
-    const [pidFileText, restartText, downText, stopSignalText, stopTimeoutText, startTimeoutText, reloadText, userText, watchText, stdoutText, stderrText] =
+    const [pidFileText, restartText, downText, stopSignalText, stopTimeoutText, startTimeoutText, reloadText, userText, watchText, stdoutText, stderrText, instancesText] =
       await Promise.all([
         file('pid_file'), file('restart'), file('down'), file('stop_signal'), file('stop_timeout'),
-        file('start_timeout'), file('reload'), file('user'), file('watch'), file('stdout'), file('stderr'),
+        file('start_timeout'), file('reload'), file('user'), file('watch'), file('stdout'), file('stderr'), file('instances'),
       ]);
+    const instances = instancesText === null ? null : instanceCount(instancesText);
     const env = present.has('env') ? await readEnvDir(join(dir, 'env')) : {};
 
-    const tag = name;
-    const defaultLog = join(options.stateDir, 'logs', `${tag}.log`);
-    const pidFile = pidFileText?.trim() ? profilePath(dir, pidFileText.trim(), null) : null;
+    const pidFileTemplate = pidFileText?.trim() || null;
     const userSpec = userText?.trim() || null;
     const user = userSpec ? resolveUser(userSpec) : null;
     if (typeof user === 'string') fail(user);
@@ -132,36 +141,50 @@ export async function readProfile(dir: string, name: string, options: ReadOption
 
     const launch = {
       run: await contentAndMode(runPath),
-      pidFile,
+      pidFile: pidFileTemplate,
       env,
       user: userSpec,
       stdout: stdoutText?.trim() || null,
       stderr: stderrText?.trim() || null,
     };
-    const config: Omit<ServiceConfig, 'fingerprint'> = {
-      name,
-      tag,
-      dir,
-      runPath,
-      pidFile,
-      restart: restartPolicy(restartText),
-      down: downText !== null,
-      stopSignal: signal('stop_signal', stopSignalText, 'SIGTERM')!,
-      stopTimeoutMs: seconds('stop_timeout', stopTimeoutText, 10, true),
-      startTimeoutMs: seconds('start_timeout', startTimeoutText, 10, false),
-      reloadSignal: signal('reload', reloadText, reloadText === null ? null : 'SIGHUP'),
-      user: user as ServiceConfig['user'],
-      env,
-      watch,
-      stdout: launch.stdout ? profilePath(dir, launch.stdout, null) : defaultLog,
-      stderr: launch.stderr ? profilePath(dir, launch.stderr, null) : defaultLog,
+    const restart = restartPolicy(restartText);
+    const stopSignal = signal('stop_signal', stopSignalText, 'SIGTERM')!;
+    const stopTimeoutMs = seconds('stop_timeout', stopTimeoutText, 10, true);
+    const startTimeoutMs = seconds('start_timeout', startTimeoutText, 10, false);
+    const reloadSignal = signal('reload', reloadText, reloadText === null ? null : 'SIGHUP');
+    const watchHash = hash(await Promise.all(watch.map(contentAndMode)));
+    const policy = hash([restart, downText !== null, stopSignal, stopTimeoutMs, startTimeoutMs, reloadSignal, watch]);
+
+    /** One copy; its fingerprint depends on its own number, never on how many there are. */
+    const configFor = (instance: number | null): ServiceConfig => {
+      const tag = instance === null ? name : `${name}@${instance}`;
+      const defaultLog = join(options.stateDir, 'logs', `${tag}.log`);
+      return {
+        name,
+        tag,
+        instance,
+        dir,
+        runPath,
+        pidFile: pidFileTemplate ? profilePath(dir, pidFileTemplate, instance) : null,
+        restart,
+        down: downText !== null,
+        stopSignal,
+        stopTimeoutMs,
+        startTimeoutMs,
+        reloadSignal,
+        user: user as ServiceConfig['user'],
+        env,
+        watch,
+        stdout: launch.stdout ? profilePath(dir, launch.stdout, instance) : defaultLog,
+        stderr: launch.stderr ? profilePath(dir, launch.stderr, instance) : defaultLog,
+        fingerprint: { launch: hash({ ...launch, instance }), watch: watchHash, policy },
+      };
     };
-    const fingerprint: Fingerprint = {
-      launch: hash(launch),
-      watch: hash(await Promise.all(watch.map(contentAndMode))),
-      policy: hash([config.restart, config.down, config.stopSignal, config.stopTimeoutMs, config.startTimeoutMs, config.reloadSignal, watch]),
-    };
-    return { kind: 'valid', config: { ...config, fingerprint } };
+    const configs = instances === null ? [configFor(null)] : Array.from({ length: instances }, (_, i) => configFor(i + 1));
+    if (instances !== null && pidFileTemplate && instances > 1 && !pidFileTemplate.includes('{}')) {
+      fail(`pid_file ${quote(pidFileTemplate)} has no {} for the instance number: ${instances} instances would share one pid file`);
+    }
+    return { kind: 'valid', configs };
   } catch (error) {
     if (error instanceof Invalid) return { kind: 'invalid', reason: error.message };
     return { kind: 'invalid', reason: `cannot read profile: ${(error as Error).message}` };

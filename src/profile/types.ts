@@ -7,6 +7,8 @@ export interface ServiceConfig {
   name: string;
   /** `NAME`, or `NAME@N` for an instance. */
   tag: string;
+  /** N of `NAME@N` (the child sees PROCLAUNCH_INSTANCE), or null without an `instances` file. */
+  instance: number | null;
   dir: string;
   runPath: string;
   /** Absolute path of the pid file of a self-daemonizing `run`, or null. */
@@ -43,4 +45,5 @@ export interface Fingerprint {
 export type ProfileReading =
   | { kind: 'missing' }
   | { kind: 'invalid'; reason: string }
-  | { kind: 'valid'; config: ServiceConfig };
+  /** One config per instance (`NAME@1` … `NAME@N`), or one tagged `NAME`. */
+  | { kind: 'valid'; configs: ServiceConfig[] };

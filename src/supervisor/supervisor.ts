@@ -53,6 +53,12 @@ interface Service {
 }
 
 const TAG = 'proclaunch';
+
+/** `worker@3` → `worker` (`@` is never in a profile name). */
+const profileOf = (tag: string): string => tag.split('@', 1)[0]!;
+
+/** worker@2 before worker@10. */
+const byTag = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
 /** chokidar emits at most one `change` per file per 50 ms and drops the rest. */
 const CHOKIDAR_CHANGE_THROTTLE_MS = 50;
 
@@ -145,7 +151,7 @@ export class Supervisor {
         this.setRescanInterval(1000); // look for its return often, only while it is gone
       }
       this.rootMissing = true;
-      await Promise.all([...this.services.keys()].map((name) => this.reconcile(name)));
+      await Promise.all([...new Set([...this.services.keys()].map(profileOf))].map((name) => this.reconcile(name)));
       return;
     }
     if (this.rootMissing) {
@@ -165,7 +171,7 @@ export class Supervisor {
         this.log('WARN', `skipped ${quote(name)}: a profile name is letters, digits, '.', '_' and '-', starting with a letter or digit`);
       }
     }
-    for (const name of this.services.keys()) present.add(name);
+    for (const tag of this.services.keys()) present.add(profileOf(tag));
     await Promise.all([...present].map((name) => this.reconcile(name)));
   }
 
@@ -213,7 +219,25 @@ export class Supervisor {
     }
   }
 
+  /** A profile's reading, applied to each of its tags (`NAME`, or `NAME@1` … `NAME@N`). */
   private apply(name: string, reading: ProfileReading): void {
+    const existing = [...this.services.keys()].filter((tag) => profileOf(tag) === name);
+    if (reading.kind === 'valid') {
+      this.clearGrace(name);
+      const wanted = new Set(reading.configs.map((c) => c.tag));
+      // Fewer instances (or none, or a plain profile now instanced): only the difference stops.
+      for (const tag of existing) if (!wanted.has(tag)) this.applyTag(tag, { kind: 'missing' });
+      for (const config of reading.configs) this.applyTag(config.tag, { kind: 'valid', config });
+      this.watcher?.setWatchList(name, reading.configs[0]!.watch);
+    } else if (existing.length === 0) {
+      this.applyTag(name, reading);
+    } else {
+      if (reading.kind === 'missing') this.clearGrace(name);
+      for (const tag of existing) this.applyTag(tag, reading);
+    }
+  }
+
+  private applyTag(name: string, reading: { kind: 'missing' } | { kind: 'invalid'; reason: string } | { kind: 'valid'; config: ServiceConfig }): void {
     let service = this.services.get(name);
     if (reading.kind === 'missing') {
       this.clearGrace(name);
@@ -266,7 +290,6 @@ export class Supervisor {
     service.last = 'valid';
     service.lastReason = null;
     service.config = config;
-    this.watcher?.setWatchList(name, config.watch);
     service.actor.send({ type: 'CONFIGURE', config });
   }
 
@@ -354,9 +377,12 @@ export class Supervisor {
     this.options.eventLog.append({ time: timestamp(), profile, ...detail });
   }
 
-  /** Every profile we know, valid or not, by name. */
+  /** Every tag we know, valid or not; a removed one once it has stopped is no longer shown. */
   names(): string[] {
-    return [...this.services.keys()].sort();
+    return [...this.services]
+      .filter(([, s]) => s.last !== 'missing' || !s.actor.getSnapshot().matches('stopped'))
+      .map(([tag]) => tag)
+      .sort(byTag);
   }
 
   actor(name: string): ServiceActor | undefined {

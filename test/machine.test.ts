@@ -20,7 +20,7 @@ function makeConfig(overrides: ConfigOverrides = {}): ServiceConfig {
   return {
     name: 'web', tag: 'web', instance: null, dir: '/profiles/web', runPath: '/profiles/web/run',
     pidFile: null, restart: 'never', down: false,
-    stopSignal: 'SIGTERM', stopTimeoutMs: 10_000, startTimeoutMs: 10_000,
+    stopSignal: 'SIGTERM', stopTimeoutMs: 10_000, startTimeoutMs: 10_000, startDelayMs: 0, restartDelayMs: 0,
     reloadSignal: null, user: null, env: {}, watch: [],
     stdout: '/state/logs/web.log', stderr: '/state/logs/web.log',
     ...rest,
@@ -118,8 +118,8 @@ describe('shape', () => {
     expect(Object.keys(serviceMachine.root.states)).toEqual(['stopped', 'starting', 'running', 'stopping']);
   });
 
-  it('has stopped.idle, stopped.backoff and stopped.failed', () => {
-    expect(Object.keys(serviceMachine.root.states.stopped!.states)).toEqual(['idle', 'backoff', 'failed']);
+  it('has stopped.idle, stopped.delayed, stopped.backoff and stopped.failed', () => {
+    expect(Object.keys(serviceMachine.root.states.stopped!.states)).toEqual(['idle', 'delayed', 'backoff', 'failed']);
   });
 
   it('starts in stopped.idle with no config', () => {
@@ -770,6 +770,54 @@ describe('configuration changes', () => {
     expect(h.state()).toBe('stopped.backoff');
     h.advance(100);
     expect(h.launches.at(-1)?.fingerprint.launch).toBe('launch-2');
+  });
+});
+
+describe('start_delay and restart_delay (PETeR)', () => {
+  it('start_delay: the first automatic start waits, with its due time; a command does not', () => {
+    const h = harness();
+    h.send({ type: 'CONFIGURE', config: makeConfig({ startDelayMs: 10_000 }), at: h.clock.now() });
+    expect(h.state()).toBe('stopped.delayed');
+    expect(h.ctx().startsAt).toBe(h.clock.now() + 10_000);
+    expect(h.messages().at(-1)).toBe('starting in 10.0s (start_delay)');
+    h.advance(9_999);
+    expect(h.launches).toHaveLength(0);
+    h.advance(1);
+    expect(h.state()).toBe('starting.spawning');
+    expect(h.ctx().startsAt).toBeNull();
+
+    const g = harness();
+    g.configure(makeConfig({ startDelayMs: 10_000 }));
+    g.send({ type: 'START' });
+    expect(g.state()).toBe('starting.spawning');
+  });
+
+  it('restart_delay: a periodic job (start after 10 s, then every 120 s after each clean exit)', () => {
+    const h = harness();
+    h.configure(makeConfig({ restart: 'always', startDelayMs: 10_000, restartDelayMs: 120_000 }));
+    h.advance(10_000);
+    h.spawned(10);
+    h.die(10, 5_000, 0);
+    expect(h.state()).toBe('stopped.delayed');
+    expect(h.messages().at(-1)).toBe('exited pid 10 code 0 after 5.0s; restarting in 2m00s');
+    h.advance(119_999);
+    expect(h.launches).toHaveLength(1);
+    h.advance(1);
+    expect(h.launches).toHaveLength(2);
+  });
+
+  it('a failure after a long run waits start_delay, not restart_delay; STOP while delayed holds it', () => {
+    const h = harness();
+    h.configure(makeConfig({ restart: 'always', startDelayMs: 3_000, restartDelayMs: 120_000 }));
+    h.advance(3_000);
+    h.spawned(10);
+    h.die(10, 5_000, 1);
+    expect(h.state()).toBe('stopped.delayed');
+    expect(h.ctx().delayMs).toBe(3_000);
+    h.send({ type: 'STOP' });
+    expect(h.state()).toBe('stopped.idle');
+    h.advance(200_000);
+    expect(h.launches).toHaveLength(1);
   });
 });
 

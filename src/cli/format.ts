@@ -45,7 +45,7 @@ export function formatStatus(services: ServiceStatus[], colour: boolean): string
   const rows = [['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'NOTE']];
   for (const s of services) {
     const state = s.substate && s.substate !== 'idle' ? `${s.state}.${s.substate}` : s.state;
-    const note = s.reason ? s.reason : s.held ? 'stopped by command' : s.down ? 'down file' : '';
+    const note = s.reason ? s.reason : s.held ? 'stopped by command' : s.startsInMs !== null ? `starts in ${formatDuration(s.startsInMs)}` : s.down ? 'down file' : '';
     rows.push([
       escapeValue(s.name),
       state,

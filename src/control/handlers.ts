@@ -124,6 +124,7 @@ export function serviceStatus(name: string, snapshot: ServiceSnapshot, now = Dat
     reason: context.problem,
     held: context.held,
     down: context.config?.down ?? false,
+    startsInMs: context.startsAt === null ? null : Math.max(0, context.startsAt - now),
   };
 }
 

@@ -41,6 +41,8 @@ export interface ServiceStatus {
   held: boolean;
   /** Has a `down` file: not started automatically. */
   down: boolean;
+  /** In stopped.delayed (start_delay, restart_delay): milliseconds until it starts, if known. */
+  startsInMs: number | null;
 }
 
 /** What happened to one service on start/stop/restart/reload/signal. */

@@ -5,7 +5,7 @@ import { assign, emit, enqueueActions, fromCallback, setup } from 'xstate';
 import type { ProcRef } from '../process/proc.js';
 import type { ServiceConfig } from '../profile/types.js';
 import {
-  CRASH_LIMIT, KILL_GRACE_MS, backoffMs, crashesAfter, describeExit, isCrash, wantsRestart, type ExitInfo,
+  CRASH_LIMIT, KILL_GRACE_MS, backoffMs, crashesAfter, describeExit, formatDuration, isCrash, isFailure, wantsRestart, type ExitInfo,
 } from './policy.js';
 
 /** A process we watch: `child` when it is ours (its `exit` event reaches us). */
@@ -30,10 +30,13 @@ export interface ServiceContext {
   lastExit: ExitInfo | null;
   /** A restart is in progress: start again once stopped. */
   startAfterStop: boolean;
+  /** In stopped.delayed: how long to wait, and when the start is due (for `status`), if known. */
+  delayMs: number;
+  startsAt: number | null;
 }
 
 export type ServiceEvent =
-  | { type: 'CONFIGURE'; config: ServiceConfig }
+  | { type: 'CONFIGURE'; config: ServiceConfig; at?: number }
   | { type: 'INVALID'; reason: string }
   | { type: 'REMOVE' }
   | { type: 'START' }
@@ -73,6 +76,14 @@ const watchChanged = (old: ServiceConfig | null, next: ServiceConfig): boolean =
 const anyChange = (old: ServiceConfig | null, next: ServiceConfig): boolean =>
   launchChanged(old, next) || watchChanged(old, next) || old?.fingerprint.policy !== next.fingerprint.policy;
 
+/** A CONFIGURE in stopped.idle that should start the service: new, re-added, edited, or `down` lifted. */
+function startsOnConfigure(context: ServiceContext, event: { config: ServiceConfig }): boolean {
+  const next = { ...context, config: event.config, removed: false };
+  const old = context.removed ? null : context.config;
+  const downLifted = old?.down === true && !event.config.down;
+  return autostart(next) && (old === null || launchChanged(old, event.config) || watchChanged(old, event.config) || downLifted);
+}
+
 const noop = fromCallback(() => undefined);
 
 export const serviceMachine = setup({
@@ -103,12 +114,13 @@ export const serviceMachine = setup({
     startTimeout: ({ context }) => context.config?.startTimeoutMs ?? 10_000,
     stopTimeout: ({ context }) => context.config?.stopTimeoutMs ?? 10_000,
     killGrace: KILL_GRACE_MS,
+    startDelay: ({ context }) => context.delayMs,
   },
 }).createMachine({
   id: 'service',
   context: ({ input }) => ({
     tag: input.tag, config: null, problem: null, held: false, removed: false, proc: null,
-    runningSince: null, crashes: 0, restarts: 0, lastExit: null, startAfterStop: false,
+    runningSince: null, crashes: 0, restarts: 0, lastExit: null, startAfterStop: false, delayMs: 0, startsAt: null,
   }),
   initial: 'stopped',
   on: {
@@ -140,19 +152,32 @@ export const serviceMachine = setup({
             ADOPT: { target: '#service.running', actions: assign({ proc: ({ event }) => event.proc, config: ({ event }) => event.config, removed: false, problem: null }) },
             CONFIGURE: [
               {
-                // New, re-added, fixed, edited, or `down` removed: start it.
-                guard: ({ context, event }) => {
-                  const next = { ...context, config: event.config, removed: false };
-                  const old = context.removed ? null : context.config;
-                  const downLifted = old?.down === true && !event.config.down;
-                  return autostart(next) && (old === null || launchChanged(old, event.config) || watchChanged(old, event.config) || downLifted);
-                },
+                // New, re-added, fixed, edited, or `down` removed: start it (after start_delay).
+                guard: ({ context, event }) => startsOnConfigure(context, event) && event.config.startDelayMs > 0,
+                target: 'delayed',
+                actions: [
+                  assign({
+                    config: ({ event }) => event.config, removed: false, problem: null,
+                    delayMs: ({ event }) => event.config.startDelayMs,
+                    startsAt: ({ event }) => (event.at === undefined ? null : event.at + event.config.startDelayMs),
+                  }),
+                  emit(({ event }) => ({ type: 'log', level: 'INFO', message: `starting in ${formatDuration(event.config.startDelayMs)} (start_delay)` }) as const),
+                ],
+              },
+              {
+                guard: ({ context, event }) => startsOnConfigure(context, event),
                 target: '#service.starting',
                 actions: assign({ config: ({ event }) => event.config, removed: false, problem: null }),
               },
               { actions: assign({ config: ({ event }) => event.config, removed: false, problem: null }) },
             ],
           },
+        },
+        /** start_delay / restart_delay: an automatic start that waits. Commands start at once. */
+        delayed: {
+          after: { startDelay: '#service.starting' },
+          exit: assign({ startsAt: null }),
+          on: { CONFIGURE: { actions: assign({ config: ({ event }) => event.config, removed: false, problem: null }) } },
         },
         backoff: {
           after: { backoff: '#service.starting' },
@@ -340,7 +365,7 @@ export const serviceMachine = setup({
 
     running: {
       entry: [
-        assign({ runningSince: ({ event }) => (event.type === 'ADOPT' ? event.since : 'at' in event ? event.at : null) }),
+        assign({ runningSince: ({ event }) => (event.type === 'ADOPT' ? event.since : 'at' in event ? (event.at ?? null) : null) }),
         emit(({ context, event }) => ({
           type: 'log', level: 'INFO',
           message: `running pid ${context.proc!.pid}${
@@ -364,6 +389,19 @@ export const serviceMachine = setup({
             ],
           },
           {
+            // A periodic job: a clean exit with restart_delay is its rhythm, however short the run.
+            guard: ({ context, event }) => !isFailure(exitOf(context, event)) && (context.config?.restartDelayMs ?? 0) > 0,
+            target: 'stopped.delayed',
+            actions: [
+              emit(({ context, event }) => ({ type: 'log', level: 'INFO', message: `${describeExit(exitOf(context, event))}; restarting in ${formatDuration(context.config!.restartDelayMs)}` }) as const),
+              assign({
+                lastExit: ({ context, event }) => exitOf(context, event), crashes: 0, restarts: ({ context }) => context.restarts + 1,
+                delayMs: ({ context }) => context.config!.restartDelayMs,
+                startsAt: ({ context, event }) => event.at + context.config!.restartDelayMs,
+              }),
+            ],
+          },
+          {
             guard: ({ context, event }) => nextCrashes(context, event) >= CRASH_LIMIT,
             target: 'stopped.failed',
             actions: [
@@ -384,6 +422,19 @@ export const serviceMachine = setup({
                 return { type: 'log', level: 'WARN', message: `${describeExit(exitOf(context, event))}; restarting in ${backoffMs(crashes)}ms (crash ${crashes} of ${CRASH_LIMIT})` } as const;
               }),
               assign({ lastExit: ({ context, event }) => exitOf(context, event), crashes: ({ context, event }) => nextCrashes(context, event), restarts: ({ context }) => context.restarts + 1 }),
+            ],
+          },
+          {
+            // Not a crash, no restart_delay: start_delay before each automatic start.
+            guard: ({ context }) => (context.config?.startDelayMs ?? 0) > 0,
+            target: 'stopped.delayed',
+            actions: [
+              emit(({ context, event }) => ({ type: 'log', level: 'INFO', message: `${describeExit(exitOf(context, event))}; restarting in ${formatDuration(context.config!.startDelayMs)}` }) as const),
+              assign({
+                lastExit: ({ context, event }) => exitOf(context, event), crashes: ({ context, event }) => nextCrashes(context, event), restarts: ({ context }) => context.restarts + 1,
+                delayMs: ({ context }) => context.config!.startDelayMs,
+                startsAt: ({ context, event }) => event.at + context.config!.startDelayMs,
+              }),
             ],
           },
           {

@@ -9,7 +9,7 @@ import { resolveUser } from './users.js';
 /** The files of a profile; any other file in the directory is the service's own business. */
 export const PROFILE_FILES = [
   'run', 'pid_file', 'restart', 'down', 'stop_signal', 'stop_timeout', 'start_timeout',
-  'reload', 'user', 'watch', 'env', 'stdout', 'stderr', 'instances',
+  'reload', 'user', 'watch', 'env', 'stdout', 'stderr', 'instances', 'start_delay', 'restart_delay',
 ] as const;
 
 /** More copies than this is a typo, not a fleet (each is a process and an actor). */
@@ -126,6 +126,7 @@ export async function readProfile(dir: string, name: string, options: ReadOption
         file('pid_file'), file('restart'), file('down'), file('stop_signal'), file('stop_timeout'),
         file('start_timeout'), file('reload'), file('user'), file('watch'), file('stdout'), file('stderr'), file('instances'),
       ]);
+    const [startDelayText, restartDelayText] = await Promise.all([file('start_delay'), file('restart_delay')]);
     const instances = instancesText === null ? null : instanceCount(instancesText);
     const env = present.has('env') ? await readEnvDir(join(dir, 'env')) : {};
 
@@ -152,8 +153,10 @@ export async function readProfile(dir: string, name: string, options: ReadOption
     const stopTimeoutMs = seconds('stop_timeout', stopTimeoutText, 10, true);
     const startTimeoutMs = seconds('start_timeout', startTimeoutText, 10, false);
     const reloadSignal = signal('reload', reloadText, reloadText === null ? null : 'SIGHUP');
+    const startDelayMs = seconds('start_delay', startDelayText, 0, true);
+    const restartDelayMs = seconds('restart_delay', restartDelayText, 0, true);
     const watchHash = hash(await Promise.all(watch.map(contentAndMode)));
-    const policy = hash([restart, downText !== null, stopSignal, stopTimeoutMs, startTimeoutMs, reloadSignal, watch]);
+    const policy = hash([restart, downText !== null, stopSignal, stopTimeoutMs, startTimeoutMs, reloadSignal, watch, startDelayMs, restartDelayMs]);
 
     /** One copy; its fingerprint depends on its own number, never on how many there are. */
     const configFor = (instance: number | null): ServiceConfig => {
@@ -171,6 +174,8 @@ export async function readProfile(dir: string, name: string, options: ReadOption
         stopSignal,
         stopTimeoutMs,
         startTimeoutMs,
+        startDelayMs,
+        restartDelayMs,
         reloadSignal,
         user: user as ServiceConfig['user'],
         env,

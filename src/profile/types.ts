@@ -18,6 +18,10 @@ export interface ServiceConfig {
   stopSignal: NodeJS.Signals;
   stopTimeoutMs: number;
   startTimeoutMs: number;
+  /** start_delay: wait before each automatic start. */
+  startDelayMs: number;
+  /** restart_delay: wait before restarting after a clean exit (a periodic job). */
+  restartDelayMs: number;
   /** Signal to send on a change instead of restarting (the `reload` file), or null. */
   reloadSignal: NodeJS.Signals | null;
   /** Honoured only when the supervisor runs as root. */

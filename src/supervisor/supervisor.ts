@@ -290,7 +290,7 @@ export class Supervisor {
     service.last = 'valid';
     service.lastReason = null;
     service.config = config;
-    service.actor.send({ type: 'CONFIGURE', config });
+    service.actor.send({ type: 'CONFIGURE', config, at: Date.now() });
   }
 
   /** Still invalid after its grace period: now it is reported and shown. */

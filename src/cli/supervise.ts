@@ -163,6 +163,7 @@ export async function supervise(argv: string[]): Promise<number> {
   const eventLog = new EventLog(join(args.stateDir, 'events.log'));
   const holds = new HeldProfiles(join(args.stateDir, 'held'));
   const records = new ServiceRecords(args.stateDir);
+  process.env.PROCLAUNCH_STATE_OWNER = args.stateDir;
   const supervisor = new Supervisor({ stateDir: args.stateDir, profilesDir: args.profilesDir, logger, eventLog, holds, records, rescanIntervalMs: args.rescanIntervalMs });
   const socketPath = controlSocketPath(args.stateDir);
   let closeControl = () => {};

@@ -57,6 +57,7 @@ export function launch(config: ServiceConfig, send: Send, onSpawn: (pid: number)
   });
   // `exit`, not `close`: a grandchild holding stdout would delay `close`.
   child.once('exit', (code, signal) => {
+    if (!config.pidFile) killGroupLeftovers(child.pid!);
     send({ type: 'EXITED', pid: child.pid!, code, signal, at: Date.now() });
   });
 }

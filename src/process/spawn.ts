@@ -8,7 +8,7 @@ export const isRoot = (): boolean => process.getuid?.() === 0;
 
 /** The environment a service sees: ours, then `env/`, then who it runs as. */
 export function serviceEnv(config: ServiceConfig, asUser: boolean): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PROCLAUNCH_PROFILE: config.name, PROCLAUNCH_TAG: config.tag };
+  const env: NodeJS.ProcessEnv = { ...process.env, PROCLAUNCH_PROFILE: config.name, PROCLAUNCH_TAG: config.tag, PROCLAUNCH_STATE: process.env.PROCLAUNCH_STATE_OWNER ?? '' };
   if (config.instance !== null) env.PROCLAUNCH_INSTANCE = String(config.instance);
   for (const [name, value] of Object.entries(config.env)) {
     if (value === null) delete env[name];

@@ -10,6 +10,10 @@ export class HeldProfiles {
     this.names = new Set(readNames(path));
   }
 
+  all(): string[] {
+    return [...this.names];
+  }
+
   has(name: string): boolean {
     return this.names.has(name);
   }

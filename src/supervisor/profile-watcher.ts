@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from 'chokidar';
-import { isAbsolute, relative, sep } from 'node:path';
+import { basename, isAbsolute, join, relative, sep } from 'node:path';
 import { PROFILE_FILES } from '../profile/read.js';
 
 export interface ProfileWatcherOptions {
@@ -31,6 +31,12 @@ export class ProfileWatcher {
       followSymlinks: true,
     });
     this.watcher.on('all', (_event, path) => this.route(path));
+    // chokidar drops a change of mode only (and changes within 50 ms of another): the raw inotify events say it all.
+    this.watcher.on('raw', (_event, evPath, details) => {
+      const watched = (details as { watchedPath?: string }).watchedPath;
+      if (!watched || typeof evPath !== 'string' || !evPath) return;
+      this.route(basename(watched) === evPath ? watched : join(watched, evPath));
+    });
     // Edits made while the watch was being set up produced no event: look once more.
     this.watcher.on('ready', () => options.onRoot());
     this.watcher.on('error', (error) => options.onError(error as NodeJS.ErrnoException));

@@ -62,6 +62,11 @@ export class ServiceRecords {
     this.written.set(tag, text);
   }
 
+  has(tag: string, pid: number): boolean {
+    const text = this.written.get(tag);
+    return !!text && (JSON.parse(text) as ServiceRecord).proc.pid === pid;
+  }
+
   remove(tag: string): void {
     if (!this.written.delete(tag)) return;
     rmSync(this.path(tag), { force: true });

@@ -1,6 +1,6 @@
 // Wires the parts together: profile readings go in, one actor per profile
 // turns them into processes. It knows nothing of pid files or /proc.
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createActor, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { quote } from '../log/escape.js';
@@ -20,6 +20,7 @@ import type { HeldProfiles } from './holds.js';
 import type { ServiceRecord, ServiceRecords } from './records.js';
 import { isAlive } from '../process/proc.js';
 import { ProfileWatcher } from './profile-watcher.js';
+import { killUnrecordedServices } from './orphans.js';
 
 export interface SupervisorOptions {
   stateDir: string;
@@ -77,6 +78,7 @@ export class Supervisor {
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private rescanTimer: NodeJS.Timeout | null = null;
   private rootMissing = false;
+  private rootIdentity: string | null = null;
   private watchFailed = false; // inotify refused us: rescans are all we have
   private closed = false;
   /** Processes the last supervisor left running, by tag, until taken over. */
@@ -98,9 +100,13 @@ export class Supervisor {
       this.log('WARN', `watching pids that are not our children by polling /proc (deaths noticed within ~250ms, not at once): ${this.pidWatcher.pollingReason}`);
     }
     this.leftovers = this.loadLeftovers();
+    killUnrecordedServices(this.options.stateDir, new Set(this.leftovers.keys()), new Set([...this.leftovers.values()].map((r) => r.proc.pid)), (m) => this.log('WARN', m));
     this.startWatcher();
     await this.rescan();
     this.stopOrphanedLeftovers();
+    if (!this.rootMissing) {
+      for (const tag of this.options.holds.all()) if ((this.services.get(tag)?.last ?? 'missing') === 'missing') this.options.holds.delete(tag);
+    }
     if (!this.rootMissing) this.setRescanInterval(this.steadyRescanMs());
   }
 
@@ -154,6 +160,13 @@ export class Supervisor {
       await Promise.all([...new Set([...this.services.keys()].map(profileOf))].map((name) => this.reconcile(name)));
       return;
     }
+    const identity = await stat(this.options.profilesDir).then((s) => `${s.dev}:${s.ino}`, () => null);
+    if (!this.rootMissing && identity !== null && this.rootIdentity !== null && identity !== this.rootIdentity && this.watcher) {
+      this.log('INFO', `profiles directory ${this.options.profilesDir} is now another directory; watching it`);
+      await this.watcher.close();
+      this.startWatcher();
+    }
+    this.rootIdentity = identity;
     if (this.rootMissing) {
       this.rootMissing = false;
       this.log('INFO', `profiles directory ${this.options.profilesDir} is back`);
@@ -194,7 +207,8 @@ export class Supervisor {
         void this.reconcile(n);
         this.trailing.add(n);
       }
-      this.trailingTimer ??= setTimeout(() => {
+      if (this.trailingTimer) clearTimeout(this.trailingTimer);
+      this.trailingTimer = setTimeout(() => {
         this.trailingTimer = null;
         const again = [...this.trailing];
         this.trailing.clear();
@@ -287,10 +301,13 @@ export class Supervisor {
     if (config.user && !isRoot() && service.config?.user?.name !== config.user.name) {
       this.options.logger.log('WARN', config.tag, `user ${config.user.name} ignored: the supervisor is not root`);
     }
+    const wasInvalid = service.last === 'invalid';
     service.last = 'valid';
     service.lastReason = null;
     service.config = config;
     service.actor.send({ type: 'CONFIGURE', config, at: Date.now() });
+    const now = service.actor.getSnapshot();
+    if (wasInvalid && now.matches({ stopped: 'failed' }) && !now.context.held && !config.down) service.actor.send({ type: 'START' });
   }
 
   /** Still invalid after its grace period: now it is reported and shown. */
@@ -363,8 +380,10 @@ export class Supervisor {
   private keepRecord(tag: string, snapshot: ServiceSnapshot): void {
     const { proc, config, runningSince } = snapshot.context;
     try {
-      if (proc && config && (snapshot.matches('running') || snapshot.matches('stopping'))) {
+      if (proc && config && snapshot.matches('running')) {
         this.options.records.save(tag, proc, runningSince ?? Date.now(), config);
+      } else if (proc && config && snapshot.matches('stopping')) {
+        if (!this.options.records.has(tag, proc.pid)) this.options.records.save(tag, proc, runningSince ?? Date.now(), config);
       } else this.options.records.remove(tag);
       this.recordsFailing = false;
     } catch (error) {

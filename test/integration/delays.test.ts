@@ -13,13 +13,13 @@ afterEach(async () => {
 
 describe('delayed and periodic starts', () => {
   it('waits start_delay, then runs again restart_delay after each clean exit; status shows the countdown', async () => {
-    box.profile('mailer', { run: sh('date +%s%N; exit 0'), restart: '', start_delay: '0.4', restart_delay: '0.6' });
+    box.profile('mailer', { run: sh('date +%s%N; exit 0'), restart: '', start_delay: '2', restart_delay: '0.6' });
     await box.startReady();
     const status = JSON.parse((await box.cli('status', '--json', 'mailer')).stdout)[0];
     expect(status).toMatchObject({ state: 'stopped', substate: 'delayed' });
     expect(status.startsInMs).toBeGreaterThan(0);
-    expect(status.startsInMs).toBeLessThanOrEqual(400);
-    expect((await box.cli('status', 'mailer')).stdout).toMatch(/mailer\s+stopped\.delayed .* starts in \d+ms/);
+    expect(status.startsInMs).toBeLessThanOrEqual(2000);
+    expect((await box.cli('status', 'mailer')).stdout).toMatch(/mailer\s+stopped\.delayed .* starts in \d/);
     await waitFor('three runs', () => box.serviceLog('mailer').trim().split('\n').filter(Boolean).length >= 3, { timeoutMs: 10_000 });
     const runs = box.serviceLog('mailer').trim().split('\n').map((ns) => Number(BigInt(ns) / 1_000_000n));
     expect(runs[1]! - runs[0]!).toBeGreaterThanOrEqual(600);

@@ -35,6 +35,8 @@ export class ServiceRecords {
   load(onBad: (file: string, reason: string) => void): ServiceRecord[] {
     const records: ServiceRecord[] = [];
     for (const file of readdirSync(this.dir)) {
+      // A supervisor killed between writing and renaming a record leaves its temp file.
+      if (file.endsWith('.tmp')) rmSync(join(this.dir, file), { force: true });
       if (!file.endsWith('.json')) continue;
       const path = join(this.dir, file);
       try {

@@ -34,6 +34,7 @@ import {
   processTable,
   pssKiB,
   readPid,
+  startTime,
   statFields,
   supervisorProcesses,
   until,
@@ -56,7 +57,7 @@ const install = !args.includes('--no-install');
 
 const TRIALS = quick ? 5 : 20;
 const SCALES = quick ? [1, 50] : [1, 100, 1000]; // metrics 1-3 at each N
-const FOOTPRINT_SCALES = quick ? [1] : [1, 100]; // plus the bulk run's N
+const FOOTPRINT_SCALES = quick ? [1, 50] : [1, 100, 500];
 const BULK = quick ? 50 : 500;
 const BULK_RUNS = quick ? 1 : 3;
 const IDLE_SECONDS = quick ? 3 : 30;
@@ -64,6 +65,10 @@ const SETTLE_MS = quick ? 500 : 2000; // after start-up, before the idle measure
 const VICTIMS = 4; // killed in turn, so each has been up > 1 s without waiting 1.2 s per trial
 const UP_MS = 1200; // "up for more than 1 s", with a margin for the supervisor's own view of it
 const GAP_MS = 100; // between two trials: let the supervisor finish its bookkeeping
+// Plus a random wait, uniform over a second (runsvdir and supervisord act on a
+// 1 s tick): trials spaced by a fixed gap would lock onto that tick's phase.
+const JITTER_MS = quick ? 100 : 1000;
+const gap = () => GAP_MS + Math.random() * JITTER_MS;
 
 // ---------------------------------------------------------------- adapters
 const adapterFiles = readdirSync(join(HERE, 'peers')).filter((f) => f.endsWith('.mjs')).sort();
@@ -187,6 +192,9 @@ class Session {
       let timer;
       await Promise.race([this.inst.close(), new Promise((resolve) => (timer = setTimeout(resolve, 90_000)))]);
       clearTimeout(timer);
+      // Helpers (runsv, s6-supervise) exit on their own shortly after the daemon: give them 5 s.
+      const same = ([pid, start]) => alive(pid) && startTime(pid) === start;
+      await until('the supervisor processes to exit', () => ![...this.supervisors].some(same), 5_000).catch(() => undefined);
     } catch (error) {
       log(`${this.adapter.name}: close: ${error.message}`);
     }
@@ -194,13 +202,20 @@ class Session {
     rmSync(this.dir, { recursive: true, force: true });
     sessions.delete(this);
   }
-  killLeftovers() {
+  /** No stop to measure: end everything by pid at once (supervisor processes first, so nothing restarts), then close. */
+  async discard() {
+    this.killLeftovers(false);
+    await this.close();
+  }
+  killLeftovers(noisy = true) {
     try {
       this.remember();
     } catch {
       // best effort
     }
-    for (const [pid, start] of this.supervisors) if (killIfSame(pid, start)) log(`${this.adapter.name}: ended leftover supervisor process ${pid}`);
+    let ended = 0;
+    for (const [pid, start] of this.supervisors) if (killIfSame(pid, start)) ended++;
+    if (ended && noisy) log(`${this.adapter.name}: ended ${ended} leftover supervisor process${ended > 1 ? 'es' : ''}`);
     for (const pid of this.servicePids()) {
       if (isOurs(pid)) killIfSame(pid, null);
     }
@@ -212,6 +227,13 @@ class Session {
  * `sleep 100000`, or the script about to exec it (its command line names a
  * file in the scratch directory).
  */
+function isSleep(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\u0000100000\u0000';
+  } catch {
+    return false;
+  }
+}
 function isOurs(pid) {
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
@@ -244,12 +266,20 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 // ---------------------------------------------------------------- measurements
-/** The supervisor's own processes: PSS now, CPU over IDLE_SECONDS of idleness. */
-async function footprint(session) {
+/**
+ * The supervisors' own processes, every session at once (idle processes do not
+ * compete): PSS at the end, CPU over IDLE_SECONDS of idleness.
+ */
+async function footprints(list) {
   await pause(SETTLE_MS);
-  const procs = session.remember();
-  const cpu0 = procs.map((p) => cpuPreciseMs(p.pid));
+  const before = list.map((session) => {
+    const procs = session.remember();
+    return { procs, cpu0: procs.map((p) => cpuPreciseMs(p.pid)) };
+  });
   await pause(IDLE_SECONDS * 1000);
+  return list.map((session, k) => attemptSync(() => footprint(session, before[k])));
+}
+function footprint(session, { procs, cpu0 }) {
   const after = session.remember();
   const cpu = procs.reduce((sum, p, i) => sum + Math.max(0, (statFields(p.pid) ? cpuPreciseMs(p.pid) : cpu0[i]) - cpu0[i]), 0);
   let pss = 0;
@@ -275,7 +305,7 @@ async function restartTrials(session, victims) {
   const samples = [];
   for (let i = 0; i < TRIALS; i++) {
     const v = victims[i % victims.length];
-    await pause(Math.max(GAP_MS, UP_MS - (now() - upSince.get(v.name))));
+    await pause(Math.max(gap(), UP_MS - (now() - upSince.get(v.name))));
     const old = readPid(v.pidFile);
     const t0 = now();
     process.kill(old, 'SIGKILL');
@@ -298,9 +328,17 @@ async function pickUpTrials(session) {
     await session.inst.add([s]);
     await until(`new${i} running`, () => readPid(s.pidFile), 30_000);
     samples.push(now() - t0);
-    await pause(GAP_MS);
+    await pause(gap());
   }
   return samples;
+}
+
+function attemptSync(body) {
+  try {
+    return body();
+  } catch (error) {
+    return { error: error.message };
+  }
 }
 
 /** Wrap a measurement: its value, or the error that stopped it. */
@@ -316,7 +354,7 @@ async function attempt(what, body) {
 const startTimeout = (n) => 60_000 + n * 300;
 const results = new Map(adapters.map((a) => [a.name, { scales: new Map(), footprint: new Map(), bulk: [] }]));
 
-/** Metrics 1-3 (and the idle footprint where asked) with N idle services. */
+/** Metrics 1-3 with N idle services. */
 async function scaleRun(adapter, n) {
   const r = { restart: null, pickup: null, daemon: null };
   results.get(adapter.name).scales.set(n, r);
@@ -328,10 +366,6 @@ async function scaleRun(adapter, n) {
     if (started?.error) {
       r.restart = r.pickup = r.daemon = started;
       return;
-    }
-    if (FOOTPRINT_SCALES.includes(n)) {
-      log(`${adapter.name} N=${n}: idle footprint (${IDLE_SECONDS} s)`);
-      results.get(adapter.name).footprint.set(n, await attempt(`${adapter.name} N=${n} footprint`, () => footprint(session)));
     }
     const victims = [...Array(VICTIMS).keys()].map((i) => session.service(`victim${i}`));
     const daemons = adapter.daemonHow ? [...Array(VICTIMS).keys()].map((i) => session.service(`daemon${i}`, 'daemon')) : [];
@@ -351,13 +385,12 @@ async function scaleRun(adapter, n) {
       log(`${adapter.name} N=${n}: pick-up of a new service`);
       r.pickup = await attempt(`${adapter.name} N=${n} pick-up`, () => pickUpTrials(session));
     }
-    await attempt(`${adapter.name} N=${n} stop`, () => session.stop());
   } finally {
-    await session.close();
+    await session.discard();
   }
 }
 
-/** Metric 4 (and the idle footprint at N = BULK on the first run). */
+/** Metric 4. */
 async function bulkRun(adapter, run) {
   const session = new Session(adapter, `bulk${run}`);
   const entry = { start: null, stop: null };
@@ -367,14 +400,33 @@ async function bulkRun(adapter, run) {
     log(`${adapter.name} bulk ${BULK} (run ${run + 1}/${BULK_RUNS}): start`);
     entry.start = await attempt(`${adapter.name} bulk start`, () => session.start(services, startTimeout(BULK)));
     if (entry.start?.error) return;
-    if (run === 0) {
-      log(`${adapter.name} N=${BULK}: idle footprint (${IDLE_SECONDS} s)`);
-      results.get(adapter.name).footprint.set(BULK, await attempt(`${adapter.name} N=${BULK} footprint`, () => footprint(session)));
-    } else await pause(SETTLE_MS);
+    await pause(SETTLE_MS);
     log(`${adapter.name} bulk ${BULK} (run ${run + 1}/${BULK_RUNS}): stop`);
     entry.stop = await attempt(`${adapter.name} bulk stop`, () => session.stop());
   } finally {
     await session.close();
+  }
+}
+
+/** Metric 5: every supervisor started on N services, all measured in one idle window. */
+async function footprintRun(n) {
+  const list = [];
+  try {
+    for (const adapter of adapters) {
+      const session = new Session(adapter, `idle${n}`);
+      list.push(session);
+      log(`${adapter.name} N=${n}: starting for the idle footprint`);
+      const started = await attempt(`${adapter.name} N=${n} start`, () =>
+        session.start([...Array(n).keys()].map((i) => session.service(`idle${i}`)), startTimeout(n)),
+      );
+      if (started?.error) results.get(adapter.name).footprint.set(n, started);
+    }
+    const ok = list.filter((session) => !results.get(session.adapter.name).footprint.has(n));
+    log(`N=${n}: idle footprint of ${ok.map((session) => session.adapter.name).join(', ')} (${IDLE_SECONDS} s)`);
+    const measured = await footprints(ok);
+    ok.forEach((session, k) => results.get(session.adapter.name).footprint.set(n, measured[k]));
+  } finally {
+    for (const session of list) await session.discard();
   }
 }
 
@@ -392,6 +444,8 @@ async function runCost() {
         const child = spawn(script, [], { stdio: 'ignore', detached: true });
         const pid = await until('run cost', () => readPid(pidFile));
         out[kind].push(now() - t0);
+        // The script wrote its pid and is about to exec sleep: end it once it has.
+        await until('sleep', () => isSleep(pid) || !alive(pid), 5_000).catch(() => undefined);
         if (isOurs(pid)) process.kill(pid, 'SIGKILL');
         await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve)));
         await pause(20);
@@ -411,6 +465,7 @@ try {
   log(`measuring ${adapters.map((a) => a.name).join(', ')}${quick ? ' (quick)' : ''}; scratch ${scratch}`);
   costs = await runCost();
   for (const n of SCALES) for (const adapter of adapters) await scaleRun(adapter, n);
+  for (const n of FOOTPRINT_SCALES) await footprintRun(n);
   for (let run = 0; run < BULK_RUNS; run++) for (const adapter of adapters) await bulkRun(adapter, run);
 } finally {
   cleanupAllSync();
@@ -426,7 +481,12 @@ const median = (xs) => {
 };
 const p95 = (xs) => sorted(xs)[Math.max(0, Math.ceil(0.95 * xs.length) - 1)]; // nearest rank
 const fmtMs = (x) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : x >= 100 ? `${x.toFixed(0)} ms` : x >= 10 ? `${x.toFixed(1)} ms` : `${x.toFixed(2)} ms`);
-const fmtRatio = (ours, theirs) => (ours === undefined || theirs === undefined || !(theirs > 0) ? '' : `${(ours / theirs).toFixed(ours / theirs < 0.1 ? 3 : 2)}`);
+const fmtRatio = (ours, theirs) => {
+  if (ours === undefined || theirs === undefined) return '';
+  if (!(theirs > 0)) return ours > 0 ? '∞' : '—';
+  const r = ours / theirs;
+  return r === 0 ? '0' : r.toFixed(r < 0.1 ? 3 : 2);
+};
 const isSamples = (v) => Array.isArray(v) && v.length > 0;
 const cellError = (v) => (v?.na ? `n/a` : v?.error ? `failed: ${v.error}` : 'not measured');
 
@@ -521,11 +581,12 @@ say('## 5. Idle footprint');
 say();
 say(`All of the supervisor's own processes (the daemon and every helper it keeps, e.g. one s6-supervise or runsv per service; not the services). ` +
   `PSS from /proc/PID/smaps_rollup, summed (shared pages split fairly); RSS summed for reference (counts shared pages once per process). ` +
-  `CPU: schedstat run time of all their threads over ${IDLE_SECONDS} s of idleness${IDLE_SECONDS !== 30 ? ', scaled to 30 s' : ''}, after ${SETTLE_MS / 1000} s to settle. One run each.`);
+  `CPU: schedstat run time of all their threads over ${IDLE_SECONDS} s of idleness${IDLE_SECONDS !== 30 ? ', scaled to 30 s' : ''}, after ${SETTLE_MS / 1000} s to settle. ` +
+  `One run; all supervisors idle side by side in the same window. PSS depends on who else maps the same files (a node binary shared with other Node processes on the machine counts less).`);
 say();
 say('| supervisor | N | processes | PSS | RSS sum | CPU per 30 s | ratio PSS | ratio CPU |');
 say('|---|---:|---|---:|---:|---:|---:|---:|');
-const FOOT = [...FOOTPRINT_SCALES, BULK];
+const FOOT = FOOTPRINT_SCALES;
 for (const n of FOOT) {
   const base = ours.footprint.get(n);
   for (const a of adapters) {

@@ -13,10 +13,11 @@ export default {
   addHow: 'service directory renamed into runsvdir\'s directory (no command; runsvdir polls)',
   daemonHow: null,
   daemonNA: 'runsv supervises only its own child; runit has no pid-file mode (its docs: run services in the foreground)',
+  maxServices: 1000, // runsvdir: "too many services" past 1,000 (checked: the 1,001st gets no runsv)
   notes: [
     'runsvdir looks at its directory\'s mtime once a second, and rescans at least every 5 s (runsvdir(8)): a new service waits for that.',
     'runsv restarts a service that died at once, but sleeps 1 s first if it ran less than 1 s.',
-    'One runsv process per service, all counted in the footprint.',
+    'One runsv process per service, all counted in the footprint. runsvdir starts at most 1,000 of them.',
   ],
   create(dir) {
     const svdir = join(dir, 'service');

@@ -18,7 +18,7 @@
 //
 // Each supervisor is an adapter in bench/peers/ (see bench/README.md): adding
 // a peer is adding one file there.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -34,6 +34,7 @@ import {
   daemonScript,
   processTable,
   pssKiB,
+  ussKiB,
   readPid,
   startTime,
   statFields,
@@ -67,7 +68,7 @@ const SETTLE_MS = quick ? 500 : 2000; // after start-up, before the idle measure
 const VICTIMS = 4; // killed in turn, so each has been up > 1 s without waiting 1.2 s per trial
 const UP_MS = 1200; // "up for more than 1 s", with a margin for the supervisor's own view of it
 const GAP_MS = 100; // between two trials: let the supervisor finish its bookkeeping
-// Plus a random wait (up to 1 s before a pick-up, 0.5 s before a kill):
+// Plus a random wait (up to 1 s before a pick-up, 0.3 s before a kill):
 // runsvdir looks at its directory once a second, and trials spaced by a fixed
 // gap would lock onto that tick's phase.
 const gap = (jitterMs) => GAP_MS + Math.random() * (quick ? 100 : jitterMs);
@@ -285,10 +286,12 @@ function footprint(session, { procs, cpu0 }) {
   const after = session.remember();
   const cpu = procs.reduce((sum, p, i) => sum + Math.max(0, (statFields(p.pid) ? cpuPreciseMs(p.pid) : cpu0[i]) - cpu0[i]), 0);
   let pss = 0;
+  let uss = 0;
   let rss = 0;
   const kinds = new Map();
   for (const p of after) {
     pss += pssKiB(p.pid);
+    uss += ussKiB(p.pid);
     rss += Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'))?.[1] ?? 0);
     kinds.set(p.comm, (kinds.get(p.comm) ?? 0) + 1);
   }
@@ -296,6 +299,7 @@ function footprint(session, { procs, cpu0 }) {
     processes: after.length,
     kinds: [...kinds].map(([comm, k]) => (k > 1 ? `${k} × ${comm}` : comm)).join(' + '),
     pssMB: pss / 1024,
+    ussMB: uss / 1024,
     rssMB: rss / 1024,
     cpuMsPer30s: (cpu * 30) / IDLE_SECONDS,
   };
@@ -307,7 +311,7 @@ async function restartTrials(session, victims) {
   const samples = [];
   for (let i = 0; i < TRIALS; i++) {
     const v = victims[i % victims.length];
-    await pause(Math.max(gap(500), UP_MS - (now() - upSince.get(v.name))));
+    await pause(Math.max(gap(300), UP_MS - (now() - upSince.get(v.name))));
     const old = readPid(v.pidFile);
     const t0 = now();
     process.kill(old, 'SIGKILL');
@@ -417,25 +421,30 @@ async function bulkRun(adapter, run) {
   }
 }
 
-/** Metric 5: every supervisor started on N services, all measured in one idle window. */
-async function footprintRun(n) {
+/**
+ * Metric 5: every supervisor started on each N of `ns`, all of them measured
+ * in one idle window (idle processes do not compete for the CPU).
+ */
+async function footprintRun(ns) {
   const list = [];
   try {
-    for (const adapter of adapters) {
-      const session = new Session(adapter, `idle${n}`);
-      list.push(session);
-      log(`${adapter.name} N=${n}: starting for the idle footprint`);
-      const started = await attempt(`${adapter.name} N=${n} start`, () =>
-        session.start([...Array(n).keys()].map((i) => session.service(`idle${i}`)), startTimeout(n)),
-      );
-      if (started?.error) results.get(adapter.name).footprint.set(n, started);
+    for (const n of ns) {
+      for (const adapter of adapters) {
+        const session = new Session(adapter, `idle${n}`);
+        list.push({ session, n });
+        log(`${adapter.name} N=${n}: starting for the idle footprint`);
+        const started = await attempt(`${adapter.name} N=${n} start`, () =>
+          session.start([...Array(n).keys()].map((i) => session.service(`idle${i}`)), startTimeout(n)),
+        );
+        if (started?.error) results.get(adapter.name).footprint.set(n, started);
+      }
     }
-    const ok = list.filter((session) => !results.get(session.adapter.name).footprint.has(n));
-    log(`N=${n}: idle footprint of ${ok.map((session) => session.adapter.name).join(', ')} (${IDLE_SECONDS} s)`);
-    const measured = await footprints(ok);
-    ok.forEach((session, k) => results.get(session.adapter.name).footprint.set(n, measured[k]));
+    const ok = list.filter(({ session, n }) => !results.get(session.adapter.name).footprint.has(n));
+    log(`N=${ns.join(', ')}: idle footprint of ${ok.length} supervisors side by side (${IDLE_SECONDS} s)`);
+    const measured = await footprints(ok.map(({ session }) => session));
+    ok.forEach(({ session, n }, k) => results.get(session.adapter.name).footprint.set(n, measured[k]));
   } finally {
-    for (const session of list) await session.discard();
+    for (const { session } of list) await session.discard();
   }
 }
 
@@ -474,7 +483,9 @@ try {
   log(`measuring ${adapters.map((a) => a.name).join(', ')}${quick ? ' (quick)' : ''}; scratch ${scratch}`);
   costs = await runCost();
   for (const n of SCALES) for (const adapter of adapters) await scaleRun(adapter, n);
-  for (const n of FOOTPRINT_SCALES) await footprintRun(n);
+  // The small ones share a window; the largest gets its own.
+  await footprintRun(FOOTPRINT_SCALES.slice(0, -1));
+  await footprintRun(FOOTPRINT_SCALES.slice(-1));
   for (let run = 0; run < BULK_RUNS; run++) for (const adapter of adapters) await bulkRun(adapter, run);
 } finally {
   cleanupAllSync();
@@ -514,6 +525,17 @@ say(`| kernel | Linux ${release()} |`);
 say(`| Node | ${process.version} |`);
 say(`| load average (1 min) | ${load0[0].toFixed(2)} at the start, ${load1[0].toFixed(2)} at the end |`);
 say(`| supervisors | ${adapters.map((a) => `${a.name} ${versions.get(a.name)}`).join(', ')} |`);
+{
+  const git = (...a) => {
+    try {
+      return execFileSync('git', ['-C', REPO, ...a], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return null;
+    }
+  };
+  const commit = git('rev-parse', '--short', 'HEAD');
+  if (commit) say(`| proclaunch | dist/ built from commit ${commit}${git('status', '--porcelain', '--', 'src') ? ' plus uncommitted changes in src/' : ''} |`);
+}
 if (skipped.length) say(`| not measured | ${skipped.map((s) => `${s.name} (${s.why})`).join('; ')} |`);
 say();
 say(`Each service is \`sh\` writing its own pid to a file, then \`exec sleep\`; the harness polls that file every 1 ms. ` +
@@ -595,12 +617,13 @@ say();
 say('## 5. Idle footprint');
 say();
 say(`All of the supervisor's own processes (the daemon and every helper it keeps, e.g. one s6-supervise or runsv per service; not the services). ` +
-  `PSS from /proc/PID/smaps_rollup, summed (shared pages split fairly); RSS summed for reference (counts shared pages once per process). ` +
+  `PSS from /proc/PID/smaps_rollup, summed (shared pages split fairly between the processes that map them); USS: their private pages only; RSS summed for reference (counts shared pages once per process). ` +
   `CPU: schedstat run time of all their threads over ${IDLE_SECONDS} s of idleness${IDLE_SECONDS !== 30 ? ', given per 30 s' : ''} (a once-a-minute task falls in it exactly once), after ${SETTLE_MS / 1000} s to settle. ` +
-  `One run; all supervisors idle side by side in the same window. PSS depends on who else maps the same files (a node binary shared with other Node processes on the machine counts less).`);
+  `One run; all supervisors idle side by side in the same window (N = ${FOOTPRINT_SCALES.slice(0, -1).join(' and ')} in one window, N = ${FOOTPRINT_SCALES.at(-1)} in another). ` +
+  `PSS depends on who else maps the same files (the node binary shared with other Node processes on the machine counts less); USS does not.`);
 say();
-say('| supervisor | N | processes | PSS | RSS sum | CPU per 30 s | ratio PSS | ratio CPU |');
-say('|---|---:|---|---:|---:|---:|---:|---:|');
+say('| supervisor | N | processes | PSS | USS | RSS sum | CPU per 30 s | ratio PSS | ratio CPU |');
+say('|---|---:|---|---:|---:|---:|---:|---:|---:|');
 const FOOT = FOOTPRINT_SCALES;
 for (const n of FOOT) {
   const base = ours.footprint.get(n);
@@ -608,8 +631,8 @@ for (const n of FOOT) {
     const f = results.get(a.name).footprint.get(n);
     if (f && !f.error) {
       const theirs = a.name === 'proclaunch';
-      say(`| ${a.name} | ${n} | ${f.kinds} | ${f.pssMB.toFixed(1)} MB | ${f.rssMB.toFixed(1)} MB | ${f.cpuMsPer30s.toFixed(1)} ms | ${theirs ? '—' : base && !base.error ? fmtRatio(base.pssMB, f.pssMB) : ''} | ${theirs ? '—' : base && !base.error ? fmtRatio(base.cpuMsPer30s, f.cpuMsPer30s) : ''} |`);
-    } else say(`| ${a.name} | ${n} | ${cellError(f)} | | | | | |`);
+      say(`| ${a.name} | ${n} | ${f.kinds} | ${f.pssMB.toFixed(1)} MB | ${f.ussMB.toFixed(1)} MB | ${f.rssMB.toFixed(1)} MB | ${f.cpuMsPer30s.toFixed(1)} ms | ${theirs ? '—' : base && !base.error ? fmtRatio(base.pssMB, f.pssMB) : ''} | ${theirs ? '—' : base && !base.error ? fmtRatio(base.cpuMsPer30s, f.cpuMsPer30s) : ''} |`);
+    } else say(`| ${a.name} | ${n} | ${cellError(f)} | | | | | | |`);
   }
 }
 say();

@@ -71,6 +71,16 @@ export function cpuPreciseMs(pid) {
   }
 }
 
+/** Unique set size: the process's private pages (what ending it would free). */
+export const ussKiB = (pid) => {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    return ['Private_Clean', 'Private_Dirty'].reduce((sum, key) => sum + Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0), 0);
+  } catch {
+    return 0;
+  }
+};
+
 export const pssKiB = (pid) => {
   try {
     return Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);

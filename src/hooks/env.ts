@@ -1,0 +1,19 @@
+// The environment an event hook (and a profile's `finish`) sees: one
+// PROCLAUNCH_* variable per field of the event, as the SPEC names them.
+import type { EventRecord } from '../supervisor/events.js';
+
+export function hookEnv(record: EventRecord): Record<string, string> {
+  const at = record.profile; // the tag: NAME or NAME@N
+  const instance = at.includes('@') ? at.slice(at.indexOf('@') + 1) : '';
+  return {
+    PROCLAUNCH_EVENT: record.event,
+    PROCLAUNCH_PROFILE: at.includes('@') ? at.slice(0, at.indexOf('@')) : at,
+    PROCLAUNCH_TAG: at,
+    ...(instance ? { PROCLAUNCH_INSTANCE: instance } : {}),
+    PROCLAUNCH_PID: record.pid === undefined ? '' : String(record.pid),
+    PROCLAUNCH_EXIT_CODE: record.code === undefined || record.code === null ? '' : String(record.code),
+    // `TERM`, not `SIGTERM`: what `kill -s` and `stop_signal` accept.
+    PROCLAUNCH_SIGNAL: record.signal ? record.signal.replace(/^SIG/, '') : '',
+    PROCLAUNCH_TIME: new Date(record.time).toISOString(),
+  };
+}

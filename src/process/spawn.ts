@@ -24,10 +24,10 @@ export function serviceEnv(config: ServiceConfig, asUser: boolean): NodeJS.Proce
  * The argv that starts `run`. As root with a `user`, through setpriv
  * (util-linux): libuv's setuid drops supplementary groups, setpriv sets them.
  */
-export function serviceArgv(config: ServiceConfig, asUser: boolean): [string, string[]] {
-  if (!asUser || !config.user) return [config.runPath, []];
+export function serviceArgv(config: ServiceConfig, asUser: boolean, args: string[] = []): [string, string[]] {
+  if (!asUser || !config.user) return [config.runPath, args];
   const { uid, gid } = config.user;
-  return ['setpriv', ['--reuid', String(uid), '--regid', String(gid), '--init-groups', '--', config.runPath]];
+  return ['setpriv', ['--reuid', String(uid), '--regid', String(gid), '--init-groups', '--', config.runPath, ...args]];
 }
 
 function openOutput(path: string): number {
@@ -40,13 +40,13 @@ function openOutput(path: string): number {
  * stdout and stderr going straight to O_APPEND files: the supervisor never
  * copies service output through itself.
  */
-export function spawnService(config: ServiceConfig): ChildProcess {
+export function spawnService(config: ServiceConfig, args: string[] = []): ChildProcess {
   const asUser = isRoot() && config.user !== null;
   const out = openOutput(config.stdout);
   const err = config.stderr === config.stdout ? out : openOutput(config.stderr);
   try {
-    const [command, args] = serviceArgv(config, asUser);
-    const child = spawn(command, args, {
+    const [command, argv] = serviceArgv(config, asUser, args);
+    const child = spawn(command, argv, {
       cwd: config.dir,
       detached: true,
       stdio: ['ignore', out, err],

@@ -5,7 +5,7 @@
 import { createActor, fromCallback, SimulatedClock, type StateValue } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import {
-  serviceMachine, type ServiceEmitted, type ServiceEvent, type WatchedProc,
+  serviceMachine, type FinishInput, type ServiceEmitted, type ServiceEvent, type WatchedProc,
 } from '../src/machine/service-machine.js';
 import { BACKOFF_MAX_MS, CRASH_LIMIT, KILL_GRACE_MS, backoffMs } from '../src/machine/policy.js';
 import type { Fingerprint, ServiceConfig } from '../src/profile/types.js';
@@ -37,7 +37,7 @@ function flatten(value: StateValue): string {
   return child === undefined || (typeof child === 'object' && Object.keys(child).length === 0) ? key : `${key}.${flatten(child)}`;
 }
 
-type InvokedName = 'probePidFile' | 'awaitPidFile' | 'watchPid';
+type InvokedName = 'probePidFile' | 'awaitPidFile' | 'watchPid' | 'runFinish';
 
 /** A started service actor with recording fakes, a simulated clock and shortcuts to play the world. */
 function harness() {
@@ -46,7 +46,7 @@ function harness() {
   const launches: ServiceConfig[] = [];
   const signals: Array<{ pid: number | undefined; signal: NodeJS.Signals }> = [];
   const leftovers: number[] = [];
-  const invoked: Record<InvokedName, unknown[]> = { probePidFile: [], awaitPidFile: [], watchPid: [] };
+  const invoked: Record<InvokedName, unknown[]> = { probePidFile: [], awaitPidFile: [], watchPid: [], runFinish: [] };
   const active = new Map<InvokedName, number>();
   const logs: Array<Omit<ServiceEmitted, 'type'>> = [];
 
@@ -68,6 +68,7 @@ function harness() {
       probePidFile: fake<{ config: ServiceConfig }>('probePidFile'),
       awaitPidFile: fake<{ config: ServiceConfig }>('awaitPidFile'),
       watchPid: fake<{ proc: WatchedProc | null }>('watchPid'),
+      runFinish: fake<FinishInput>('runFinish'),
     },
   });
 
@@ -94,6 +95,7 @@ function harness() {
     spawned: (pid: number) => actor.send({ type: 'SPAWNED', proc: proc(pid), at: clock.now() }),
     exited: (pid: number, code: number | null = 0, signal: NodeJS.Signals | null = null) =>
       actor.send({ type: 'EXITED', pid, code, signal, at: clock.now() }),
+    finished: (code: number | null, signal: NodeJS.Signals | null = null) => actor.send({ type: 'FINISHED', code, signal }),
     pidFound: (pid: number, adopted = false) =>
       actor.send({ type: 'PID_FOUND', proc: proc(pid, false), at: clock.now(), adopted }),
     /** CONFIGURE a fresh service and let it reach `running` with `pid`. */
@@ -118,8 +120,9 @@ describe('shape', () => {
     expect(Object.keys(serviceMachine.root.states)).toEqual(['stopped', 'starting', 'running', 'stopping']);
   });
 
-  it('has stopped.idle, stopped.delayed, stopped.backoff and stopped.failed', () => {
-    expect(Object.keys(serviceMachine.root.states.stopped!.states)).toEqual(['idle', 'delayed', 'backoff', 'failed']);
+  it('has stopped.idle, stopped.delayed, stopped.backoff, stopped.failed and the finish states', () => {
+    // exited, finished and deciding are transient (eventless): a snapshot is never in them.
+    expect(Object.keys(serviceMachine.root.states.stopped!.states)).toEqual(['idle', 'delayed', 'backoff', 'exited', 'finishing', 'finished', 'deciding', 'failed']);
   });
 
   it('starts in stopped.idle with no config', () => {
@@ -822,6 +825,136 @@ describe('start_delay and restart_delay (PETeR)', () => {
 });
 
 // ---------------------------------------------------------------- invalid profiles
+
+describe('finish (s6 convention)', () => {
+  const withFinish = (overrides: ConfigOverrides = {}) => makeConfig({ finishPath: '/profiles/web/finish', restart: 'always', ...overrides });
+  const lastFinish = (h: ReturnType<typeof harness>) => h.invoked.runFinish.at(-1) as FinishInput;
+
+  it('runs after an exit, with the exit, and decides only once it is over', () => {
+    const h = harness();
+    h.run(withFinish(), 10);
+    h.die(10, 5000, 3);
+    expect(h.state()).toBe('stopped.finishing');
+    expect(lastFinish(h)).toMatchObject({ exit: { pid: 10, code: 3, signal: null }, event: 'crashed' });
+    expect(h.messages()).toContain('running finish 3 0');
+    expect(h.launches).toHaveLength(1); // not restarted while finish runs
+    h.finished(0);
+    expect(h.isActive('runFinish')).toBe(false);
+    expect(h.state()).toBe('starting.spawning');
+    expect(h.launches).toHaveLength(2);
+    expect(h.messages()).toContain('finish exited code 0');
+  });
+
+  it('passes -1 and the signal number when the service was killed', () => {
+    const h = harness();
+    h.run(withFinish(), 10);
+    h.die(10, 5000, null, 'SIGKILL');
+    expect(h.messages()).toContain('running finish -1 9');
+  });
+
+  it('exit 125 means do not restart; `start` still works', () => {
+    const h = harness();
+    h.run(withFinish(), 10);
+    h.die(10, 5000, 1);
+    h.finished(125);
+    expect(h.state()).toBe('stopped.idle');
+    expect(h.launches).toHaveLength(1);
+    expect(h.messages().at(-1)).toBe('exited pid 10 code 1 after 5.0s; not restarting (finish exited 125)');
+    h.send({ type: 'START' });
+    expect(h.state()).toBe('starting.spawning');
+  });
+
+  it('keeps counting crashes through finish', () => {
+    const h = harness();
+    h.run(withFinish(), 10);
+    h.die(10, 200, 1);
+    h.finished(0);
+    expect(h.state()).toBe('stopped.backoff');
+    expect(h.ctx().crashes).toBe(1);
+  });
+
+  it('a finish still running after stop_timeout is killed and the exit decided', () => {
+    const h = harness();
+    h.run(withFinish({ stopTimeoutMs: 2000 }), 10);
+    h.die(10, 5000, 0);
+    expect(h.isActive('runFinish')).toBe(true);
+    h.advance(1999);
+    expect(h.state()).toBe('stopped.finishing');
+    h.advance(1);
+    expect(h.isActive('runFinish')).toBe(false);
+    expect(h.messages()).toContain('finish killed: still running after 2s');
+    expect(h.state()).toBe('starting.spawning');
+  });
+
+  it('runs after a stop too (event stopped); the stop holds, a restart starts after finish', () => {
+    const h = harness();
+    h.run(withFinish(), 10);
+    h.send({ type: 'STOP' });
+    h.exited(10, null, 'SIGTERM');
+    expect(h.state()).toBe('stopped.finishing');
+    expect(lastFinish(h).event).toBe('stopped');
+    h.finished(0);
+    expect(h.state()).toBe('stopped.idle');
+    expect(h.launches).toHaveLength(1);
+
+    h.send({ type: 'START' });
+    h.spawned(11);
+    h.send({ type: 'RESTART' });
+    h.exited(11, null, 'SIGTERM');
+    expect(h.state()).toBe('stopped.finishing');
+    expect(h.launches).toHaveLength(2);
+    h.finished(125); // a restart asked for by command is not undone by finish
+    expect(h.state()).toBe('starting.spawning');
+  });
+
+  it('commands during finish wait for it: stop means no restart, start means start', () => {
+    const h = harness();
+    h.run(withFinish(), 10);
+    h.die(10, 5000, 1);
+    h.send({ type: 'STOP' });
+    expect(h.state()).toBe('stopped.finishing');
+    h.finished(0);
+    expect(h.state()).toBe('stopped.idle');
+    expect(h.ctx().held).toBe(true);
+    expect(h.launches).toHaveLength(1);
+
+    h.send({ type: 'START' });
+    h.spawned(11);
+    h.die(11, 5000, 1);
+    h.send({ type: 'START' });
+    h.finished(125);
+    expect(h.state()).toBe('starting.spawning');
+  });
+
+  it('does not run for a removed profile', () => {
+    const h = harness();
+    h.run(withFinish(), 10);
+    h.send({ type: 'REMOVE' });
+    h.exited(10, null, 'SIGTERM');
+    expect(h.invoked.runFinish).toHaveLength(0);
+    expect(h.state()).toBe('stopped.idle');
+  });
+
+  it('a profile removed while finish runs is not restarted and forgets its config', () => {
+    const h = harness();
+    h.run(withFinish(), 10);
+    h.die(10, 5000, 1);
+    h.send({ type: 'REMOVE' });
+    h.finished(0);
+    expect(h.state()).toBe('stopped.idle');
+    expect(h.ctx().config).toBeNull();
+    expect(h.launches).toHaveLength(1);
+  });
+
+  it('a finish that could not run is logged and the exit decided as usual', () => {
+    const h = harness();
+    h.run(withFinish(), 10);
+    h.die(10, 5000, 1);
+    h.send({ type: 'FINISHED', code: null, signal: null, error: 'permission denied' });
+    expect(h.logs).toContainEqual({ level: 'WARN', message: 'finish could not run: permission denied' });
+    expect(h.state()).toBe('starting.spawning');
+  });
+});
 
 describe('invalid profiles', () => {
   it('INVALID while stopped → stopped.failed with the problem; fixed → started', () => {

@@ -92,6 +92,13 @@ describe('readProfile', () => {
     expect(await invalidReason(dir)).toBe('no run file');
   });
 
+  it('rejects a finish that is not an executable file', async () => {
+    expect(await invalidReason(makeProfile('web', { finish: 'exit 0' }))).toBe('finish is not executable (chmod +x finish)');
+    const dir = makeProfile('other');
+    mkdirSync(join(dir, 'finish'));
+    expect(await invalidReason(dir)).toBe('finish is not a file');
+  });
+
   it('rejects a run that is not executable', async () => {
     const dir = makeProfile('web');
     chmodSync(join(dir, 'run'), 0o644);
@@ -298,6 +305,19 @@ describe('fingerprints', () => {
     expect(after.policy).not.toBe(before.policy);
     expect(after.launch).toBe(before.launch);
     expect(after.watch).toBe(before.watch);
+  });
+
+  it('changes only policy when finish is added or edited (it applies at the next exit)', async () => {
+    const before = await fingerprint();
+    writeFileSync(join(dir, 'finish'), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(dir, 'finish'), 0o755);
+    const added = await fingerprint();
+    expect(added).toEqual({ ...before, policy: added.policy });
+    expect(added.policy).not.toBe(before.policy);
+    writeFileSync(join(dir, 'finish'), '#!/bin/sh\nexit 125\n');
+    const edited = await fingerprint();
+    expect(edited.policy).not.toBe(added.policy);
+    expect((await valid(dir)).finishPath).toBe(join(dir, 'finish'));
   });
 
   it('ignores files the service writes into its directory', async () => {

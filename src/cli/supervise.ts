@@ -13,7 +13,7 @@ import { startReaper, trackedChildren } from '../process/reaper.js';
 import { EventLog } from '../supervisor/event-log.js';
 import { HeldProfiles } from '../supervisor/holds.js';
 import { ServiceRecords } from '../supervisor/records.js';
-import { acquireStateDir, liveSupervisorPid, prepareStateDir } from '../supervisor/state-dir.js';
+import { acquireStateDir, liveSupervisorPid, prepareStateDir, writeCliShim } from '../supervisor/state-dir.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { EXIT, UsageError, firstSentence } from './usage.js';
 
@@ -164,6 +164,7 @@ export async function supervise(argv: string[]): Promise<number> {
   const holds = new HeldProfiles(join(args.stateDir, 'held'));
   const records = new ServiceRecords(args.stateDir);
   process.env.PROCLAUNCH_STATE_OWNER = args.stateDir;
+  process.env.PROCLAUNCH_BIN = writeCliShim(args.stateDir, fileURLToPath(new URL('./main.js', import.meta.url)));
   const supervisor = new Supervisor({ stateDir: args.stateDir, profilesDir: args.profilesDir, logger, eventLog, holds, records, rescanIntervalMs: args.rescanIntervalMs });
   const socketPath = controlSocketPath(args.stateDir);
   let closeControl = () => {};

@@ -3,6 +3,7 @@
 // (see process/effects.ts); log lines are emitted, not written.
 import { assign, emit, enqueueActions, fromCallback, setup } from 'xstate';
 import type { ProcRef } from '../process/proc.js';
+import { signalName, signalNumber } from '../profile/signals.js';
 import type { ServiceConfig } from '../profile/types.js';
 import {
   CRASH_LIMIT, KILL_GRACE_MS, backoffMs, crashesAfter, describeExit, formatDuration, isCrash, isFailure, wantsRestart, type ExitInfo,
@@ -33,6 +34,13 @@ export interface ServiceContext {
   /** In stopped.delayed: how long to wait, and when the start is due (for `status`), if known. */
   delayMs: number;
   startsAt: number | null;
+  /**
+   * What follows `finish`: `decide` after an exit of its own (restart policy,
+   * unless finish exits 125), `start` or `idle` after a stop (restart or not).
+   */
+  afterFinish: 'decide' | 'start' | 'idle';
+  /** How `finish` ended: its exit code, or null if it was killed or could not run. */
+  finishCode: number | null;
 }
 
 export type ServiceEvent =
@@ -51,12 +59,22 @@ export type ServiceEvent =
   | { type: 'ADOPT'; proc: WatchedProc; config: ServiceConfig; since: number }
   | { type: 'PID_MISSING' }
   | { type: 'PID_PROBLEM'; reason: string }
-  | { type: 'EXITED'; pid: number; code: number | null; signal: NodeJS.Signals | null; at: number };
+  | { type: 'EXITED'; pid: number; code: number | null; signal: NodeJS.Signals | null; at: number }
+  /** `finish` ended (`error`: it could not be started). */
+  | { type: 'FINISHED'; code: number | null; signal: NodeJS.Signals | null; error?: string };
 
 export type Level = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 export type ServiceEmitted = { type: 'log'; level: Level; message: string };
 
 type Exited = Extract<ServiceEvent, { type: 'EXITED' }>;
+
+/** s6's finish arguments: exit code or -1, signal number or 0. */
+export interface FinishInput {
+  config: ServiceConfig;
+  exit: ExitInfo;
+  /** The event kind the exit was (`stopped` when we asked for it). */
+  event: 'exited' | 'crashed' | 'stopped';
+}
 
 const exitOf = (context: ServiceContext, event: Exited): ExitInfo => ({
   pid: event.pid,
@@ -68,7 +86,12 @@ const exitOf = (context: ServiceContext, event: Exited): ExitInfo => ({
 
 const autostart = (c: ServiceContext): boolean => c.config !== null && !c.removed && !c.held && !c.config.down;
 const isOurs = (c: ServiceContext, e: { pid: number }): boolean => c.proc?.pid === e.pid;
-const nextCrashes = (c: ServiceContext, e: Exited): number => crashesAfter(c.crashes, exitOf(c, e));
+/** In stopped.deciding: the exit being decided on. */
+const lastExit = (c: ServiceContext): ExitInfo => c.lastExit!;
+const nextCrashes = (c: ServiceContext): number => crashesAfter(c.crashes, lastExit(c));
+const hasFinish = (c: ServiceContext): boolean => c.config?.finishPath != null && !c.removed;
+/** s6 convention: `finish` exiting 125 means "do not restart". */
+export const FINISH_NO_RESTART = 125;
 
 /** Whether a new configuration differs in a way that should (re)start or reload the service. */
 const launchChanged = (old: ServiceConfig | null, next: ServiceConfig): boolean => old?.fingerprint.launch !== next.fingerprint.launch;
@@ -108,6 +131,8 @@ export const serviceMachine = setup({
     awaitPidFile: noop as ReturnType<typeof fromCallback<ServiceEvent, { config: ServiceConfig }>>,
     /** Report EXITED when a process that is not our child dies. */
     watchPid: noop as ReturnType<typeof fromCallback<ServiceEvent, { proc: WatchedProc | null }>>,
+    /** Run the profile's `finish`; FINISHED when it ends. Stopping this actor kills it. */
+    runFinish: noop as ReturnType<typeof fromCallback<ServiceEvent, FinishInput>>,
   },
   delays: {
     backoff: ({ context }) => backoffMs(context.crashes),
@@ -115,12 +140,15 @@ export const serviceMachine = setup({
     stopTimeout: ({ context }) => context.config?.stopTimeoutMs ?? 10_000,
     killGrace: KILL_GRACE_MS,
     startDelay: ({ context }) => context.delayMs,
+    // `finish` gets as long as the service gets to stop.
+    finishTimeout: ({ context }) => context.config?.stopTimeoutMs ?? 10_000,
   },
 }).createMachine({
   id: 'service',
   context: ({ input }) => ({
     tag: input.tag, config: null, problem: null, held: false, removed: false, proc: null,
     runningSince: null, crashes: 0, restarts: 0, lastExit: null, startAfterStop: false, delayMs: 0, startsAt: null,
+    afterFinish: 'decide', finishCode: null,
   }),
   initial: 'stopped',
   on: {
@@ -182,6 +210,149 @@ export const serviceMachine = setup({
         backoff: {
           after: { backoff: '#service.starting' },
           on: { CONFIGURE: { actions: assign({ config: ({ event }) => event.config, removed: false, problem: null }) } },
+        },
+        /** Transient: the service has just exited; `finish` first, if there is one. */
+        exited: {
+          always: [{ guard: ({ context }) => hasFinish(context), target: 'finishing' }, { target: 'deciding' }],
+        },
+        /** `finish` runs; the exit is decided once it ends (or is killed after stop_timeout). */
+        finishing: {
+          entry: emit(({ context }) => ({
+            type: 'log', level: 'INFO',
+            message: `running finish ${lastExit(context).code ?? -1} ${lastExit(context).signal === null ? 0 : signalNumber(lastExit(context).signal!)}`,
+          }) as const),
+          invoke: {
+            src: 'runFinish',
+            input: ({ context }) => ({
+              config: context.config!,
+              exit: lastExit(context),
+              event: context.afterFinish !== 'decide' ? 'stopped' : isFailure(lastExit(context)) ? 'crashed' : 'exited',
+            }),
+          },
+          after: {
+            finishTimeout: {
+              target: 'finished',
+              actions: [
+                assign({ finishCode: null }),
+                emit(({ context }) => ({ type: 'log', level: 'WARN', message: `finish killed: still running after ${(context.config?.stopTimeoutMs ?? 0) / 1000}s` }) as const),
+              ],
+            },
+          },
+          on: {
+            FINISHED: {
+              target: 'finished',
+              actions: [
+                assign({ finishCode: ({ event }) => event.code }),
+                emit(({ event }) => ({
+                  type: 'log',
+                  level: event.error || event.code !== 0 ? 'WARN' : 'INFO',
+                  message: event.error ? `finish could not run: ${event.error}`
+                    : `finish exited ${event.signal ? `signal ${signalName(event.signal)}` : `code ${event.code}`}`,
+                }) as const),
+              ],
+            },
+            // Commands wait for `finish`, then apply.
+            STOP: { actions: assign({ held: true, afterFinish: 'idle' }) },
+            START: { actions: assign({ held: false, crashes: 0, problem: null, afterFinish: 'start' }) },
+            RESTART: { actions: assign({ held: false, crashes: 0, problem: null, afterFinish: 'start' }) },
+            REMOVE: { actions: assign({ removed: true, held: false, afterFinish: 'idle' }) },
+            CONFIGURE: {
+              actions: assign({
+                afterFinish: ({ context, event }) => (context.afterFinish === 'idle' && startsOnConfigure(context, event) ? 'start' : context.afterFinish),
+                config: ({ event }) => event.config, removed: false, problem: null,
+              }),
+            },
+          },
+        },
+        /** Transient: `finish` is over. */
+        finished: {
+          always: [
+            {
+              guard: ({ context }) => context.afterFinish === 'start' && context.config !== null && !context.removed && !context.held,
+              target: '#service.starting',
+            },
+            { guard: ({ context }) => context.afterFinish !== 'decide', target: 'idle', actions: assign({ config: ({ context }) => (context.removed ? null : context.config) }) },
+            {
+              guard: ({ context }) => context.finishCode === FINISH_NO_RESTART,
+              target: 'idle',
+              actions: [
+                assign({ crashes: ({ context }) => nextCrashes(context) }),
+                emit(({ context }) => ({ type: 'log', level: 'INFO', message: `${describeExit(lastExit(context))}; not restarting (finish exited ${FINISH_NO_RESTART})` }) as const),
+              ],
+            },
+            { target: 'deciding' },
+          ],
+        },
+        /** An exit of its own (after `finish`): restart, back off, wait, or stay stopped. */
+        deciding: {
+          always: [
+            {
+              guard: ({ context }) => !wantsRestart(context.config, lastExit(context)) || context.removed,
+              target: 'idle',
+              actions: [
+                assign({ crashes: ({ context }) => nextCrashes(context) }),
+                emit(({ context }) => ({
+                  type: 'log', level: 'INFO',
+                  message: `${describeExit(lastExit(context))}; not restarting (${context.config?.restart === 'on-failure' ? 'restart is on-failure' : 'no restart file'})`,
+                }) as const),
+              ],
+            },
+            {
+              // A periodic job: a clean exit with restart_delay is its rhythm, however short the run.
+              guard: ({ context }) => !isFailure(lastExit(context)) && (context.config?.restartDelayMs ?? 0) > 0,
+              target: 'delayed',
+              actions: [
+                emit(({ context }) => ({ type: 'log', level: 'INFO', message: `${describeExit(lastExit(context))}; restarting in ${formatDuration(context.config!.restartDelayMs)}` }) as const),
+                assign({
+                  crashes: 0, restarts: ({ context }) => context.restarts + 1,
+                  delayMs: ({ context }) => context.config!.restartDelayMs,
+                  startsAt: ({ context }) => lastExit(context).at + context.config!.restartDelayMs,
+                }),
+              ],
+            },
+            {
+              guard: ({ context }) => nextCrashes(context) >= CRASH_LIMIT,
+              target: 'failed',
+              actions: [
+                assign({
+                  crashes: ({ context }) => nextCrashes(context),
+                  problem: `crashed ${CRASH_LIMIT} times in a row; not restarting until \`proclaunch start\` or a change to the profile`,
+                }),
+                emit(({ context }) => ({ type: 'log', level: 'ERROR', message: `${describeExit(lastExit(context))}; failed: ${context.problem}` }) as const),
+              ],
+            },
+            {
+              guard: ({ context }) => isCrash(lastExit(context)),
+              target: 'backoff',
+              actions: [
+                emit(({ context }) => {
+                  const crashes = nextCrashes(context);
+                  return { type: 'log', level: 'WARN', message: `${describeExit(lastExit(context))}; restarting in ${backoffMs(crashes)}ms (crash ${crashes} of ${CRASH_LIMIT})` } as const;
+                }),
+                assign({ crashes: ({ context }) => nextCrashes(context), restarts: ({ context }) => context.restarts + 1 }),
+              ],
+            },
+            {
+              // Not a crash, no restart_delay: start_delay before each automatic start.
+              guard: ({ context }) => (context.config?.startDelayMs ?? 0) > 0,
+              target: 'delayed',
+              actions: [
+                emit(({ context }) => ({ type: 'log', level: 'INFO', message: `${describeExit(lastExit(context))}; restarting in ${formatDuration(context.config!.startDelayMs)}` }) as const),
+                assign({
+                  crashes: ({ context }) => nextCrashes(context), restarts: ({ context }) => context.restarts + 1,
+                  delayMs: ({ context }) => context.config!.startDelayMs,
+                  startsAt: ({ context }) => lastExit(context).at + context.config!.startDelayMs,
+                }),
+              ],
+            },
+            {
+              target: '#service.starting',
+              actions: [
+                emit(({ context }) => ({ type: 'log', level: 'INFO', message: `${describeExit(lastExit(context))}; restarting now` }) as const),
+                assign({ crashes: ({ context }) => nextCrashes(context), restarts: ({ context }) => context.restarts + 1 }),
+              ],
+            },
+          ],
         },
         failed: {
           on: {
@@ -377,73 +548,8 @@ export const serviceMachine = setup({
       on: {
         EXITED: [
           { guard: ({ context, event }) => !isOurs(context, event) },
-          {
-            guard: ({ context, event }) => !wantsRestart(context.config, exitOf(context, event)) || context.removed,
-            target: 'stopped.idle',
-            actions: [
-              assign({ lastExit: ({ context, event }) => exitOf(context, event), crashes: ({ context, event }) => nextCrashes(context, event) }),
-              emit(({ context, event }) => ({
-                type: 'log', level: 'INFO',
-                message: `${describeExit(exitOf(context, event))}; not restarting (${context.config?.restart === 'on-failure' ? 'restart is on-failure' : 'no restart file'})`,
-              }) as const),
-            ],
-          },
-          {
-            // A periodic job: a clean exit with restart_delay is its rhythm, however short the run.
-            guard: ({ context, event }) => !isFailure(exitOf(context, event)) && (context.config?.restartDelayMs ?? 0) > 0,
-            target: 'stopped.delayed',
-            actions: [
-              emit(({ context, event }) => ({ type: 'log', level: 'INFO', message: `${describeExit(exitOf(context, event))}; restarting in ${formatDuration(context.config!.restartDelayMs)}` }) as const),
-              assign({
-                lastExit: ({ context, event }) => exitOf(context, event), crashes: 0, restarts: ({ context }) => context.restarts + 1,
-                delayMs: ({ context }) => context.config!.restartDelayMs,
-                startsAt: ({ context, event }) => event.at + context.config!.restartDelayMs,
-              }),
-            ],
-          },
-          {
-            guard: ({ context, event }) => nextCrashes(context, event) >= CRASH_LIMIT,
-            target: 'stopped.failed',
-            actions: [
-              assign({
-                lastExit: ({ context, event }) => exitOf(context, event),
-                crashes: ({ context, event }) => nextCrashes(context, event),
-                problem: `crashed ${CRASH_LIMIT} times in a row; not restarting until \`proclaunch start\` or a change to the profile`,
-              }),
-              emit(({ context, event }) => ({ type: 'log', level: 'ERROR', message: `${describeExit(exitOf(context, event))}; failed: ${context.problem}` }) as const),
-            ],
-          },
-          {
-            guard: ({ context, event }) => isCrash(exitOf(context, event)),
-            target: 'stopped.backoff',
-            actions: [
-              emit(({ context, event }) => {
-                const crashes = nextCrashes(context, event);
-                return { type: 'log', level: 'WARN', message: `${describeExit(exitOf(context, event))}; restarting in ${backoffMs(crashes)}ms (crash ${crashes} of ${CRASH_LIMIT})` } as const;
-              }),
-              assign({ lastExit: ({ context, event }) => exitOf(context, event), crashes: ({ context, event }) => nextCrashes(context, event), restarts: ({ context }) => context.restarts + 1 }),
-            ],
-          },
-          {
-            // Not a crash, no restart_delay: start_delay before each automatic start.
-            guard: ({ context }) => (context.config?.startDelayMs ?? 0) > 0,
-            target: 'stopped.delayed',
-            actions: [
-              emit(({ context, event }) => ({ type: 'log', level: 'INFO', message: `${describeExit(exitOf(context, event))}; restarting in ${formatDuration(context.config!.startDelayMs)}` }) as const),
-              assign({
-                lastExit: ({ context, event }) => exitOf(context, event), crashes: ({ context, event }) => nextCrashes(context, event), restarts: ({ context }) => context.restarts + 1,
-                delayMs: ({ context }) => context.config!.startDelayMs,
-                startsAt: ({ context, event }) => event.at + context.config!.startDelayMs,
-              }),
-            ],
-          },
-          {
-            target: 'starting',
-            actions: [
-              emit(({ context, event }) => ({ type: 'log', level: 'INFO', message: `${describeExit(exitOf(context, event))}; restarting now` }) as const),
-              assign({ lastExit: ({ context, event }) => exitOf(context, event), crashes: ({ context, event }) => nextCrashes(context, event), restarts: ({ context }) => context.restarts + 1 }),
-            ],
-          },
+          // What happens next is decided in `stopped`, after `finish` if there is one.
+          { target: 'stopped.exited', actions: assign({ lastExit: ({ context, event }) => exitOf(context, event), afterFinish: 'decide' }) },
         ],
         STOP: { target: 'stopping', actions: assign({ held: true }) },
         REMOVE: { target: 'stopping', actions: assign({ removed: true, held: false }) },
@@ -530,6 +636,19 @@ export const serviceMachine = setup({
         PID_FOUND: { target: 'stopping', reenter: true, actions: assign({ proc: ({ event }) => event.proc }) },
         EXITED: [
           { guard: ({ context, event }) => !isOurs(context, event) },
+          {
+            // `finish` runs after a stop too; a restart waits for it.
+            guard: ({ context }) => hasFinish(context),
+            target: 'stopped.finishing',
+            actions: [
+              { type: 'killLeftovers', params: ({ context }) => ({ proc: context.proc! }) },
+              emit(({ context }) => ({ type: 'log', level: 'INFO', message: `stopped pid ${context.proc!.pid}` }) as const),
+              assign({
+                lastExit: ({ context, event }) => exitOf(context, event),
+                afterFinish: ({ context }) => (context.startAfterStop && context.config !== null && !context.held ? 'start' : 'idle'),
+              }),
+            ],
+          },
           {
             target: 'stopped.idle',
             actions: [

@@ -2,7 +2,10 @@
 // spawned, signalled and watched. Everything here reports back with events.
 import { readFileSync } from 'node:fs';
 import { fromCallback } from 'xstate';
-import type { ServiceEvent, WatchedProc, serviceMachine } from '../machine/service-machine.js';
+import { hookEnv } from '../hooks/env.js';
+import { timestamp } from '../log/logger.js';
+import type { FinishInput, ServiceEvent, WatchedProc, serviceMachine } from '../machine/service-machine.js';
+import { signalName, signalNumber } from '../profile/signals.js';
 import type { ServiceConfig } from '../profile/types.js';
 import { readPidFile, startedAfterWritten, untrustedPid, type PidTrust } from './pidfile.js';
 import type { PidWatcher } from './pid-watch.js';
@@ -62,6 +65,43 @@ export function launch(config: ServiceConfig, send: Send, onSpawn: (pid: number)
   });
 }
 
+/**
+ * Run `finish EXITCODE SIGNAL` (s6: exit code or -1, signal number or 0) in
+ * the profile directory, with the service's environment plus an event hook's,
+ * its output where the service's goes. Returns the cleanup: kill it if it is
+ * still running (the machine gave up on it, or the profile went away).
+ */
+export function runFinish({ config, exit, event }: FinishInput, send: Send): () => void {
+  const record = { time: timestamp(), event, profile: config.tag, pid: exit.pid, code: exit.code, signal: exit.signal === null ? null : signalName(exit.signal) };
+  const finishConfig = { ...config, runPath: config.finishPath!, env: { ...config.env, ...hookEnv(record) } };
+  const args = [String(exit.code ?? -1), String(exit.signal === null ? 0 : signalNumber(exit.signal))];
+  let done = false;
+  let child;
+  try {
+    child = spawnService(finishConfig, args);
+  } catch (error) {
+    send({ type: 'FINISHED', code: null, signal: null, error: `cannot open output: ${(error as Error).message}` });
+    return () => undefined;
+  }
+  child.once('error', (error: NodeJS.ErrnoException) => {
+    done = true;
+    send({ type: 'FINISHED', code: null, signal: null, error: spawnFailure(finishConfig, error) });
+  });
+  child.once('exit', (code, signal) => {
+    done = true;
+    killGroupLeftovers(child.pid!);
+    send({ type: 'FINISHED', code, signal });
+  });
+  return () => {
+    if (done || child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL'); // its own session: the whole group
+    } catch {
+      // already gone
+    }
+  };
+}
+
 /** The implementations the supervisor gives the machine. */
 export function processEffects(options: EffectsOptions): Parameters<typeof serviceMachine.provide>[0] {
   const pollMs = options.pidFilePollMs ?? 20;
@@ -114,6 +154,7 @@ export function processEffects(options: EffectsOptions): Parameters<typeof servi
         }, pollMs);
         return () => clearInterval(timer);
       }),
+      runFinish: fromCallback<ServiceEvent, FinishInput>(({ sendBack, input }) => runFinish(input, sendBack)),
       watchPid: fromCallback<ServiceEvent, { proc: WatchedProc | null }>(({ sendBack, input }) => {
         const { proc } = input;
         if (!proc || proc.child) return undefined; // our own child: its `exit` event tells us

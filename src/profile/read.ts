@@ -10,6 +10,7 @@ import { resolveUser } from './users.js';
 export const PROFILE_FILES = [
   'run', 'pid_file', 'restart', 'down', 'stop_signal', 'stop_timeout', 'start_timeout',
   'reload', 'user', 'watch', 'env', 'stdout', 'stderr', 'instances', 'start_delay', 'restart_delay',
+  'finish',
 ] as const;
 
 /** More copies than this is a typo, not a fleet (each is a process and an actor). */
@@ -120,6 +121,12 @@ export async function readProfile(dir: string, name: string, options: ReadOption
     if (!runInfo) fail('no run file');
     if (!runInfo!.isFile()) fail('run is not a file');
     if ((runInfo!.mode & 0o111) === 0) fail('run is not executable (chmod +x run)');
+    const finishPath = present.has('finish') ? join(dir, 'finish') : null;
+    if (finishPath) {
+      const finishInfo = await stat(finishPath).catch(() => null);
+      if (!finishInfo?.isFile()) fail('finish is not a file');
+      if ((finishInfo!.mode & 0o111) === 0) fail('finish is not executable (chmod +x finish)');
+    }
 
     const [pidFileText, restartText, downText, stopSignalText, stopTimeoutText, startTimeoutText, reloadText, userText, watchText, stdoutText, stderrText, instancesText] =
       await Promise.all([
@@ -156,7 +163,9 @@ export async function readProfile(dir: string, name: string, options: ReadOption
     const startDelayMs = seconds('start_delay', startDelayText, 0, true);
     const restartDelayMs = seconds('restart_delay', restartDelayText, 0, true);
     const watchHash = hash(await Promise.all(watch.map(contentAndMode)));
-    const policy = hash([restart, downText !== null, stopSignal, stopTimeoutMs, startTimeoutMs, reloadSignal, watch, startDelayMs, restartDelayMs]);
+    // A new `finish` applies at the next exit: a policy change, not a restart.
+    const finish = finishPath ? await contentAndMode(finishPath) : null;
+    const policy = hash([restart, downText !== null, stopSignal, stopTimeoutMs, startTimeoutMs, reloadSignal, watch, startDelayMs, restartDelayMs, finish]);
 
     /** One copy; its fingerprint depends on its own number, never on how many there are. */
     const configFor = (instance: number | null): ServiceConfig => {
@@ -168,6 +177,7 @@ export async function readProfile(dir: string, name: string, options: ReadOption
         instance,
         dir,
         runPath,
+        finishPath,
         pidFile: pidFileTemplate ? profilePath(dir, pidFileTemplate, instance) : null,
         restart,
         down: downText !== null,

@@ -11,6 +11,8 @@ export interface ServiceConfig {
   instance: number | null;
   dir: string;
   runPath: string;
+  /** `finish`: run after every exit with `EXITCODE SIGNAL`; exit 125 = do not restart. */
+  finishPath: string | null;
   /** Absolute path of the pid file of a self-daemonizing `run`, or null. */
   pidFile: string | null;
   restart: RestartPolicy;

@@ -21,10 +21,13 @@ export function killUnrecordedServices(stateDir: string, recordedTags: Set<strin
     } catch {
       continue;
     }
-    if (!env.split('\0').includes(`PROCLAUNCH_STATE=${stateDir}`)) continue;
+    const vars = env.split('\0');
+    if (!vars.includes(`PROCLAUNCH_STATE=${stateDir}`)) continue;
+    // A `finish` or hook (they carry the event) is not a service: it ends on its own.
+    if (vars.some((v) => v.startsWith('PROCLAUNCH_EVENT='))) continue;
     const stat = readStatDetail(pid);
     if (!stat || stat.state === 'Z' || stat.pgid !== pid || stat.session !== pid) continue;
-    const tag = env.split('\0').find((e) => e.startsWith('PROCLAUNCH_TAG='))?.slice(15) ?? '?';
+    const tag = vars.find((e) => e.startsWith('PROCLAUNCH_TAG='))?.slice(15) ?? '?';
     if (recordedTags.has(tag)) continue;
     log(`pid ${pid} of ${tag} was started by a supervisor that died before recording it: killing its group`);
     try {

@@ -68,3 +68,17 @@ export async function acquireStateDir(stateDir: string): Promise<Ownership> {
     },
   };
 }
+
+/**
+ * STATE_DIR/bin/proclaunch: runs this very CLI (same Node, same version) for
+ * services, `finish` scripts and hooks, which see its path as PROCLAUNCH_BIN —
+ * `proclaunch` may not be on their PATH (e.g. a clone started with npm start).
+ */
+export function writeCliShim(stateDir: string, cliPath: string): string {
+  const bin = join(stateDir, 'bin');
+  mkdirSync(bin, { recursive: true, mode: 0o700 });
+  const shim = join(bin, 'proclaunch');
+  const quoteSh = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+  writeAtomic(shim, `#!/bin/sh\nexec ${quoteSh(process.execPath)} ${quoteSh(cliPath)} "$@"\n`, 0o755);
+  return shim;
+}

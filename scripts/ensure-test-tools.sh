@@ -9,6 +9,8 @@ missing=()
 command -v setpriv >/dev/null || missing+=(util-linux)
 command -v ps >/dev/null || missing+=(procps)
 command -v useradd >/dev/null || missing+=(passwd)
+# The webhook example hook (examples/hooks/webhook) POSTs with curl.
+command -v curl >/dev/null || missing+=(curl)
 [ -x /usr/lib/nagios/plugins/check_log ] || missing+=(monitoring-plugins-basic)
 # The native module (pidfd, reaper) is built by `npm ci`; CI must test it, not its fallback.
 command -v make >/dev/null || missing+=(make)

@@ -8,6 +8,7 @@ import { createLogger, parseLevel, type Logger } from '../log/logger.js';
 import { controlHandler } from '../control/handlers.js';
 import { controlSocketPath } from '../control/protocol.js';
 import { startControlServer } from '../control/server.js';
+import { HOOK_DEFAULTS, HookRunner, listHooks } from '../hooks/runner.js';
 import { loadNative, nativeUnavailableReason } from '../process/native.js';
 import { startReaper, trackedChildren } from '../process/reaper.js';
 import { EventLog } from '../supervisor/event-log.js';
@@ -27,6 +28,9 @@ interface SuperviseArgs {
   rescanIntervalMs: number;
   /** Reap orphans (implied as PID 1). */
   reaper: boolean;
+  /** --hooks DIR: run every executable in it on each event. */
+  hooksDir: string | undefined;
+  hookTimeoutMs: number;
   raw: string[];
 }
 
@@ -43,6 +47,8 @@ function parse(argv: string[]): SuperviseArgs {
         'log-path': { type: 'string' },
         'rescan-interval': { type: 'string' },
         reaper: { type: 'boolean' },
+        hooks: { type: 'string' },
+        'hook-timeout': { type: 'string' },
       },
     });
   } catch (error) {
@@ -54,6 +60,17 @@ function parse(argv: string[]): SuperviseArgs {
   if (!logLevel) throw new UsageError(`--log-level must be DEBUG, INFO, WARN, ERROR or FATAL, not ${quote(values['log-level'] ?? '')}`);
   const rescan = Number(values['rescan-interval'] ?? 60);
   if (!(rescan > 0)) throw new UsageError('--rescan-interval takes a number of seconds above 0');
+  const hookTimeout = Number(values['hook-timeout'] ?? HOOK_DEFAULTS.timeoutMs / 1000);
+  if (!(hookTimeout > 0)) throw new UsageError('--hook-timeout takes a number of seconds above 0');
+  const hooksDir = values.hooks === undefined ? undefined : resolve(values.hooks);
+  if (hooksDir !== undefined) {
+    // Fail fast, on the terminal, before daemonizing: a mistyped DIR would silently mean no crash mail.
+    try {
+      listHooks(hooksDir);
+    } catch (error) {
+      throw new UsageError(`--hooks ${quote(hooksDir)}: ${(error as Error).message}`);
+    }
+  }
   return {
     stateDir: resolve(positionals[0]!),
     profilesDir: resolve(positionals[1]!),
@@ -63,6 +80,8 @@ function parse(argv: string[]): SuperviseArgs {
     logPath: values['log-path'] ? resolve(values['log-path']) : undefined,
     rescanIntervalMs: rescan * 1000,
     reaper: values.reaper === true || process.pid === 1,
+    hooksDir,
+    hookTimeoutMs: hookTimeout * 1000,
     raw: argv,
   };
 }
@@ -115,8 +134,12 @@ function startReaping(logger: Logger): void {
   else logger.log('WARN', 'proclaunch', `cannot reap orphans, they will stay zombies: ${nativeUnavailableReason()}`);
 }
 
-/** How the supervisor ends: by signal or by `quit`, stopping services or leaving them running. */
-function shutdownOn(supervisor: Supervisor, logger: Logger, release: () => void): (why: string, leaveRunning: boolean) => void {
+/**
+ * How the supervisor ends: by signal or by `quit`, stopping services or
+ * leaving them running. `settle` runs after the services have stopped (hooks
+ * finishing), unless a second signal comes.
+ */
+function shutdownOn(supervisor: Supervisor, logger: Logger, release: () => void, settle: () => Promise<void>): (why: string, leaveRunning: boolean) => void {
   let stopping = false;
   const exit = () => {
     logger.log('INFO', 'proclaunch', `exiting pid ${process.pid}`);
@@ -131,7 +154,7 @@ function shutdownOn(supervisor: Supervisor, logger: Logger, release: () => void)
     }
     stopping = true;
     logger.log('INFO', 'proclaunch', `${why}: stopping every service`);
-    void supervisor.stopAll().then(exit);
+    void supervisor.stopAll().then(settle).then(exit);
   };
 }
 
@@ -144,6 +167,19 @@ function installSignals(supervisor: Supervisor, logger: Logger, shutdown: (why: 
     logger.log('INFO', 'proclaunch', 'SIGHUP: log reopened; rescanning');
     void supervisor.rescan();
   });
+}
+
+/** --hooks DIR: hook output goes to STATE_DIR/hooks.log (logs/hooks.log would be the log of a profile named `hooks`). */
+function startHooks(args: SuperviseArgs, logger: Logger, eventLog: EventLog): HookRunner {
+  const runner = new HookRunner({
+    dir: args.hooksDir!,
+    outputPath: join(args.stateDir, 'hooks.log'),
+    logger,
+    timeoutMs: args.hookTimeoutMs,
+    env: { PROCLAUNCH_STATE: args.stateDir },
+  });
+  eventLog.subscribe((record) => runner.handle(record));
+  return runner;
 }
 
 export async function supervise(argv: string[]): Promise<number> {
@@ -166,12 +202,20 @@ export async function supervise(argv: string[]): Promise<number> {
   process.env.PROCLAUNCH_STATE_OWNER = args.stateDir;
   process.env.PROCLAUNCH_BIN = writeCliShim(args.stateDir, fileURLToPath(new URL('./main.js', import.meta.url)));
   const supervisor = new Supervisor({ stateDir: args.stateDir, profilesDir: args.profilesDir, logger, eventLog, holds, records, rescanIntervalMs: args.rescanIntervalMs });
+  // Subscribed before start: the `added` and `started` events of start-up run hooks too.
+  const hooks = args.hooksDir === undefined ? null : startHooks(args, logger, eventLog);
   const socketPath = controlSocketPath(args.stateDir);
   let closeControl = () => {};
-  const shutdown = shutdownOn(supervisor, logger, () => {
-    closeControl();
-    ownership.release();
-  });
+  const shutdown = shutdownOn(
+    supervisor,
+    logger,
+    () => {
+      hooks?.kill(); // detached: a hook still running would outlive us
+      closeControl();
+      ownership.release();
+    },
+    async () => hooks?.close(),
+  );
   installSignals(supervisor, logger, shutdown);
   if (args.reaper) startReaping(logger);
   await supervisor.start();

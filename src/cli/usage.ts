@@ -1,5 +1,5 @@
 export const USAGE = `Usage:
-  proclaunch supervise [--foreground] [--log-level LEVEL] [--log-path FILE] [--reaper] STATE_DIR PROFILES_DIR
+  proclaunch supervise [--foreground] [--log-level LEVEL] [--log-path FILE] [--hooks DIR] [--reaper] STATE_DIR PROFILES_DIR
   proclaunch STATE_DIR PROFILES_DIR [options]     same as supervise (ProcLaunch style)
   proclaunch --version | --help
 
@@ -9,6 +9,9 @@ supervise options:
   --log-path FILE     the supervisor's log (default when daemonized: STATE_DIR/proclaunch.log)
   --rescan-interval S safety-net rescan of PROFILES_DIR every S seconds (default 60)
   --reaper            reap orphaned grandchildren (always on as PID 1)
+  --hooks DIR         run every executable in DIR on each event, with PROCLAUNCH_EVENT,
+                      PROCLAUNCH_PROFILE, PROCLAUNCH_PID, ... (output: STATE_DIR/hooks.log)
+  --hook-timeout S    kill a hook's process group after S seconds (default 10)
 
 Signals: TERM/INT stop every service then exit (a second one exits at once,
 leaving services running); HUP reopens the log file and rescans.

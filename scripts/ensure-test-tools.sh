@@ -24,6 +24,41 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+# Real loggers for the log/ tests and logrotate for the copytruncate test:
+# svlogd (runit), s6-log (s6), logger (bsdutils), logrotate. Without them
+# those tests are skipped, saying why. Only their programs are used: a
+# policy-rc.d forbids the packages to start anything system-wide (runsvdir)
+# for the length of the install, as in scripts/install-peers.sh, and any
+# supervisor that started anyway is ended by pid.
+optional=()
+command -v svlogd >/dev/null || optional+=(runit)
+command -v s6-log >/dev/null || optional+=(s6)
+command -v logger >/dev/null || optional+=(bsdutils)
+command -v logrotate >/dev/null || optional+=(logrotate)
+if [ ${#optional[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    policy=/usr/sbin/policy-rc.d
+    saved=""
+    if [ -e "$policy" ]; then saved=$(mktemp) && cp -p "$policy" "$saved"; fi
+    restore_policy() { if [ -n "$saved" ]; then mv -f "$saved" "$policy"; else rm -f "$policy"; fi; }
+    trap restore_policy EXIT
+    printf '#!/bin/sh\n# ensure-test-tools.sh: no service starts during this install\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    before=$(ps -eo pid= | tr -d ' ')
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${optional[@]}" >/dev/null; } ||
+      echo "could not install ${optional[*]}: the tests that need them are skipped" >&2
+    restore_policy
+    trap - EXIT
+    for pid in $(ps -eo pid=,comm= | awk '$2 ~ /^(runsvdir|runsv|s6-svscan|s6-supervise)$/ {print $1}'); do
+      if ! grep -qx "$pid" <<<"$before"; then
+        echo "ending $(ps -o comm= -p "$pid") (pid $pid), started by its package" >&2
+        kill "$pid" 2>/dev/null || true
+      fi
+    done
+  else
+    echo "not installed: ${optional[*]}: the log/ and logrotate tests that need them are skipped" >&2
+  fi
+fi
 # The tests run four supervisors at once, each watching a small tree. A limit
 # in the single digits (seen once on a CI machine) starves them all.
 watches=$(cat /proc/sys/fs/inotify/max_user_watches 2>/dev/null || echo 0)

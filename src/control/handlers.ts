@@ -6,6 +6,7 @@ import { listServiceProcesses } from '../process/ps.js';
 import { parseSignal } from '../profile/signals.js';
 import { globToRegExp, isGlob } from '../profile/names.js';
 import type { EventLog } from '../supervisor/event-log.js';
+import { loggerTag } from '../supervisor/loggers.js';
 import type { ServiceActor, ServiceSnapshot, Supervisor } from '../supervisor/supervisor.js';
 import type { ActionCommand, ActionResult, Request, ServiceStatus } from './protocol.js';
 import type { Handler, Reply } from './server.js';
@@ -46,6 +47,7 @@ export function controlHandler(deps: HandlerDeps): Handler {
       case 'logs': {
         const config = supervisor.actor(request.name)?.getSnapshot().context.config;
         if (!config) return reply.end({ ok: false, error: supervisor.actor(request.name) ? `${request.name}: profile invalid, no log known` : noMatch([request.name]) });
+        if (config.logPipe) return reply.end({ ok: false, error: `${request.name}: its output goes to its logger ${loggerTag(config.name)} (log/run), which keeps it where it was told to; \`proclaunch logs ${loggerTag(config.name)}\` shows the logger's own output` });
         return reply.end({ ok: true, stdout: config.stdout, stderr: config.stderr });
       }
       case 'events': {

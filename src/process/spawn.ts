@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ServiceConfig } from '../profile/types.js';
+import { openPipeEnd } from './log-pipe.js';
 import { trackChild } from './reaper.js';
 
 export const isRoot = (): boolean => process.getuid?.() === 0;
@@ -35,27 +36,55 @@ function openOutput(path: string): number {
   return openSync(path, 'a', 0o640);
 }
 
+export interface ServiceStdio {
+  stdio: ['ignore' | number, number, number];
+  /** Close our copies once the child has its own. */
+  close(): void;
+}
+
+/**
+ * The child's stdin, stdout and stderr, obtained apart from the spawn call:
+ * O_APPEND files, or with `log/` the pipe its logger reads (a logger gets
+ * that pipe as stdin).
+ */
+export function openStdio(config: ServiceConfig): ServiceStdio {
+  const opened: number[] = [];
+  const keep = (fd: number): number => (opened.push(fd), fd);
+  const close = (): void => opened.forEach((fd) => closeSync(fd));
+  try {
+    const stdin = config.stdinPipe ? keep(openPipeEnd(config.stdinPipe, 'reader')) : 'ignore';
+    if (config.logPipe) {
+      const pipe = keep(openPipeEnd(config.logPipe, 'writer'));
+      return { stdio: [stdin, pipe, pipe], close };
+    }
+    const out = keep(openOutput(config.stdout));
+    const err = config.stderr === config.stdout ? out : keep(openOutput(config.stderr));
+    return { stdio: [stdin, out, err], close };
+  } catch (error) {
+    close();
+    throw error;
+  }
+}
+
 /**
  * Start `run` in its own session (so its whole group can be signalled), with
- * stdout and stderr going straight to O_APPEND files: the supervisor never
- * copies service output through itself.
+ * stdout and stderr going straight to O_APPEND files or the logger's pipe:
+ * the supervisor never copies service output through itself.
  */
 export function spawnService(config: ServiceConfig, args: string[] = []): ChildProcess {
   const asUser = isRoot() && config.user !== null;
-  const out = openOutput(config.stdout);
-  const err = config.stderr === config.stdout ? out : openOutput(config.stderr);
+  const { stdio, close } = openStdio(config);
   try {
     const [command, argv] = serviceArgv(config, asUser, args);
     const child = spawn(command, argv, {
       cwd: config.dir,
       detached: true,
-      stdio: ['ignore', out, err],
+      stdio,
       env: serviceEnv(config, asUser),
     });
     trackChild(child); // the reaper (PID 1, --reaper) must leave libuv's children to libuv
     return child;
   } finally {
-    closeSync(out);
-    if (err !== out) closeSync(err);
+    close();
   }
 }

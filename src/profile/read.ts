@@ -10,7 +10,7 @@ import { resolveUser } from './users.js';
 export const PROFILE_FILES = [
   'run', 'pid_file', 'restart', 'down', 'stop_signal', 'stop_timeout', 'start_timeout',
   'reload', 'user', 'watch', 'env', 'stdout', 'stderr', 'instances', 'start_delay', 'restart_delay',
-  'finish',
+  'finish', 'log',
 ] as const;
 
 /** More copies than this is a typo, not a fleet (each is a process and an actor). */

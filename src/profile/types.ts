@@ -34,6 +34,10 @@ export interface ServiceConfig {
   watch: string[];
   stdout: string;
   stderr: string;
+  /** With `log/`: stdout and stderr both go to this FIFO (STATE_DIR/pipes/NAME), which its logger reads. */
+  logPipe?: string | null;
+  /** A logger (`log/run`, tagged `NAME:log`): its stdin is this FIFO. */
+  stdinPipe?: string | null;
   fingerprint: Fingerprint;
 }
 

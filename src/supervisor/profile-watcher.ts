@@ -30,24 +30,28 @@ export class ProfileWatcher {
       atomic: false, // we compare contents ourselves; atomic would delay events by 100 ms
       followSymlinks: true,
     });
-    this.watcher.on('all', (_event, path) => this.route(path));
+    this.watcher.on('all', (event, path) => this.route(path, event));
     // chokidar drops a change of mode only (and changes within 50 ms of another): the raw inotify events say it all.
-    this.watcher.on('raw', (_event, evPath, details) => {
+    this.watcher.on('raw', (event, evPath, details) => {
       const watched = (details as { watchedPath?: string }).watchedPath;
       if (!watched || typeof evPath !== 'string' || !evPath) return;
-      this.route(basename(watched) === evPath ? watched : join(watched, evPath));
+      this.route(basename(watched) === evPath ? watched : join(watched, evPath), event);
     });
     // Edits made while the watch was being set up produced no event: look once more.
     this.watcher.on('ready', () => options.onRoot());
     this.watcher.on('error', (error) => options.onError(error as NodeJS.ErrnoException));
   }
 
-  private route(path: string): void {
+  private route(path: string, event: string): void {
     for (const name of this.extra.get(path) ?? []) this.options.onProfile(name);
     const rel = relative(this.options.profilesDir, path);
     if (rel === '') return this.options.onRoot();
     if (rel.startsWith('..') || isAbsolute(rel)) return;
-    const [name, file] = rel.split(sep);
+    const [name, file, inLog] = rel.split(sep);
+    // log/ is a profile of its own, one level down; what its logger writes there (log/main/current) is not looked at.
+    if (file === 'log' && inLog !== undefined && (!RELEVANT.has(inLog) || inLog === 'log')) return;
+    // A plain file `log` being written (the service's own output) is not a logger; log/ itself appearing or going is.
+    if (file === 'log' && inLog === undefined && event === 'change') return;
     if (name && (file === undefined || RELEVANT.has(file))) this.options.onProfile(name);
   }
 

@@ -10,7 +10,6 @@ import { processEffects } from '../process/effects.js';
 import { PidWatcher } from '../process/pid-watch.js';
 import { isRoot } from '../process/spawn.js';
 import { judgeName } from '../profile/names.js';
-import { readProfile } from '../profile/read.js';
 import type { ProfileReading, ServiceConfig } from '../profile/types.js';
 import { timestamp } from '../log/logger.js';
 import type { ServiceEvent } from '../machine/service-machine.js';
@@ -21,6 +20,7 @@ import type { ServiceRecord, ServiceRecords } from './records.js';
 import { isAlive } from '../process/proc.js';
 import { ProfileWatcher } from './profile-watcher.js';
 import { killUnrecordedServices } from './orphans.js';
+import { isLoggerTag, LoggerRemovals, readProfileAndLogger, sweepPipes, watchedPaths } from './loggers.js';
 
 export interface SupervisorOptions {
   stateDir: string;
@@ -55,8 +55,8 @@ interface Service {
 
 const TAG = 'proclaunch';
 
-/** `worker@3` → `worker` (`@` is never in a profile name). */
-const profileOf = (tag: string): string => tag.split('@', 1)[0]!;
+/** `worker@3` → `worker`, and its logger `worker:log` → `worker` (`@` and `:` are never in a profile name). */
+const profileOf = (tag: string): string => tag.split(/[@:]/, 1)[0]!;
 
 /** worker@2 before worker@10. */
 const byTag = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
@@ -84,10 +84,19 @@ export class Supervisor {
   /** Processes the last supervisor left running, by tag, until taken over. */
   private leftovers = new Map<string, ServiceRecord>();
   private recordsFailing = false;
+  private readonly loggerRemovals: LoggerRemovals;
 
   constructor(private readonly options: SupervisorOptions) {
     const { logger } = options;
     this.machine = serviceMachine.provide(processEffects({ pidWatcher: this.pidWatcher, warn: (tag, message) => logger.log('WARN', tag, message) }));
+    this.loggerRemovals = new LoggerRemovals({
+      stateDir: options.stateDir,
+      actor: (tag) => this.services.get(tag)?.actor,
+      tags: () => this.services.keys(),
+      gone: (tag) => (this.services.get(tag)?.last ?? 'missing') === 'missing',
+      profileOf,
+      log: (message) => this.log('WARN', message),
+    });
   }
 
   private log(level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR', message: string): void {
@@ -104,6 +113,8 @@ export class Supervisor {
     this.startWatcher();
     await this.rescan();
     this.stopOrphanedLeftovers();
+    const known = new Set([...this.services.keys(), ...this.leftovers.keys()].map(profileOf));
+    await sweepPipes(this.options.stateDir, known, this.options.profilesDir).catch((e: Error) => this.log('WARN', `sweeping log pipes: ${e.message}`));
     if (!this.rootMissing) {
       for (const tag of this.options.holds.all()) if ((this.services.get(tag)?.last ?? 'missing') === 'missing') this.options.holds.delete(tag);
     }
@@ -225,7 +236,7 @@ export class Supervisor {
     }
     this.inFlight.add(name);
     try {
-      const reading = this.rootMissing ? ({ kind: 'missing' } as const) : await readProfile(join(this.options.profilesDir, name), name, { stateDir: this.options.stateDir });
+      const reading = this.rootMissing ? ({ kind: 'missing' } as const) : await readProfileAndLogger(join(this.options.profilesDir, name), name, { stateDir: this.options.stateDir });
       if (!this.closed) this.apply(name, reading);
     } finally {
       this.inFlight.delete(name);
@@ -242,7 +253,7 @@ export class Supervisor {
       // Fewer instances (or none, or a plain profile now instanced): only the difference stops.
       for (const tag of existing) if (!wanted.has(tag)) this.applyTag(tag, { kind: 'missing' });
       for (const config of reading.configs) this.applyTag(config.tag, { kind: 'valid', config });
-      this.watcher?.setWatchList(name, reading.configs[0]!.watch);
+      this.watcher?.setWatchList(name, watchedPaths(reading.configs));
     } else if (existing.length === 0) {
       this.applyTag(name, reading);
     } else {
@@ -261,7 +272,8 @@ export class Supervisor {
       this.log('INFO', `profile removed: ${name}`);
       this.record(name, { event: 'removed' });
       this.options.holds.delete(name); // a profile put back later is a new deployment
-      service.actor.send({ type: 'REMOVE' });
+      if (isLoggerTag(name)) this.loggerRemovals.remove(name); // once its service has let go of the pipe
+      else service.actor.send({ type: 'REMOVE' });
       return;
     }
     if (reading.kind === 'invalid') {
@@ -313,7 +325,7 @@ export class Supervisor {
   /** Still invalid after its grace period: now it is reported and shown. */
   private graceExpired(name: string): void {
     if (this.services.has(name)) return;
-    void readProfile(join(this.options.profilesDir, name), name, { stateDir: this.options.stateDir }).then((reading) => {
+    void readProfileAndLogger(join(this.options.profilesDir, name), name, { stateDir: this.options.stateDir }).then((reading) => {
       if (reading.kind !== 'invalid' || this.services.has(name) || this.closed) return;
       const service = this.createService(name);
       service.last = 'invalid';
@@ -338,6 +350,7 @@ export class Supervisor {
       for (const detail of eventsBetween(before, after)) this.record(name, detail);
       this.keepRecord(name, after);
       before = after;
+      this.loggerRemovals.settle();
     });
     actor.start();
     const left = this.leftovers.get(name);
@@ -369,10 +382,14 @@ export class Supervisor {
   private stopOrphanedLeftovers(): void {
     for (const [tag, record] of this.leftovers) {
       if (this.services.has(tag) || this.graceTimers.has(tag)) continue;
+      // A logger whose profile is there but not readable yet is taken over with it later.
+      const profile = profileOf(tag);
+      if (isLoggerTag(tag) && (this.graceTimers.has(profile) || [...this.services].some(([t, s]) => profileOf(t) === profile && s.last === 'invalid'))) continue;
       this.log('INFO', `profile removed while the supervisor was down: ${tag}; stopping pid ${record.proc.pid}`);
       const service = this.createService(tag);
       this.record(tag, { event: 'removed' });
-      service.actor.send({ type: 'REMOVE' });
+      if (isLoggerTag(tag)) this.loggerRemovals.remove(tag);
+      else service.actor.send({ type: 'REMOVE' });
     }
   }
 
@@ -425,7 +442,7 @@ export class Supervisor {
   async stopAll(): Promise<void> {
     this.closed = true;
     await this.closeWatching();
-    const running = [...this.services.values()].map(({ actor }) => {
+    const stop = (loggers: boolean) => [...this.services].filter(([tag]) => isLoggerTag(tag) === loggers).map(([, { actor }]) => {
       actor.send({ type: 'STOP' });
       return new Promise<void>((resolve) => {
         const check = (snapshot: ServiceSnapshot) => snapshot.matches('stopped') && (resolve(), true);
@@ -433,7 +450,9 @@ export class Supervisor {
         const sub = actor.subscribe((snapshot) => check(snapshot) && sub.unsubscribe());
       });
     });
-    await Promise.all(running);
+    // Loggers last, so that what a service says while it stops is logged.
+    await Promise.all(stop(false));
+    await Promise.all(stop(true));
   }
 
   /** Stop watching and timers; leave services as they are (exit with services running). */

@@ -445,7 +445,8 @@ export class Supervisor {
     const stop = (loggers: boolean) => [...this.services].filter(([tag]) => isLoggerTag(tag) === loggers).map(([, { actor }]) => {
       actor.send({ type: 'STOP' });
       return new Promise<void>((resolve) => {
-        const check = (snapshot: ServiceSnapshot) => snapshot.matches('stopped') && (resolve(), true);
+        // Stopped, and its `finish` (run after a stop too) is over.
+        const check = (snapshot: ServiceSnapshot) => snapshot.matches('stopped') && !snapshot.matches({ stopped: 'finishing' }) && (resolve(), true);
         if (check(actor.getSnapshot())) return;
         const sub = actor.subscribe((snapshot) => check(snapshot) && sub.unsubscribe());
       });

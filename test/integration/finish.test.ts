@@ -62,6 +62,14 @@ describe('finish', () => {
     expect(readFileSync(join(dir, 'finish.out'), 'utf8')).toBe(`args -1 15 event stopped profile web pid ${pid} code  signal TERM\n`);
   });
 
+  it('the supervisor stopping on SIGTERM waits for the finish of each service', async () => {
+    const dir = box.profile('web', { run: sh('exec sleep 1000'), finish: { content: sh('sleep 0.5; echo "done $*" > finish.out'), mode: 0o755 } });
+    await box.startReady();
+    await box.runningPid('web');
+    expect(await box.stopSupervisor('SIGTERM')).toBe(0);
+    expect(readFileSync(join(dir, 'finish.out'), 'utf8')).toBe('done -1 15\n');
+  });
+
   it('a finish that hangs is killed after stop_timeout, with its group, and the service restarted', async () => {
     const dir = box.profile('web', {
       run: sh('sleep 1.2; exit 1'), restart: '', stop_timeout: '1',

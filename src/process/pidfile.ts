@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { quote } from '../log/escape.js';
-import { CLOCK_TICKS, descendsFrom, procRef, realUid, type ProcRef } from './proc.js';
+import { CLOCK_TICKS, descendsFrom, procRef, readProcFile, realUid, type ProcRef } from './proc.js';
 
 export type PidFileReading = { ok: true; proc: ProcRef } | { ok: false; reason: string };
 
@@ -9,7 +9,7 @@ export type PidFileReading = { ok: true; proc: ProcRef } | { ok: false; reason: 
 let bootTimeMs: number | null = null;
 function bootTime(): number {
   if (bootTimeMs === null) {
-    const line = readFileSync('/proc/stat', 'latin1').split('\n').find((l) => l.startsWith('btime '));
+    const line = readProcFile('/proc/stat').split('\n').find((l) => l.startsWith('btime '));
     bootTimeMs = Number(line?.slice(6)) * 1000;
   }
   return bootTimeMs;

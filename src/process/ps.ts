@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { escapeValue, quote } from '../log/escape.js';
 import { userNames } from '../profile/users.js';
-import { CLOCK_TICKS, parseStatDetail } from './proc.js';
+import { CLOCK_TICKS, parseStatDetail, readProcFile } from './proc.js';
 
 export const PS_COLUMNS = ['profile', 'pid', 'ppid', 'pgid', 'user', 'rss', 'vsz', 'pcpu', 'elapsed', 'stat', 'comm', 'args'] as const;
 export type PsColumn = (typeof PS_COLUMNS)[number];
@@ -101,7 +101,7 @@ export function listServiceProcesses(groups: ServiceGroup[]): PsRow[] {
   const byLeader = new Map(groups.filter((g) => g.leaderPid > 1).map((g) => [g.leaderPid, g.profile]));
   if (byPgid.size === 0 && byLeader.size === 0) return [];
 
-  const uptimeSec = Number.parseFloat(readFileSync('/proc/uptime', 'latin1'));
+  const uptimeSec = Number.parseFloat(readProcFile('/proc/uptime'));
   const names = userNames();
   const rows: PsRow[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -109,7 +109,7 @@ export function listServiceProcesses(groups: ServiceGroup[]): PsRow[] {
     const pid = Number(entry);
     try {
       // utf8: the stat fields we parse are ASCII, and comm may not be.
-      const stat = parseStatDetail(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      const stat = parseStatDetail(readProcFile(`/proc/${pid}/stat`));
       if (!stat) continue;
       const profile = byLeader.get(pid) ?? byPgid.get(stat.pgid);
       if (profile === undefined) continue;

@@ -6,9 +6,9 @@
 // reaps those itself, pid by pid, on SIGCHLD; stealing one loses its `exit`
 // event for good. So no waitpid(-1): each orphan is reaped by its own pid.
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import type { ExitStatus, Native } from './native.js';
-import { parseStat } from './proc.js';
+import { parseStat, readProcFile } from './proc.js';
 
 export interface ReaperOptions {
   native: Native | null;
@@ -59,7 +59,7 @@ function childrenFromTasks(): number[] {
   for (const tid of tasks) {
     let text: string;
     try {
-      text = readFileSync(`/proc/self/task/${tid}/children`, 'latin1');
+      text = readProcFile(`/proc/self/task/${tid}/children`);
     } catch {
       continue; // the thread ended meanwhile
     }
@@ -78,7 +78,7 @@ function zombiesFromProc(): number[] {
     if (!/^\d+$/.test(name)) continue;
     let stat;
     try {
-      stat = parseStat(readFileSync(`/proc/${name}/stat`, 'latin1'));
+      stat = parseStat(readProcFile(`/proc/${name}/stat`));
     } catch {
       continue; // gone meanwhile
     }

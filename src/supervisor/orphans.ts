@@ -1,7 +1,7 @@
 // A supervisor killed between spawning a service and writing its record
 // leaves a process nobody knows: the next supervisor would start a duplicate.
-import { readdirSync, readFileSync } from 'node:fs';
-import { readStatDetail } from '../process/proc.js';
+import { readdirSync } from 'node:fs';
+import { readProcFile, readStatDetail } from '../process/proc.js';
 
 /**
  * Services started by a supervisor of this STATE_DIR (their environment says
@@ -17,7 +17,7 @@ export function killUnrecordedServices(stateDir: string, recordedTags: Set<strin
     if (pid <= 1 || recorded.has(pid) || pid === process.pid) continue;
     let env: string;
     try {
-      env = readFileSync(`/proc/${pid}/environ`, 'latin1');
+      env = readProcFile(`/proc/${pid}/environ`);
     } catch {
       continue;
     }

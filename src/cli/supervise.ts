@@ -58,7 +58,7 @@ function parse(argv: string[]): SuperviseArgs {
   if (positionals.length !== 2) throw new UsageError('supervise takes STATE_DIR and PROFILES_DIR');
   const logLevel = parseLevel(values['log-level'] ?? 'INFO');
   if (!logLevel) throw new UsageError(`--log-level must be DEBUG, INFO, WARN, ERROR or FATAL, not ${quote(values['log-level'] ?? '')}`);
-  const rescan = Number(values['rescan-interval'] ?? 60);
+  const rescan = Number(values['rescan-interval'] ?? 300);
   if (!(rescan > 0)) throw new UsageError('--rescan-interval takes a number of seconds above 0');
   const hookTimeout = Number(values['hook-timeout'] ?? HOOK_DEFAULTS.timeoutMs / 1000);
   if (!(hookTimeout > 0)) throw new UsageError('--hook-timeout takes a number of seconds above 0');

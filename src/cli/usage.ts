@@ -7,7 +7,7 @@ supervise options:
   --foreground        stay attached; log to stdout unless --log-path
   --log-level LEVEL   DEBUG, INFO (default), WARN, ERROR or FATAL
   --log-path FILE     the supervisor's log (default when daemonized: STATE_DIR/proclaunch.log)
-  --rescan-interval S safety-net rescan of PROFILES_DIR every S seconds (default 60)
+  --rescan-interval S safety-net look at PROFILES_DIR every S seconds (default 300)
   --reaper            reap orphaned grandchildren (always on as PID 1)
   --hooks DIR         run every executable in DIR on each event, with PROCLAUNCH_EVENT,
                       PROCLAUNCH_PROFILE, PROCLAUNCH_PID, ... (output: STATE_DIR/hooks.log)

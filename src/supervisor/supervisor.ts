@@ -10,6 +10,7 @@ import { processEffects } from '../process/effects.js';
 import { PidWatcher } from '../process/pid-watch.js';
 import { isRoot } from '../process/spawn.js';
 import { judgeName } from '../profile/names.js';
+import { profileSignature } from '../profile/signature.js';
 import type { ProfileReading, ServiceConfig } from '../profile/types.js';
 import { timestamp } from '../log/logger.js';
 import type { ServiceEvent } from '../machine/service-machine.js';
@@ -54,6 +55,8 @@ interface Service {
 }
 
 const TAG = 'proclaunch';
+/** Profiles looked at per event-loop turn by the safety net (~20 µs each). */
+const SAFETY_NET_SLICE = 100;
 
 /** `worker@3` → `worker`, and its logger `worker:log` → `worker` (`@` and `:` are never in a profile name). */
 const profileOf = (tag: string): string => tag.split(/[@:]/, 1)[0]!;
@@ -84,6 +87,9 @@ export class Supervisor {
   /** Processes the last supervisor left running, by tag, until taken over. */
   private leftovers = new Map<string, ServiceRecord>();
   private recordsFailing = false;
+  /** For the safety net: each profile's stat() summary when it was last read, and its `watch` paths. */
+  private readonly signatures = new Map<string, string>();
+  private readonly watchLists = new Map<string, string[]>();
   private readonly loggerRemovals: LoggerRemovals;
 
   constructor(private readonly options: SupervisorOptions) {
@@ -123,7 +129,7 @@ export class Supervisor {
 
   /** The safety-net period: long while inotify works, short once it has failed us. */
   private steadyRescanMs(): number {
-    return this.watchFailed ? (this.options.fallbackRescanMs ?? 5000) : (this.options.rescanIntervalMs ?? 60_000);
+    return this.watchFailed ? (this.options.fallbackRescanMs ?? 5000) : (this.options.rescanIntervalMs ?? 300_000);
   }
 
   private startWatcher(): void {
@@ -153,7 +159,35 @@ export class Supervisor {
 
   private setRescanInterval(ms: number): void {
     if (this.rescanTimer) clearInterval(this.rescanTimer);
-    this.rescanTimer = setInterval(() => void this.rescan(), ms);
+    this.rescanTimer = setInterval(() => void this.safetyNet(), ms);
+  }
+
+  /**
+   * The safety-net pass: what filesystem events may have missed (an inotify
+   * queue overflow). Only stat() of each profile's files, compared with what
+   * they were when it was last read; a profile is read again only if they
+   * differ. In slices, so that no slice blocks the event loop for long.
+   */
+  private async safetyNet(): Promise<void> {
+    const identity = await stat(this.options.profilesDir).then((s) => `${s.dev}:${s.ino}`, () => null);
+    if (this.rootMissing || identity === null || identity !== this.rootIdentity) return this.rescan();
+    let names: string[];
+    try {
+      names = await readdir(this.options.profilesDir);
+    } catch {
+      return this.rescan();
+    }
+    const all = [...new Set([...names.filter((n) => judgeName(n) !== 'ignore'), ...this.signatures.keys()])];
+    for (let i = 0; i < all.length && !this.closed; i += SAFETY_NET_SLICE) {
+      for (const name of all.slice(i, i + SAFETY_NET_SLICE)) {
+        if (judgeName(name) !== 'profile') {
+          if (judgeName(name) === 'invalid' && !this.badNames.has(name)) void this.rescan();
+          continue;
+        }
+        if (profileSignature(join(this.options.profilesDir, name), this.watchLists.get(name)) !== this.signatures.get(name)) void this.reconcile(name);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   /** Look at every profile now (start-up, SIGHUP, `rescan`, the safety-net timer). */
@@ -236,6 +270,9 @@ export class Supervisor {
     }
     this.inFlight.add(name);
     try {
+      // Taken before reading: a change made during the read shows at the next safety-net pass.
+      const dir = join(this.options.profilesDir, name);
+      this.signatures.set(name, profileSignature(dir, this.watchLists.get(name)));
       const reading = this.rootMissing ? ({ kind: 'missing' } as const) : await readProfileAndLogger(join(this.options.profilesDir, name), name, { stateDir: this.options.stateDir });
       if (!this.closed) this.apply(name, reading);
     } finally {
@@ -253,7 +290,12 @@ export class Supervisor {
       // Fewer instances (or none, or a plain profile now instanced): only the difference stops.
       for (const tag of existing) if (!wanted.has(tag)) this.applyTag(tag, { kind: 'missing' });
       for (const config of reading.configs) this.applyTag(config.tag, { kind: 'valid', config });
-      this.watcher?.setWatchList(name, watchedPaths(reading.configs));
+      const watched = watchedPaths(reading.configs);
+      this.watcher?.setWatchList(name, watched);
+      if (watched.join('\0') !== (this.watchLists.get(name) ?? []).join('\0')) {
+        this.watchLists.set(name, watched);
+        this.signatures.delete(name); // taken without these paths: look again at the next pass
+      }
     } else if (existing.length === 0) {
       this.applyTag(name, reading);
     } else {

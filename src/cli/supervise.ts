@@ -4,6 +4,7 @@ import { openSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { createLogger, parseLevel, type Logger } from '../log/logger.js';
 import { controlHandler } from '../control/handlers.js';
 import { controlSocketPath } from '../control/protocol.js';
@@ -183,6 +184,9 @@ function startHooks(args: SuperviseArgs, logger: Logger, eventLog: EventLog): Ho
 }
 
 export async function supervise(argv: string[]): Promise<number> {
+  // V8 sizes its heap for throughput; a supervisor is idle nearly always. At
+  // 500 services this halves its memory (PSS ~80 MB → ~40 MB; see the README).
+  setFlagsFromString('--optimize-for-size');
   const args = parse(argv);
   prepareStateDir(args.stateDir);
   if (!args.foreground) return daemonize(args);

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { format } from 'date-fns/format';
 import { escapeValue } from '../src/log/escape.js';
 import { createLogger, formatLine, timestamp, type Logger } from '../src/log/logger.js';
 
@@ -15,6 +16,15 @@ describe('formatLine', () => {
     expect(ts).toMatch(TIMESTAMP);
     expect(new Date(ts).getTime()).toBe(date.getTime());
     expect(line).toBe(`${ts} INFO web running pid 4242\n`);
+  });
+
+  it('gives what date-fns gives for any moment, also several within one second (the second is cached)', () => {
+    const moments = [0, 1, 999, 1000, 1001, 1_764_000_000_000, 1_764_000_000_999, 1_764_000_001_000, 1_764_000_000_500, -1, -1001];
+    for (let i = 0; i < 200; i++) moments.push(Math.floor(Math.random() * 4e12) - 1e12);
+    for (const ms of moments) {
+      const date = new Date(ms);
+      expect(timestamp(date)).toBe(format(date, "yyyy-MM-dd'T'HH:mm:ss.SSSxxx"));
+    }
   });
 
   it('uses the current time by default', () => {

@@ -21,6 +21,8 @@ export class ServiceRecords {
   private readonly dir: string;
   /** What is on disk, so that an unchanged record is not rewritten. */
   private readonly written = new Map<string, string>();
+  /** The pid of each record on disk (`has` is asked at every snapshot of a stopping service). */
+  private readonly pids = new Map<string, number>();
 
   constructor(stateDir: string) {
     this.dir = join(stateDir, 'services');
@@ -46,6 +48,7 @@ export class ServiceRecords {
         }
         records.push(record);
         this.written.set(record.tag, JSON.stringify(record));
+        this.pids.set(record.tag, record.proc.pid);
       } catch (error) {
         onBad(file, (error as Error).message);
         rmSync(path, { force: true });
@@ -62,14 +65,15 @@ export class ServiceRecords {
     if (this.written.get(tag) === text) return;
     writeAtomic(this.path(tag), `${text}\n`, 0o600);
     this.written.set(tag, text);
+    this.pids.set(tag, proc.pid);
   }
 
   has(tag: string, pid: number): boolean {
-    const text = this.written.get(tag);
-    return !!text && (JSON.parse(text) as ServiceRecord).proc.pid === pid;
+    return this.pids.get(tag) === pid;
   }
 
   remove(tag: string): void {
+    this.pids.delete(tag);
     if (!this.written.delete(tag)) return;
     rmSync(this.path(tag), { force: true });
   }

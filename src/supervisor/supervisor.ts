@@ -89,6 +89,8 @@ export class Supervisor {
   private recordsFailing = false;
   /** For the safety net: each profile's stat() summary when it was last read, and its `watch` paths. */
   private readonly signatures = new Map<string, string>();
+  /** Each profile's tags (NAME, NAME@N, NAME:log): actors are never removed, so neither are these. */
+  private readonly tagsOf = new Map<string, Set<string>>();
   private readonly watchLists = new Map<string, string[]>();
   private readonly loggerRemovals: LoggerRemovals;
 
@@ -283,7 +285,7 @@ export class Supervisor {
 
   /** A profile's reading, applied to each of its tags (`NAME`, or `NAME@1` … `NAME@N`). */
   private apply(name: string, reading: ProfileReading): void {
-    const existing = [...this.services.keys()].filter((tag) => profileOf(tag) === name);
+    const existing = [...(this.tagsOf.get(name) ?? [])];
     if (reading.kind === 'valid') {
       this.clearGrace(name);
       const wanted = new Set(reading.configs.map((c) => c.tag));
@@ -385,6 +387,8 @@ export class Supervisor {
   }
 
   private createService(name: string): Service {
+    const tags = this.tagsOf.get(profileOf(name)) ?? new Set<string>();
+    this.tagsOf.set(profileOf(name), tags.add(name));
     const actor = createActor(this.machine, { input: { tag: name } });
     actor.on('log', (event) => this.options.logger.log(event.level, name, event.message));
     let before = actor.getSnapshot();

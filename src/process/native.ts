@@ -1,7 +1,8 @@
 // The optional native module (native/proclaunch.c, built by node-gyp at
 // install into build/Release/): pidfd exit watching, subreaping, reaping one
-// pid. Everything that uses it has a pure-TypeScript fallback, so a missing
-// compiler costs only precision (pid watching polls /proc) and orphan reaping.
+// pid, posix_spawn. Everything that uses it has a pure-TypeScript fallback, so
+// a missing compiler costs only precision (pid watching polls /proc), orphan
+// reaping and start-up speed (services are forked by libuv instead).
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 
@@ -35,15 +36,64 @@ export interface Native {
    * libuv's children). null while it runs, or when it is not our child.
    */
   reap(pid: number): ExitStatus | null;
+  /** reap() that tells "still running" (null) from "not our child" (false: reaped by someone else). */
+  reapChild(pid: number): ExitStatus | null | false;
+  /** spawn() exists: the module was built against glibc >= 2.29. */
+  readonly canSpawn: boolean;
+  /**
+   * posix_spawn(3) (clone(CLONE_VM | CLONE_VFORK): nothing of this process is
+   * copied): `file` in a new session, with an empty signal mask and every
+   * signal at its default, stdin, stdout and stderr dup'ed from the given fds
+   * (left open here; null: /dev/null), in `cwd`, with no other fd. `file` is run
+   * as given: no PATH search, no /bin/sh for ENOEXEC. Returns the pid once it
+   * has exec'd; throws an ErrnoException (code ENOENT, EACCES, ENOEXEC...) when
+   * it could not. The child is ours alone to reap (libuv does not know it):
+   * watch it with watchChild and reap it with reapChild.
+   */
+  spawn(request: SpawnRequest): number;
+  /**
+   * watchExit for a child of ours: `onExit` once it has exited (it is then a
+   * zombie until reaped). The watch keeps the event loop alive, as a
+   * ChildProcess does, until it fires or unref(). null if there is no such pid.
+   */
+  watchChild(pid: number, onExit: (error?: Error) => void): ChildWatch | null;
+}
+
+export interface SpawnRequest {
+  file: string;
+  /** argv[0] included. */
+  argv: readonly string[];
+  /** NAME=value strings. */
+  envp: readonly string[];
+  /** null: ours. */
+  cwd: string | null;
+  /** fds; null: /dev/null. */
+  stdin: number | null;
+  stdout: number | null;
+  stderr: number | null;
+}
+
+export interface ChildWatch {
+  cancel(): void;
+  ref(): void;
+  unref(): void;
 }
 
 /** What build/Release/proclaunch_native.node exports. */
 interface Binding {
-  watchExit(pid: number, onExit: (error?: Error) => void): object | null;
+  watchExit(pid: number, onExit: (error?: Error) => void, keepAlive?: boolean): object | null;
   cancel(handle: object): boolean;
+  setRef(handle: object, keepAlive: boolean): void;
   setChildSubreaper(): void;
   isChildSubreaper(): boolean;
-  reap(pid: number): { code: number | null; signal: number | null } | null;
+  reap(pid: number, strict?: boolean): RawStatus | null | false;
+  /** Only when built against glibc >= 2.29. */
+  spawn?(file: string, argv: readonly string[], envp: readonly string[], cwd: string | null, stdin: number, stdout: number, stderr: number): number;
+}
+
+interface RawStatus {
+  code: number | null;
+  signal: number | null;
 }
 
 /** Relative to this file, which is in src/process/ or dist/process/. */
@@ -52,6 +102,9 @@ const BINDING_PATH = '../../build/Release/proclaunch_native.node';
 const signalNames = new Map<number, NodeJS.Signals>(
   Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]),
 );
+/** errno → its name (the first, where two share a number: EAGAIN, not EWOULDBLOCK). */
+const errnoNames = new Map<number, string>();
+for (const [name, number] of Object.entries(constants.errno)) if (!errnoNames.has(number)) errnoNames.set(number, name);
 
 function wrap(binding: Binding): Native {
   const watchExit: Native['watchExit'] = (pid, onExit) => {
@@ -72,10 +125,38 @@ function wrap(binding: Binding): Native {
     isChildSubreaper: () => binding.isChildSubreaper(),
     reap(pid) {
       const status = binding.reap(pid);
-      if (!status) return null;
-      return { code: status.code, signal: status.signal === null ? null : (signalNames.get(status.signal) ?? null) };
+      return status ? exitStatus(status) : null;
+    },
+    reapChild(pid) {
+      const status = binding.reap(pid, true);
+      return status ? exitStatus(status) : status;
+    },
+    canSpawn: typeof binding.spawn === 'function',
+    spawn({ file, argv, envp, cwd, stdin, stdout, stderr }) {
+      if (!binding.spawn) throw Object.assign(new Error('spawn: the native module was built without posix_spawn (glibc < 2.29)'), { code: 'ENOSYS' });
+      try {
+        return binding.spawn(file, argv, envp, cwd, stdin ?? -1, stdout ?? -1, stderr ?? -1);
+      } catch (error) {
+        // libuv's names (the module's .code) lack some errnos: ENOEXEC is "Unknown system error -8".
+        const e = error as NodeJS.ErrnoException;
+        if (typeof e.errno === 'number' && !/^E[A-Z0-9]+$/.test(e.code ?? '')) e.code = errnoNames.get(-e.errno) ?? e.code;
+        throw e;
+      }
+    },
+    watchChild(pid, onExit) {
+      const handle = binding.watchExit(pid, onExit, true);
+      if (handle === null) return null;
+      return {
+        cancel: () => void binding.cancel(handle),
+        ref: () => binding.setRef(handle, true),
+        unref: () => binding.setRef(handle, false),
+      };
     },
   };
+}
+
+function exitStatus(status: RawStatus): ExitStatus {
+  return { code: status.code, signal: status.signal === null ? null : (signalNames.get(status.signal) ?? null) };
 }
 
 let loaded: { native: Native | null; reason: string | null } | null = null;

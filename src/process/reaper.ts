@@ -38,7 +38,9 @@ export const trackedChildren: ReadonlySet<number> = tracked;
 /**
  * Keep the reaper's hands off a child_process child: call it right after
  * spawn(), in the same tick. Every child_process child must be tracked while
- * a reaper runs (spawnSync's need not be: they are reaped before it returns).
+ * a reaper runs (spawnSync's need not be: they are reaped before it returns),
+ * and so must every child of native-spawn.ts's spawnChild: those are reaped by
+ * their pidfd watch, which must read their exit status first.
  */
 export function trackChild(child: ChildProcess): void {
   const pid = child.pid;

@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ServiceConfig } from '../profile/types.js';
 import { openPipeEnd } from './log-pipe.js';
+import { spawnChild } from './native-spawn.js';
 import { trackChild } from './reaper.js';
 
 export const isRoot = (): boolean => process.getuid?.() === 0;
@@ -76,7 +77,7 @@ export function spawnService(config: ServiceConfig, args: string[] = []): ChildP
   const { stdio, close } = openStdio(config);
   try {
     const [command, argv] = serviceArgv(config, asUser, args);
-    const child = spawn(command, argv, {
+    const child = spawnChild(command, argv, { // posix_spawn when the native module has it, else Node's spawn
       cwd: config.dir,
       detached: true,
       stdio,

@@ -826,6 +826,37 @@ describe('start_delay and restart_delay (PETeR)', () => {
 
 // ---------------------------------------------------------------- invalid profiles
 
+describe('a run that cannot be executed', () => {
+  it('fails, and any reading of the profile, even an identical one, tries again (the file changed between reading and spawning)', () => {
+    const h = harness();
+    const config = makeConfig({ restart: 'always' });
+    h.configure(config);
+    h.send({ type: 'SPAWN_FAILED', reason: 'permission denied' });
+    expect(h.state()).toBe('stopped.failed');
+    expect(h.ctx().spawnFailed).toBe(true);
+    h.configure(config);
+    expect(h.state()).toBe('starting.spawning');
+    expect(h.launches).toHaveLength(2);
+    expect(h.ctx().spawnFailed).toBe(false);
+  });
+
+  it('a crash loop still needs a change', () => {
+    const h = harness();
+    const config = makeConfig({ restart: 'always' });
+    h.run(config, 10);
+    for (let i = 0; i < CRASH_LIMIT; i++) {
+      h.die(10 + i, 10);
+      if (i < CRASH_LIMIT - 1) {
+        h.advance(BACKOFF_MAX_MS);
+        h.spawned(11 + i);
+      }
+    }
+    expect(h.state()).toBe('stopped.failed');
+    h.configure(config);
+    expect(h.state()).toBe('stopped.failed');
+  });
+});
+
 describe('finish (s6 convention)', () => {
   const withFinish = (overrides: ConfigOverrides = {}) => makeConfig({ finishPath: '/profiles/web/finish', restart: 'always', ...overrides });
   const lastFinish = (h: ReturnType<typeof harness>) => h.invoked.runFinish.at(-1) as FinishInput;

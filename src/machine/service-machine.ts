@@ -41,6 +41,12 @@ export interface ServiceContext {
   afterFinish: 'decide' | 'start' | 'idle';
   /** How `finish` ended: its exit code, or null if it was killed or could not run. */
   finishCode: number | null;
+  /**
+   * `run` could not be executed although the profile read fine: the files
+   * changed between reading and spawning (chmod -x, then +x). Any reading,
+   * even an identical one, is worth another try.
+   */
+  spawnFailed: boolean;
 }
 
 export type ServiceEvent =
@@ -148,7 +154,7 @@ export const serviceMachine = setup({
   context: ({ input }) => ({
     tag: input.tag, config: null, problem: null, held: false, removed: false, proc: null,
     runningSince: null, crashes: 0, restarts: 0, lastExit: null, startAfterStop: false, delayMs: 0, startsAt: null,
-    afterFinish: 'decide', finishCode: null,
+    afterFinish: 'decide', finishCode: null, spawnFailed: false,
   }),
   initial: 'stopped',
   on: {
@@ -358,12 +364,12 @@ export const serviceMachine = setup({
           on: {
             CONFIGURE: [
               {
-                guard: ({ context, event }) => anyChange(context.config, event.config) && autostart({ ...context, config: event.config, removed: false }),
+                guard: ({ context, event }) => (anyChange(context.config, event.config) || context.spawnFailed) && autostart({ ...context, config: event.config, removed: false }),
                 target: '#service.starting',
                 actions: assign({ config: ({ event }) => event.config, crashes: 0, problem: null, removed: false }),
               },
               {
-                guard: ({ context, event }) => anyChange(context.config, event.config),
+                guard: ({ context, event }) => anyChange(context.config, event.config) || context.spawnFailed,
                 target: 'idle',
                 actions: assign({ config: ({ event }) => event.config, crashes: 0, problem: null, removed: false }),
               },
@@ -374,7 +380,7 @@ export const serviceMachine = setup({
     },
 
     starting: {
-      entry: assign({ proc: null, runningSince: null, startAfterStop: false }),
+      entry: assign({ proc: null, runningSince: null, startAfterStop: false, spawnFailed: false }),
       initial: 'choosing',
       after: {
         startTimeout: [
@@ -471,7 +477,7 @@ export const serviceMachine = setup({
             SPAWN_FAILED: {
               target: '#service.stopped.failed',
               actions: [
-                assign({ problem: ({ event }) => event.reason }),
+                assign({ problem: ({ event }) => event.reason, spawnFailed: true }),
                 emit(({ event }) => ({ type: 'log', level: 'ERROR', message: `failed: ${event.reason}` }) as const),
               ],
             },

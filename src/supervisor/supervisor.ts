@@ -351,8 +351,10 @@ export class Supervisor {
     } else if (service.config && JSON.stringify(service.config.fingerprint) !== JSON.stringify(config.fingerprint)) {
       this.log('INFO', `profile changed: ${name}`);
       this.record(name, { event: 'changed' });
-    } else {
-      return; // nothing that matters changed (a touch, a file the service wrote)
+    } else if (!service.actor.getSnapshot().context.spawnFailed) {
+      // Nothing that matters changed (a touch, a file the service wrote) —
+      // unless `run` could not be executed last time: then try again.
+      return;
     }
     if (config.user && !isRoot() && service.config?.user?.name !== config.user.name) {
       this.options.logger.log('WARN', config.tag, `user ${config.user.name} ignored: the supervisor is not root`);

@@ -17,7 +17,7 @@ export default {
   daemonHow: '`pid_file` profile (death noticed through a pidfd)',
   notes: [
     'A process that dies within 1 s of starting is a crash: restarts back off (100 ms, doubling); one that ran longer is restarted at once.',
-    'New profile directories are noticed through inotify (chokidar), events coalesced for 1 ms; a full rescan runs every 60 s as a safety net.',
+    'New profile directories are noticed through inotify (fs.watch on PROFILES_DIR, chokidar in each profile), events coalesced for 1 ms; a stat-only safety net looks every 300 s.',
   ],
   create(dir) {
     const profiles = join(dir, 'profiles');

@@ -891,6 +891,7 @@ describe('finish (s6 convention)', () => {
     expect(h.state()).toBe('stopped.idle');
     expect(h.launches).toHaveLength(1);
     expect(h.messages().at(-1)).toBe('exited pid 10 code 1 after 5.0s; not restarting (finish exited 125)');
+    expect(h.logs).toContainEqual({ level: 'INFO', message: 'finish exited code 125' }); // an answer, not a problem
     h.send({ type: 'START' });
     expect(h.state()).toBe('starting.spawning');
   });

@@ -251,7 +251,8 @@ export const serviceMachine = setup({
                 assign({ finishCode: ({ event }) => event.code }),
                 emit(({ event }) => ({
                   type: 'log',
-                  level: event.error || event.code !== 0 ? 'WARN' : 'INFO',
+                  // 125 is finish saying "do not restart": an answer, not a problem.
+                  level: event.error || (event.code !== 0 && event.code !== FINISH_NO_RESTART) ? 'WARN' : 'INFO',
                   message: event.error ? `finish could not run: ${event.error}`
                     : `finish exited ${event.signal ? `signal ${signalName(event.signal)}` : `code ${event.code}`}`,
                 }) as const),

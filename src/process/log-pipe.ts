@@ -6,12 +6,10 @@
 // never reads from it. Because it is a named FIFO, a supervisor killed with -9
 // or handed over with `quit --leave-running` leaves the service and its
 // logger connected, and the next supervisor opens the same pipe again.
-import { execFile } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, rmSync, unlinkSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 
-const run = promisify(execFile);
 
 /** Path → our O_RDWR descriptor of that FIFO. */
 const held = new Map<string, number>();
@@ -34,13 +32,14 @@ export async function holdPipe(path: string): Promise<void> {
   }
   if (!info?.isFIFO()) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    try {
-      await run('mkfifo', ['-m', '600', path]);
-    } catch (error) {
-      const e = error as NodeJS.ErrnoException & { stderr?: string };
-      if (e.code === 'ENOENT') throw new Error('mkfifo (coreutils) is not installed; it is needed for log/');
-      // Another reading of the same profile may have made it meanwhile.
-      if (!lstatOrNull(path)?.isFIFO()) throw new Error(`cannot create the log pipe ${path}: ${(e.stderr ?? e.message).trim()}`);
+    // spawnSync, not execFile: it reaps its own child before returning, so
+    // the orphan reaper (PID 1, --reaper) cannot take mkfifo's exit from us.
+    const made = spawnSync('mkfifo', ['-m', '600', path], { encoding: 'utf8', timeout: 10_000 });
+    const error = made.error as NodeJS.ErrnoException | undefined;
+    if (error?.code === 'ENOENT') throw new Error('mkfifo (coreutils) is not installed; it is needed for log/');
+    // Another reading of the same profile may have made it meanwhile.
+    if ((error || made.status !== 0) && !lstatOrNull(path)?.isFIFO()) {
+      throw new Error(`cannot create the log pipe ${path}: ${(made.stderr || error?.message || `mkfifo exited ${made.status}`).trim()}`);
     }
   }
   if (held.has(path)) return; // held while we waited for mkfifo

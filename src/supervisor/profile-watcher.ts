@@ -14,6 +14,20 @@ export interface ProfileWatcherOptions {
 
 const RELEVANT = new Set<string>(PROFILE_FILES);
 
+/**
+ * Below PROFILES_DIR, what a profile reading depends on: NAME, its files,
+ * env/VAR, log/FILE and log/env/VAR. Deeper entries of other directories
+ * belong to the service.
+ */
+function isProfilePath(parts: string[]): boolean {
+  if (parts.length <= 2) return true;
+  const [, first, second] = parts;
+  if (first === 'env') return parts.length === 3;
+  if (first !== 'log') return false;
+  if (parts.length === 3) return RELEVANT.has(second!);
+  return parts.length === 4 && second === 'env';
+}
+
 function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
@@ -46,8 +60,8 @@ export class ProfileWatcher {
   private readonly watcher: FSWatcher;
   private readonly root: DirectoryWatcher | null = null;
   private rootIdentity: string | null;
-  /** Profile directories under chokidar's watch. */
-  private readonly profiles = new Set<string>();
+  /** Profile directories under chokidar's watch, with the `dev:ino` they had then. */
+  private readonly profiles = new Map<string, string | null>();
   /** Extra files named in `watch` that lie outside what the tree watch covers. */
   private readonly extra = new Map<string, Set<string>>();
 
@@ -59,13 +73,15 @@ export class ProfileWatcher {
     } catch {
       // no PROFILES_DIR: the supervisor's rescan says so
     }
-    for (const path of initial) this.profiles.add(path);
+    for (const path of initial) this.profiles.set(path, identity(path));
     // Given from the start, so that `ready` (then a full rescan) comes once they are all watched.
     this.watcher = watch(initial, {
       ignoreInitial: true,
       depth: 2, // NAME/env/VAR, NAME/log/env/VAR
       atomic: false, // we compare contents ourselves; atomic would delay events by 100 ms
       followSymlinks: true,
+      // What a service or its logger writes below its profile (log/main/current, data/…) is not watched.
+      ignored: (path: string) => !this.extra.has(path) && !isProfilePath(relative(options.profilesDir, path).split(sep)),
     });
     try {
       this.root = watchDirectory(options.profilesDir, (_event, filename) => this.rootEvent(filename));
@@ -98,12 +114,14 @@ export class ProfileWatcher {
   private follow(name: string): void {
     if (name.startsWith('.')) return;
     const path = join(this.options.profilesDir, name);
-    const directory = isDirectory(path);
-    if (directory && !this.profiles.has(path)) {
-      this.profiles.add(path);
+    const now = isDirectory(path) ? identity(path) : null;
+    const was = this.profiles.get(path);
+    if (was === now && this.profiles.has(path)) return;
+    // Gone, or another directory now (a re-pointed symlink, `mv new web`): chokidar still watches the old one.
+    if (this.profiles.delete(path)) this.watcher.unwatch(path);
+    if (now !== null) {
+      this.profiles.set(path, now);
       this.watcher.add(path);
-    } else if (!directory && this.profiles.delete(path)) {
-      this.watcher.unwatch(path);
     }
   }
 

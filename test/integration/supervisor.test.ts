@@ -1,6 +1,6 @@
 // The supervisor process itself: ownership of STATE_DIR, daemonizing, signals, its log.
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -196,5 +196,28 @@ describe('bad input: one clear ERROR, nothing else disturbed', () => {
     box.start();
     await box.waitLog('proclaunch', /^profile invalid: bad: stop_signal: unknown signal "TERM\\nINFO proclaunch forged line"$/);
     expect(box.logText()).not.toMatch(/^INFO proclaunch forged line/m);
+  });
+});
+
+describe('profiles that are symlinks', () => {
+  it('re-pointed to another directory (ln -sfn): the new one runs, and its edits are seen as they happen', async () => {
+    const v1 = join(box.root, 'v1');
+    const v2 = join(box.root, 'v2');
+    box.write(join(v1, 'run'), sh('exec sleep 1001'));
+    box.write(join(v2, 'run'), sh('exec sleep 1002'));
+    symlinkSync(v1, join(box.profilesDir, 'web'));
+    box.start(['--rescan-interval', '3600']);
+    await box.runningPid('web');
+    symlinkSync(v2, join(box.root, 'web.new'));
+    renameSync(join(box.root, 'web.new'), join(box.profilesDir, 'web')); // atomic, as ln -sfn + mv -T does
+    await box.runningPid('web', 2);
+    // Past the trailing re-read that follows every event (60 ms): from now on only a watch on v2 can see an edit.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // chokidar watches v2 now, not v1: an edit there restarts the service without any rescan.
+    box.write(join(v2, 'run'), sh('exec sleep 1003'));
+    await box.runningPid('web', 3);
+    box.write(join(v1, 'run'), sh('exec sleep 1004')); // the old target is nobody's business any more
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(box.count('web', /^running pid/)).toBe(3);
   });
 });

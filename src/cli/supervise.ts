@@ -159,12 +159,13 @@ function shutdownOn(supervisor: Supervisor, logger: Logger, release: () => void,
   };
 }
 
-function installSignals(supervisor: Supervisor, logger: Logger, shutdown: (why: string, leaveRunning: boolean) => void): void {
+function installSignals(supervisor: Supervisor, logger: Logger, eventLog: EventLog, shutdown: (why: string, leaveRunning: boolean) => void): void {
   const stop = (signal: NodeJS.Signals) => shutdown(signal, false); // a second one leaves services running
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('SIGHUP', () => {
     logger.reopen();
+    eventLog.close(); // reopened at the next event: events.log may have been moved away too
     logger.log('INFO', 'proclaunch', 'SIGHUP: log reopened; rescanning');
     void supervisor.rescan();
   });
@@ -220,7 +221,7 @@ export async function supervise(argv: string[]): Promise<number> {
     },
     async () => hooks?.close(),
   );
-  installSignals(supervisor, logger, shutdown);
+  installSignals(supervisor, logger, eventLog, shutdown);
   if (args.reaper) startReaping(logger);
   await supervisor.start();
   const control = await startControlServer(socketPath, controlHandler({ supervisor, eventLog, quit: (leave) => shutdown('quit', leave) }), {

@@ -1,7 +1,7 @@
 // The event history on disk: one JSON object per line in STATE_DIR/events.log,
 // bounded by rotating to events.log.1 (so at most about twice maxBytes), and
 // so surviving supervisor restarts. Live listeners get each record as well.
-import { closeSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { EVENT_KINDS, type EventRecord } from './events.js';
 
 export class EventLog {
@@ -25,7 +25,10 @@ export class EventLog {
         this.close();
         this.size = 0;
       }
-      this.fd ??= openSync(this.path, 'a', 0o600);
+      if (this.fd === null) {
+        this.fd = openSync(this.path, 'a', 0o600);
+        this.size = fstatSync(this.fd).size; // after SIGHUP: maybe a new file
+      }
       writeSync(this.fd, line);
       this.size += Buffer.byteLength(line);
     } catch {

@@ -118,8 +118,13 @@ describe('signals to the supervisor', () => {
     const child = box.start();
     await box.runningPid('web');
     renameSync(box.logPath, `${box.logPath}.1`);
+    const events = join(box.stateDir, 'events.log');
+    renameSync(events, `${events}.moved`);
     child.kill('SIGHUP');
     await waitFor('new log file', () => existsSync(box.logPath) && box.logText().includes('SIGHUP: log reopened; rescanning'));
+    // events.log is reopened too: the next event goes to a new file, not the moved one.
+    box.profile('later', { run: forever });
+    await waitFor('events.log again', () => existsSync(events) && readFileSync(events, 'utf8').includes('"profile":"later"'));
   });
 });
 

@@ -958,6 +958,17 @@ describe('finish (s6 convention)', () => {
     expect(h.state()).toBe('starting.spawning');
   });
 
+  it('an edit while finish runs starts the new version once it is over (as an edit of a stopped service does)', () => {
+    const h = harness();
+    h.run(withFinish({ restart: 'never' }), 10);
+    h.die(10, 5000, 0);
+    h.configure(withFinish({ restart: 'never', fp: { launch: 'launch-2' } }));
+    expect(h.state()).toBe('stopped.finishing');
+    h.finished(125);
+    expect(h.state()).toBe('starting.spawning');
+    expect(h.launches.at(-1)!.fingerprint.launch).toBe('launch-2');
+  });
+
   it('does not run for a removed profile', () => {
     const h = harness();
     h.run(withFinish(), 10);

@@ -265,7 +265,8 @@ export const serviceMachine = setup({
             REMOVE: { actions: assign({ removed: true, held: false, afterFinish: 'idle' }) },
             CONFIGURE: {
               actions: assign({
-                afterFinish: ({ context, event }) => (context.afterFinish === 'idle' && startsOnConfigure(context, event) ? 'start' : context.afterFinish),
+                // Edited meanwhile: start once finish is over, as an edit of a stopped service does.
+                afterFinish: ({ context, event }) => (startsOnConfigure(context, event) ? 'start' : context.afterFinish),
                 config: ({ event }) => event.config, removed: false, problem: null,
               }),
             },

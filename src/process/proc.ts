@@ -59,11 +59,11 @@ export interface ProcStatDetail extends ProcStat {
 let procBuffer = Buffer.allocUnsafe(4096);
 
 /**
- * Read a /proc file (latin1). Node cannot know the size of a /proc file, so
+ * Read a /proc file (latin1 unless told: bytes in, bytes out). Node cannot know the size of a /proc file, so
  * readFileSync allocates 64 KiB for each read: at 500 services that churn
  * alone kept tens of MB of freed memory in the supervisor's RSS.
  */
-export function readProcFile(path: string): string {
+export function readProcFile(path: string, encoding: 'latin1' | 'utf8' = 'latin1'): string {
   const fd = openSync(path, 'r');
   try {
     let length = 0;
@@ -74,7 +74,7 @@ export function readProcFile(path: string): string {
         procBuffer = bigger;
       }
       const n = readSync(fd, procBuffer, length, procBuffer.length - length, null);
-      if (n === 0) return procBuffer.toString('latin1', 0, length);
+      if (n === 0) return procBuffer.toString(encoding, 0, length);
       length += n;
     }
   } finally {

@@ -109,7 +109,7 @@ export function listServiceProcesses(groups: ServiceGroup[]): PsRow[] {
     const pid = Number(entry);
     try {
       // utf8: the stat fields we parse are ASCII, and comm may not be.
-      const stat = parseStatDetail(readProcFile(`/proc/${pid}/stat`));
+      const stat = parseStatDetail(readProcFile(`/proc/${pid}/stat`, 'utf8'));
       if (!stat) continue;
       const profile = byLeader.get(pid) ?? byPgid.get(stat.pgid);
       if (profile === undefined) continue;

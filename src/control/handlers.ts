@@ -31,6 +31,8 @@ export function controlHandler(deps: HandlerDeps): Handler {
       case 'stop':
       case 'restart':
       case 'reload': {
+        // Stopping everything (SIGTERM, quit): a `finish` asking to start another service must not undo that.
+        if (supervisor.shuttingDown && request.command !== 'stop') return reply.end({ ok: false, error: `the supervisor is shutting down: ${request.command} refused` });
         const { names, unmatched } = select(supervisor.names(), request.names, request.all);
         if (unmatched.length > 0) return reply.end({ ok: false, error: noMatch(unmatched) });
         const results = await Promise.all(names.map((name) => act(supervisor, name, request.command, request.wait, request.timeoutMs)));

@@ -84,6 +84,11 @@ export class Supervisor {
   private rootIdentity: string | null = null;
   private watchFailed = false; // inotify refused us: rescans are all we have
   private closed = false;
+
+  /** Stopping every service or exiting: no more starts. */
+  get shuttingDown(): boolean {
+    return this.closed;
+  }
   /** Processes the last supervisor left running, by tag, until taken over. */
   private leftovers = new Map<string, ServiceRecord>();
   private recordsFailing = false;

@@ -70,6 +70,19 @@ describe('finish', () => {
     expect(readFileSync(join(dir, 'finish.out'), 'utf8')).toBe('done -1 15\n');
   });
 
+  it('during shutdown, a finish cannot start another service again (start is refused)', async () => {
+    const dir = box.profile('a', { run: sh('exec sleep 1000'), finish: { content: sh('"$PROCLAUNCH_BIN" start b; echo $? > finish.rc'), mode: 0o755 } });
+    box.profile('b', { run: sh('exec sleep 1000') });
+    await box.startReady();
+    await box.runningPid('a');
+    const b = await box.runningPid('b');
+    expect(await box.stopSupervisor('SIGTERM')).toBe(0);
+    expect(readFileSync(join(dir, 'finish.rc'), 'utf8')).toBe('1\n');
+    expect(box.count('b', /^running pid/)).toBe(1);
+    expect(alive(b)).toBe(false);
+    expect(box.processes()).toEqual([]);
+  });
+
   it('a finish that hangs is killed after stop_timeout, with its group, and the service restarted', async () => {
     const dir = box.profile('web', {
       run: sh('sleep 1.2; exit 1'), restart: '', stop_timeout: '1',

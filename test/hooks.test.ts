@@ -157,6 +157,18 @@ describe('a hook run', () => {
     expect(readFileSync(join(root, 'hooks.log'), 'utf8')).toBe('fine\nfine\n');
   });
 
+  it('a hook that cannot be executed is tried once per turn of the event loop, not once per queued run in one go', async () => {
+    writeFileSync(join(dir, 'broken'), '#!/nonexistent/interpreter\n');
+    chmodSync(join(dir, 'broken'), 0o755);
+    const hooks = runner();
+    for (let i = 0; i < 200; i++) hooks.handle(record('started', `web${i}`, { pid: 100 + i }));
+    // Synchronously after the burst: one attempt so far, 199 runs waiting for its 'error'.
+    expect(hooks.stats()).toMatchObject({ started: 1, pending: 199 });
+    await idle(hooks);
+    expect(hooks.stats()).toMatchObject({ started: 200, pending: 0 });
+    expect(logged(/^hook "broken" cannot be run/).map((l) => l.level).filter((l) => l === 'WARN')).toHaveLength(1);
+  });
+
   it('reads DIR again (at most every relistMs) when events come: a new hook is picked up; a vanished DIR is one ERROR', async () => {
     hook('first', 'echo "first $PROCLAUNCH_PID"');
     const hooks = runner({ relistMs: 0 });

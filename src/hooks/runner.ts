@@ -124,6 +124,8 @@ export class HookRunner {
   private outputFailing = false;
   /** Hooks whose last run could not be started: said once, until one starts again. */
   private readonly unrunnable = new Set<string>();
+  /** Hooks whose last run could not start, until that is reported: their next run waits for it. */
+  private readonly failing = new Set<string>();
   private closed = false;
   private idleWaiters: Array<() => void> = [];
 
@@ -281,7 +283,7 @@ export class HookRunner {
     while (this.running.size < this.concurrency) {
       let next: [string, Run[]] | null = null;
       for (const entry of this.queues) {
-        if (this.running.has(entry[0])) continue;
+        if (this.running.has(entry[0]) || this.failing.has(entry[0])) continue;
         if (!next || entry[1][0]!.seq < next[1][0]!.seq) next = entry;
       }
       if (!next) break;
@@ -326,6 +328,11 @@ export class HookRunner {
       });
     } catch (error) {
       this.cannotRun(run, error as Error);
+      this.failing.add(run.hook);
+      setImmediate(() => {
+        this.failing.delete(run.hook);
+        this.dispatch();
+      });
       return;
     } finally {
       if (out !== 'ignore') closeSync(out);
@@ -333,7 +340,10 @@ export class HookRunner {
     trackChild(child); // the reaper (PID 1, --reaper) must leave libuv's children to libuv
     if (child.pid === undefined) {
       // ENOENT, EACCES, a bad #! line: reported by 'error', there is no process.
+      // Its next run waits for that: 1,000 queued runs of a broken hook are not 1,000 forks in one tick.
+      this.failing.add(run.hook);
       child.once('error', (error) => {
+        this.failing.delete(run.hook);
         this.cannotRun(run, error);
         this.dispatch();
       });

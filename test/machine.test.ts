@@ -969,6 +969,19 @@ describe('finish (s6 convention)', () => {
     expect(h.launches.at(-1)!.fingerprint.launch).toBe('launch-2');
   });
 
+  it('a profile turning invalid while finish runs lets finish end, then fails', () => {
+    const h = harness();
+    h.run(withFinish(), 10);
+    h.die(10, 5000, 1);
+    h.send({ type: 'INVALID', reason: 'run is not executable' });
+    expect(h.state()).toBe('stopped.finishing');
+    expect(h.isActive('runFinish')).toBe(true);
+    h.finished(0);
+    expect(h.state()).toBe('stopped.failed');
+    expect(h.ctx()).toMatchObject({ problem: 'run is not executable', config: null });
+    expect(h.launches).toHaveLength(1);
+  });
+
   it('does not run for a removed profile', () => {
     const h = harness();
     h.run(withFinish(), 10);

@@ -47,6 +47,8 @@ export interface ServiceContext {
    * even an identical one, is worth another try.
    */
   spawnFailed: boolean;
+  /** The profile turned invalid while `finish` ran: stopped.failed once it is over. */
+  pendingInvalid: string | null;
 }
 
 export type ServiceEvent =
@@ -154,7 +156,7 @@ export const serviceMachine = setup({
   context: ({ input }) => ({
     tag: input.tag, config: null, problem: null, held: false, removed: false, proc: null,
     runningSince: null, crashes: 0, restarts: 0, lastExit: null, startAfterStop: false, delayMs: 0, startsAt: null,
-    afterFinish: 'decide', finishCode: null, spawnFailed: false,
+    afterFinish: 'decide', finishCode: null, spawnFailed: false, pendingInvalid: null,
   }),
   initial: 'stopped',
   on: {
@@ -263,8 +265,11 @@ export const serviceMachine = setup({
             START: { actions: assign({ held: false, crashes: 0, problem: null, afterFinish: 'start' }) },
             RESTART: { actions: assign({ held: false, crashes: 0, problem: null, afterFinish: 'start' }) },
             REMOVE: { actions: assign({ removed: true, held: false, afterFinish: 'idle' }) },
+            // Not stopped.failed at once: that would kill finish midway.
+            INVALID: { actions: assign({ problem: ({ event }) => event.reason, pendingInvalid: ({ event }) => event.reason }) },
             CONFIGURE: {
               actions: assign({
+                pendingInvalid: null,
                 // Edited meanwhile: start once finish is over, as an edit of a stopped service does.
                 afterFinish: ({ context, event }) => (startsOnConfigure(context, event) ? 'start' : context.afterFinish),
                 config: ({ event }) => event.config, removed: false, problem: null,
@@ -275,6 +280,7 @@ export const serviceMachine = setup({
         /** Transient: `finish` is over. */
         finished: {
           always: [
+            { guard: ({ context }) => context.pendingInvalid !== null, target: 'failed', actions: assign({ config: null, pendingInvalid: null }) },
             {
               guard: ({ context }) => context.afterFinish === 'start' && context.config !== null && !context.removed && !context.held,
               target: '#service.starting',

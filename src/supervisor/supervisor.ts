@@ -279,9 +279,11 @@ export class Supervisor {
     try {
       // Taken before reading: a change made during the read shows at the next safety-net pass.
       const dir = join(this.options.profilesDir, name);
-      this.signatures.set(name, profileSignature(dir, this.watchLists.get(name)));
+      const signature = profileSignature(dir, this.watchLists.get(name));
+      const touched = signature !== this.signatures.get(name);
+      this.signatures.set(name, signature);
       const reading = this.rootMissing ? ({ kind: 'missing' } as const) : await readProfileAndLogger(join(this.options.profilesDir, name), name, { stateDir: this.options.stateDir });
-      if (!this.closed) this.apply(name, reading);
+      if (!this.closed) this.apply(name, reading, touched);
     } finally {
       this.inFlight.delete(name);
       if (this.again.delete(name)) await this.reconcile(name);
@@ -289,14 +291,15 @@ export class Supervisor {
   }
 
   /** A profile's reading, applied to each of its tags (`NAME`, or `NAME@1` … `NAME@N`). */
-  private apply(name: string, reading: ProfileReading): void {
+  /** `touched`: the profile's files changed on disk since the last reading (even if back to the same content). */
+  private apply(name: string, reading: ProfileReading, touched = false): void {
     const existing = [...(this.tagsOf.get(name) ?? [])];
     if (reading.kind === 'valid') {
       this.clearGrace(name);
       const wanted = new Set(reading.configs.map((c) => c.tag));
       // Fewer instances (or none, or a plain profile now instanced): only the difference stops.
       for (const tag of existing) if (!wanted.has(tag)) this.applyTag(tag, { kind: 'missing' });
-      for (const config of reading.configs) this.applyTag(config.tag, { kind: 'valid', config });
+      for (const config of reading.configs) this.applyTag(config.tag, { kind: 'valid', config }, touched);
       const watched = watchedPaths(reading.configs);
       this.watcher?.setWatchList(name, watched);
       if (watched.join('\0') !== (this.watchLists.get(name) ?? []).join('\0')) {
@@ -311,7 +314,7 @@ export class Supervisor {
     }
   }
 
-  private applyTag(name: string, reading: { kind: 'missing' } | { kind: 'invalid'; reason: string } | { kind: 'valid'; config: ServiceConfig }): void {
+  private applyTag(name: string, reading: { kind: 'missing' } | { kind: 'invalid'; reason: string } | { kind: 'valid'; config: ServiceConfig }, touched = false): void {
     let service = this.services.get(name);
     if (reading.kind === 'missing') {
       this.clearGrace(name);
@@ -356,9 +359,10 @@ export class Supervisor {
     } else if (service.config && JSON.stringify(service.config.fingerprint) !== JSON.stringify(config.fingerprint)) {
       this.log('INFO', `profile changed: ${name}`);
       this.record(name, { event: 'changed' });
-    } else if (!service.actor.getSnapshot().context.spawnFailed) {
+    } else if (!(touched && service.actor.getSnapshot().context.spawnFailed)) {
       // Nothing that matters changed (a touch, a file the service wrote) —
-      // unless `run` could not be executed last time: then try again.
+      // unless `run` could not be executed last time and its files were
+      // touched since (chmod -x, then +x): then try again.
       return;
     }
     if (config.user && !isRoot() && service.config?.user?.name !== config.user.name) {

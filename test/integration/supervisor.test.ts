@@ -158,6 +158,13 @@ describe('bad input: one clear ERROR, nothing else disturbed', () => {
     box.profile('bad', { run: '#!/no/such/interpreter\necho hi\n' });
     box.start();
     await box.waitLog('bad', /^failed: cannot execute .*\/run: its interpreter \(the #! line\) was not found \(#!\/no\/such\/interpreter\)$/);
+    // Said once: the re-reading that follows every event (60 ms later) finds the files untouched and does not try again.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(box.count('bad', /^failed: /)).toBe(1);
+    // Touched (chmod -x, then +x: the same files again), it is tried again.
+    chmodSync(join(box.profilesDir, 'bad', 'run'), 0o644);
+    chmodSync(join(box.profilesDir, 'bad', 'run'), 0o755);
+    await waitFor('tried again', () => box.count('bad', /^failed: /) === 2);
   });
 
   it('names with spaces, newlines or non-ASCII bytes are skipped with one WARN each, and never break a log line', async () => {

@@ -6,12 +6,13 @@
 // its group after a timeout, its output appended straight to one file.
 // One hook runs one event at a time, in event order; different hooks run in
 // parallel, so a hanging hook holds one slot at most and delays only itself.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { quote } from '../log/escape.js';
 import type { Logger } from '../log/logger.js';
 import { formatDuration } from '../machine/policy.js';
+import { spawnChild } from '../process/native-spawn.js';
 import { killGroupLeftovers } from '../process/proc.js';
 import { trackChild } from '../process/reaper.js';
 import type { EventRecord } from '../supervisor/events.js';
@@ -71,7 +72,9 @@ export function hookRunEnv(record: EventRecord, extra: Record<string, string> = 
   // Not inherited from whoever started us: set only when this event has one.
   delete env.PROCLAUNCH_INSTANCE;
   delete env.PROCLAUNCH_REASON;
-  return { ...env, ...hookEnv(record), ...(record.reason ? { PROCLAUNCH_REASON: record.reason } : {}) };
+  Object.assign(env, hookEnv(record));
+  if (record.reason) env.PROCLAUNCH_REASON = record.reason;
+  return env;
 }
 
 interface Run {
@@ -320,7 +323,8 @@ export class HookRunner {
     const out = this.openOutput();
     let child: ChildProcess;
     try {
-      child = spawn(join(this.options.dir, run.hook), [], {
+      // As services are started: posix_spawn when the native module has it, no fork of the supervisor per run.
+      child = spawnChild(join(this.options.dir, run.hook), [], {
         cwd: this.options.dir,
         detached: true, // its own process group: a timeout kills all of it
         stdio: ['ignore', out, out],
@@ -337,7 +341,7 @@ export class HookRunner {
     } finally {
       if (out !== 'ignore') closeSync(out);
     }
-    trackChild(child); // the reaper (PID 1, --reaper) must leave libuv's children to libuv
+    trackChild(child); // the reaper (PID 1, --reaper) must leave our children (libuv's or native) to us
     if (child.pid === undefined) {
       // ENOENT, EACCES, a bad #! line: reported by 'error', there is no process.
       // Its next run waits for that: 1,000 queued runs of a broken hook are not 1,000 forks in one tick.

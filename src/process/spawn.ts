@@ -83,7 +83,7 @@ export function spawnService(config: ServiceConfig, args: string[] = []): ChildP
       stdio,
       env: serviceEnv(config, asUser),
     });
-    trackChild(child); // the reaper (PID 1, --reaper) must leave libuv's children to libuv
+    trackChild(child); // the reaper (PID 1, --reaper) must leave our children (libuv's or native) to us
     return child;
   } finally {
     close();

@@ -28,18 +28,11 @@ function isProfilePath(parts: string[]): boolean {
   return parts.length === 4 && second === 'env';
 }
 
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function identity(path: string): string | null {
+/** `dev:ino` of the directory `path` names now (following symlinks), or null if it names none. */
+export function directoryIdentity(path: string): string | null {
   try {
     const s = statSync(path);
-    return `${s.dev}:${s.ino}`;
+    return s.isDirectory() ? `${s.dev}:${s.ino}` : null;
   } catch {
     return null;
   }
@@ -66,14 +59,17 @@ export class ProfileWatcher {
   private readonly extra = new Map<string, Set<string>>();
 
   constructor(private readonly options: ProfileWatcherOptions) {
-    this.rootIdentity = identity(options.profilesDir);
-    let initial: string[] = [];
+    this.rootIdentity = directoryIdentity(options.profilesDir);
     try {
-      initial = readdirSync(options.profilesDir).filter((name) => !name.startsWith('.')).map((name) => join(options.profilesDir, name)).filter(isDirectory);
+      for (const name of readdirSync(options.profilesDir)) {
+        const path = join(options.profilesDir, name);
+        const id = name.startsWith('.') ? null : directoryIdentity(path);
+        if (id !== null) this.profiles.set(path, id);
+      }
     } catch {
       // no PROFILES_DIR: the supervisor's rescan says so
     }
-    for (const path of initial) this.profiles.set(path, identity(path));
+    const initial = [...this.profiles.keys()];
     // Given from the start, so that `ready` (then a full rescan) comes once they are all watched.
     this.watcher = watch(initial, {
       ignoreInitial: true,
@@ -104,7 +100,7 @@ export class ProfileWatcher {
 
   /** An entry of PROFILES_DIR came, went or changed — or PROFILES_DIR itself did. */
   private rootEvent(filename: string | Buffer | null): void {
-    if (identity(this.options.profilesDir) !== this.rootIdentity) return this.options.onRoot();
+    if (directoryIdentity(this.options.profilesDir) !== this.rootIdentity) return this.options.onRoot();
     if (typeof filename !== 'string' || !filename) return this.options.onRoot();
     this.follow(filename);
     this.route(join(this.options.profilesDir, filename), 'rename');
@@ -114,7 +110,7 @@ export class ProfileWatcher {
   private follow(name: string): void {
     if (name.startsWith('.')) return;
     const path = join(this.options.profilesDir, name);
-    const now = isDirectory(path) ? identity(path) : null;
+    const now = directoryIdentity(path);
     const was = this.profiles.get(path);
     if (was === now && this.profiles.has(path)) return;
     // Gone, or another directory now (a re-pointed symlink, `mv new web`): chokidar still watches the old one.

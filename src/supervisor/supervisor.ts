@@ -1,6 +1,6 @@
 // Wires the parts together: profile readings go in, one actor per profile
 // turns them into processes. It knows nothing of pid files or /proc.
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createActor, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { quote } from '../log/escape.js';
@@ -19,7 +19,7 @@ import { eventsBetween, type EventDetail } from './events.js';
 import type { HeldProfiles } from './holds.js';
 import type { ServiceRecord, ServiceRecords } from './records.js';
 import { isAlive } from '../process/proc.js';
-import { ProfileWatcher } from './profile-watcher.js';
+import { directoryIdentity, ProfileWatcher } from './profile-watcher.js';
 import { killUnrecordedServices } from './orphans.js';
 import { isLoggerTag, LoggerRemovals, readProfileAndLogger, sweepPipes, watchedPaths } from './loggers.js';
 
@@ -176,7 +176,7 @@ export class Supervisor {
    * differ. In slices, so that no slice blocks the event loop for long.
    */
   private async safetyNet(): Promise<void> {
-    const identity = await stat(this.options.profilesDir).then((s) => `${s.dev}:${s.ino}`, () => null);
+    const identity = directoryIdentity(this.options.profilesDir);
     if (this.rootMissing || identity === null || identity !== this.rootIdentity) return this.rescan();
     let names: string[];
     try {
@@ -212,7 +212,7 @@ export class Supervisor {
       await Promise.all([...new Set([...this.services.keys()].map(profileOf))].map((name) => this.reconcile(name)));
       return;
     }
-    const identity = await stat(this.options.profilesDir).then((s) => `${s.dev}:${s.ino}`, () => null);
+    const identity = directoryIdentity(this.options.profilesDir);
     if (!this.rootMissing && identity !== null && this.rootIdentity !== null && identity !== this.rootIdentity && this.watcher) {
       this.log('INFO', `profiles directory ${this.options.profilesDir} is now another directory; watching it`);
       await this.watcher.close();

@@ -76,7 +76,7 @@ export type ServiceEmitted = { type: 'log'; level: Level; message: string };
 
 type Exited = Extract<ServiceEvent, { type: 'EXITED' }>;
 
-/** s6's finish arguments: exit code or -1, signal number or 0. */
+/** What `finish` is run for (its arguments, s6's: exit code or -1, signal number or 0, come from `exit`). */
 export interface FinishInput {
   config: ServiceConfig;
   exit: ExitInfo;

@@ -4,7 +4,8 @@ import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadNative, nativeUnavailableReason, type Native } from '../src/process/native.js';
 import { PidWatcher } from '../src/process/pid-watch.js';
-import { isAlive, procRef, type ProcRef } from '../src/process/proc.js';
+import { isAlive, procRef } from '../src/process/proc.js';
+import type { ProcRef } from '../src/vocabulary/proc-ref.js';
 import { waitFor } from './support/wait.js';
 
 const native = loadNative();

@@ -7,7 +7,8 @@ import { formatLine } from '../src/log/logger.js';
 import { PidWatcher } from '../src/process/pid-watch.js';
 import { readPidFile, startedAfterWritten } from '../src/process/pidfile.js';
 import { waitFor } from './support/wait.js';
-import { isAlive, parseStat, procRef, readStat, signalService, unsafeToSignal, type ProcRef } from '../src/process/proc.js';
+import { isAlive, parseStat, procRef, readStat, signalService, unsafeToSignal } from '../src/process/proc.js';
+import type { ProcRef } from '../src/vocabulary/proc-ref.js';
 
 /** A pid that has exited and been reaped. */
 function deadPid(): number {

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_PS_FORMAT, formatElapsed, formatPs, listServiceProcesses, parsePsFormat, type PsRow } from '../src/process/ps.js';
+import { listServiceProcesses, type PsRow } from '../src/process/ps.js';
+import { DEFAULT_PS_FORMAT, formatElapsed, formatPs, parsePsFormat } from '../src/cli/ps-format.js';
 import { waitFor } from './support/wait.js';
 
 const children: Array<{ child: ChildProcess; detached: boolean }> = [];

@@ -3,7 +3,7 @@
 // (reasons, names) are escaped so they never break a row.
 import type { ActionResult, ServiceStatus } from '../control/protocol.js';
 import { escapeValue } from '../log/escape.js';
-import { formatDuration } from '../machine/policy.js';
+import { formatDuration } from '../vocabulary/durations.js';
 import type { EventRecord } from '../supervisor/events.js';
 
 export const useColour = (stream: NodeJS.WriteStream): boolean => stream.isTTY === true && !('NO_COLOR' in process.env);

@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
-import { createLogger, parseLevel, type Logger } from '../log/logger.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { parseLevel } from '../vocabulary/levels.js';
 import { controlHandler } from '../control/handlers.js';
 import { controlSocketPath } from '../control/protocol.js';
 import { startControlServer } from '../control/server.js';
@@ -204,7 +205,6 @@ export async function supervise(argv: string[]): Promise<number> {
   const eventLog = new EventLog(join(args.stateDir, 'events.log'));
   const holds = new HeldProfiles(join(args.stateDir, 'held'));
   const records = new ServiceRecords(args.stateDir);
-  process.env.PROCLAUNCH_STATE_OWNER = args.stateDir;
   process.env.PROCLAUNCH_BIN = writeCliShim(args.stateDir, fileURLToPath(new URL('./main.js', import.meta.url)));
   const supervisor = new Supervisor({ stateDir: args.stateDir, profilesDir: args.profilesDir, logger, eventLog, holds, records, rescanIntervalMs: args.rescanIntervalMs });
   // Subscribed before start: the `added` and `started` events of start-up run hooks too.

@@ -6,8 +6,9 @@ import { listServiceProcesses } from '../process/ps.js';
 import { parseSignal } from '../profile/signals.js';
 import { globToRegExp, isGlob } from '../profile/names.js';
 import type { EventLog } from '../supervisor/event-log.js';
-import { loggerTag } from '../supervisor/loggers.js';
-import type { ServiceActor, ServiceSnapshot, Supervisor } from '../supervisor/supervisor.js';
+import { loggerTag } from '../vocabulary/tags.js';
+import type { ServiceActor, ServiceSnapshot } from '../machine/service-machine.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
 import type { ActionCommand, ActionResult, Request, ServiceStatus } from './protocol.js';
 import type { Handler, Reply } from './server.js';
 

@@ -1,13 +1,14 @@
 // The environment an event hook (and a profile's `finish`) sees: one
 // PROCLAUNCH_* variable per field of the event, as the SPEC names them.
 import type { EventRecord } from '../supervisor/events.js';
+import { instanceOf, profileOf } from '../vocabulary/tags.js';
 
 export function hookEnv(record: EventRecord): Record<string, string> {
   const at = record.profile; // the tag: NAME or NAME@N
-  const instance = at.includes('@') ? at.slice(at.indexOf('@') + 1) : '';
+  const instance = instanceOf(at);
   return {
     PROCLAUNCH_EVENT: record.event,
-    PROCLAUNCH_PROFILE: at.includes('@') ? at.slice(0, at.indexOf('@')) : at,
+    PROCLAUNCH_PROFILE: profileOf(at),
     PROCLAUNCH_TAG: at,
     ...(instance ? { PROCLAUNCH_INSTANCE: instance } : {}),
     PROCLAUNCH_PID: record.pid === undefined ? '' : String(record.pid),

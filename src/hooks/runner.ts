@@ -11,7 +11,7 @@ import { accessSync, closeSync, constants, mkdirSync, openSync, readdirSync, sta
 import { dirname, join } from 'node:path';
 import { quote } from '../log/escape.js';
 import type { Logger } from '../log/logger.js';
-import { formatDuration } from '../machine/policy.js';
+import { formatDuration } from '../vocabulary/durations.js';
 import { spawnChild } from '../process/native-spawn.js';
 import { killGroupLeftovers } from '../process/proc.js';
 import { trackChild } from '../process/reaper.js';

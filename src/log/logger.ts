@@ -1,14 +1,8 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { format } from 'date-fns/format';
+import { LEVELS, type Level } from '../vocabulary/levels.js';
 import { escapeValue } from './escape.js';
 
-export const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
-export type Level = (typeof LEVELS)[number];
-
-export function parseLevel(text: string): Level | null {
-  const upper = text.toUpperCase();
-  return (LEVELS as readonly string[]).includes(upper) ? (upper as Level) : null;
-}
 
 /** The formatted second (and its UTC offset) of the last timestamp: date-fns' format costs ~60 µs a call. */
 let cachedSecond = Number.NaN;

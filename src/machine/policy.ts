@@ -1,6 +1,7 @@
 // The restart policy as plain functions, so the machine reads as a table.
 import { signalName } from '../profile/signals.js';
 import type { ServiceConfig } from '../profile/types.js';
+import { formatDuration } from '../vocabulary/durations.js';
 
 /** A process that dies within this long of reaching `running` crashed. */
 export const CRASH_WINDOW_MS = 1000;
@@ -38,14 +39,6 @@ export function crashesAfter(previous: number, exit: ExitInfo): number {
 export function wantsRestart(config: ServiceConfig | null, exit: ExitInfo): boolean {
   if (!config) return false;
   return config.restart === 'always' || (config.restart === 'on-failure' && isFailure(exit));
-}
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const s = Math.round(ms / 1000);
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 /** `exited pid 4242 code 1 after 6.4s` — the first half of every exit line. */

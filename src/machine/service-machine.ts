@@ -1,12 +1,14 @@
 // The life of one service, as data. No I/O here: spawning, signalling and
 // watching pids are actions and actors supplied with `machine.provide(...)`
 // (see process/effects.ts); log lines are emitted, not written.
-import { assign, emit, enqueueActions, fromCallback, setup } from 'xstate';
-import type { ProcRef } from '../process/proc.js';
+import { assign, emit, enqueueActions, fromCallback, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import type { ProcRef } from '../vocabulary/proc-ref.js';
+import type { Level } from '../vocabulary/levels.js';
+import { formatDuration } from '../vocabulary/durations.js';
 import { signalName, signalNumber } from '../profile/signals.js';
 import type { ServiceConfig } from '../profile/types.js';
 import {
-  CRASH_LIMIT, KILL_GRACE_MS, backoffMs, crashesAfter, describeExit, formatDuration, isCrash, isFailure, wantsRestart, type ExitInfo,
+  CRASH_LIMIT, KILL_GRACE_MS, backoffMs, crashesAfter, describeExit, isCrash, isFailure, wantsRestart, type ExitInfo,
 } from './policy.js';
 
 /** A process we watch: `child` when it is ours (its `exit` event reaches us). */
@@ -71,7 +73,6 @@ export type ServiceEvent =
   /** `finish` ended (`error`: it could not be started). */
   | { type: 'FINISHED'; code: number | null; signal: NodeJS.Signals | null; error?: string };
 
-export type Level = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 export type ServiceEmitted = { type: 'log'; level: Level; message: string };
 
 type Exited = Extract<ServiceEvent, { type: 'EXITED' }>;
@@ -700,3 +701,5 @@ export const serviceMachine = setup({
 });
 
 export type ServiceMachine = typeof serviceMachine;
+export type ServiceActor = ActorRefFrom<ServiceMachine>;
+export type ServiceSnapshot = SnapshotFrom<ServiceMachine>;

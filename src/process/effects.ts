@@ -14,6 +14,8 @@ import { spawnService } from './spawn.js';
 
 export interface EffectsOptions {
   pidWatcher: PidWatcher;
+  /** Told to services as PROCLAUNCH_STATE. */
+  stateDir: string;
   /** How often to look at a pid file while a daemon starts (only during `start_timeout`). */
   pidFilePollMs?: number;
   warn(tag: string, message: string): void;
@@ -38,10 +40,10 @@ function interpreterOf(runPath: string): string {
   }
 }
 
-export function launch(config: ServiceConfig, send: Send, onSpawn: (pid: number) => void = () => undefined): void {
+export function launch(config: ServiceConfig, stateDir: string, send: Send, onSpawn: (pid: number) => void = () => undefined): void {
   let child;
   try {
-    child = spawnService(config);
+    child = spawnService(config, stateDir);
   } catch (error) {
     send({ type: 'SPAWN_FAILED', reason: `cannot open output: ${(error as Error).message}` });
     return;
@@ -71,14 +73,14 @@ export function launch(config: ServiceConfig, send: Send, onSpawn: (pid: number)
  * its output where the service's goes. Returns the cleanup: kill it if it is
  * still running (the machine gave up on it, or the profile went away).
  */
-export function runFinish({ config, exit, event }: FinishInput, send: Send): () => void {
+export function runFinish({ config, exit, event }: FinishInput, stateDir: string, send: Send): () => void {
   const record = { time: timestamp(), event, profile: config.tag, pid: exit.pid, code: exit.code, signal: exit.signal === null ? null : signalName(exit.signal) };
   const finishConfig = { ...config, runPath: config.finishPath!, env: { ...config.env, ...hookEnv(record) } };
   const args = [String(exit.code ?? -1), String(exit.signal === null ? 0 : signalNumber(exit.signal))];
   let done = false;
   let child;
   try {
-    child = spawnService(finishConfig, args);
+    child = spawnService(finishConfig, stateDir, args);
   } catch (error) {
     send({ type: 'FINISHED', code: null, signal: null, error: `cannot open output: ${(error as Error).message}` });
     return () => undefined;
@@ -110,7 +112,7 @@ export function processEffects(options: EffectsOptions): Parameters<typeof servi
   const trustOf = (config: ServiceConfig): PidTrust => ({ uid: config.user?.uid ?? null, runPid: lastRun.get(config.tag) ?? null });
   return {
     actions: {
-      launch: ({ self }, { config }) => launch(config, (e) => self.send(e), (pid) => lastRun.set(config.tag, pid)),
+      launch: ({ self }, { config }) => launch(config, options.stateDir, (e) => self.send(e), (pid) => lastRun.set(config.tag, pid)),
       signal: ({ self, context }, { proc, signal }) => {
         if (!proc) return;
         const result = signalService(proc, signal);
@@ -154,7 +156,7 @@ export function processEffects(options: EffectsOptions): Parameters<typeof servi
         }, pollMs);
         return () => clearInterval(timer);
       }),
-      runFinish: fromCallback<ServiceEvent, FinishInput>(({ sendBack, input }) => runFinish(input, sendBack)),
+      runFinish: fromCallback<ServiceEvent, FinishInput>(({ sendBack, input }) => runFinish(input, options.stateDir, sendBack)),
       watchPid: fromCallback<ServiceEvent, { proc: WatchedProc | null }>(({ sendBack, input }) => {
         const { proc } = input;
         if (!proc || proc.child) return undefined; // our own child: its `exit` event tells us

@@ -1,5 +1,6 @@
 import { loadNative, nativeUnavailableReason, type Native } from './native.js';
-import { isAlive, type ProcRef } from './proc.js';
+import type { ProcRef } from '../vocabulary/proc-ref.js';
+import { isAlive } from './proc.js';
 
 interface Entry {
   proc: ProcRef;

@@ -1,7 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { quote } from '../log/escape.js';
-import { CLOCK_TICKS, descendsFrom, procRef, readProcFile, realUid, type ProcRef } from './proc.js';
+import { CLOCK_TICKS, descendsFrom, procRef, readProcFile, realUid } from './proc.js';
+import type { ProcRef } from '../vocabulary/proc-ref.js';
 
 export type PidFileReading = { ok: true; proc: ProcRef } | { ok: false; reason: string };
 

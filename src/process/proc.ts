@@ -1,12 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import type { ProcRef } from '../vocabulary/proc-ref.js';
 
-/** A process as we know it: the start time makes the pid unambiguous. */
-export interface ProcRef {
-  pid: number;
-  /** Field 22 of /proc/PID/stat (clock ticks since boot); null if it could not be read. */
-  startTime: number | null;
-  pgid: number;
-}
 
 export interface ProcStat {
   pid: number;

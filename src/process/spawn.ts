@@ -9,8 +9,9 @@ import { trackChild } from './reaper.js';
 export const isRoot = (): boolean => process.getuid?.() === 0;
 
 /** The environment a service sees: ours, then `env/`, then who it runs as. */
-export function serviceEnv(config: ServiceConfig, asUser: boolean): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PROCLAUNCH_PROFILE: config.name, PROCLAUNCH_TAG: config.tag, PROCLAUNCH_STATE: process.env.PROCLAUNCH_STATE_OWNER ?? '' };
+export function serviceEnv(config: ServiceConfig, asUser: boolean, stateDir: string): NodeJS.ProcessEnv {
+  // PROCLAUNCH_STATE: `proclaunch stop other` inside a service (or finish) talks to this supervisor.
+  const env: NodeJS.ProcessEnv = { ...process.env, PROCLAUNCH_PROFILE: config.name, PROCLAUNCH_TAG: config.tag, PROCLAUNCH_STATE: stateDir };
   if (config.instance !== null) env.PROCLAUNCH_INSTANCE = String(config.instance);
   for (const [name, value] of Object.entries(config.env)) {
     if (value === null) delete env[name];
@@ -72,7 +73,7 @@ export function openStdio(config: ServiceConfig): ServiceStdio {
  * stdout and stderr going straight to O_APPEND files or the logger's pipe:
  * the supervisor never copies service output through itself.
  */
-export function spawnService(config: ServiceConfig, args: string[] = []): ChildProcess {
+export function spawnService(config: ServiceConfig, stateDir: string, args: string[] = []): ChildProcess {
   const asUser = isRoot() && config.user !== null;
   const { stdio, close } = openStdio(config);
   try {
@@ -81,7 +82,7 @@ export function spawnService(config: ServiceConfig, args: string[] = []): ChildP
       cwd: config.dir,
       detached: true,
       stdio,
-      env: serviceEnv(config, asUser),
+      env: serviceEnv(config, asUser, stateDir),
     });
     trackChild(child); // the reaper (PID 1, --reaper) must leave our children (libuv's or native) to us
     return child;

@@ -5,6 +5,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { parseSignal } from './signals.js';
 import type { ProfileReading, RestartPolicy, ServiceConfig } from './types.js';
 import { resolveUser } from './users.js';
+import { instanceTag } from '../vocabulary/tags.js';
 
 /** The files of a profile; any other file in the directory is the service's own business. */
 export const PROFILE_FILES = [
@@ -169,7 +170,7 @@ export async function readProfile(dir: string, name: string, options: ReadOption
 
     /** One copy; its fingerprint depends on its own number, never on how many there are. */
     const configFor = (instance: number | null): ServiceConfig => {
-      const tag = instance === null ? name : `${name}@${instance}`;
+      const tag = instanceTag(name, instance);
       const defaultLog = join(options.stateDir, 'logs', `${tag}.log`);
       return {
         name,

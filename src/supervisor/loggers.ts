@@ -11,11 +11,9 @@ import { quote } from '../log/escape.js';
 import { holdPipe, isHeld, logPipePath, releasePipe } from '../process/log-pipe.js';
 import { readProfile, type ReadOptions } from '../profile/read.js';
 import type { ProfileReading, ServiceConfig } from '../profile/types.js';
-import type { ServiceActor } from './supervisor.js';
+import { isLoggerTag, loggerTag } from '../vocabulary/tags.js';
+import type { ServiceActor } from '../machine/service-machine.js';
 
-export const LOGGER_SUFFIX = ':log';
-export const loggerTag = (name: string): string => `${name}${LOGGER_SUFFIX}`;
-export const isLoggerTag = (tag: string): boolean => tag.endsWith(LOGGER_SUFFIX);
 
 const invalid = (reason: string): ProfileReading => ({ kind: 'invalid', reason });
 

@@ -2,10 +2,11 @@
 // turns them into processes. It knows nothing of pid files or /proc.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createActor, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { createActor } from 'xstate';
 import { quote } from '../log/escape.js';
 import type { Logger } from '../log/logger.js';
-import { serviceMachine } from '../machine/service-machine.js';
+import type { Level } from '../vocabulary/levels.js';
+import { serviceMachine, type ServiceActor, type ServiceSnapshot } from '../machine/service-machine.js';
 import { processEffects } from '../process/effects.js';
 import { PidWatcher } from '../process/pid-watch.js';
 import { isRoot } from '../process/spawn.js';
@@ -21,7 +22,8 @@ import type { ServiceRecord, ServiceRecords } from './records.js';
 import { isAlive } from '../process/proc.js';
 import { directoryIdentity, ProfileWatcher } from './profile-watcher.js';
 import { killUnrecordedServices } from './orphans.js';
-import { isLoggerTag, LoggerRemovals, readProfileAndLogger, sweepPipes, watchedPaths } from './loggers.js';
+import { byTag, isLoggerTag, profileOf } from '../vocabulary/tags.js';
+import { LoggerRemovals, readProfileAndLogger, sweepPipes, watchedPaths } from './loggers.js';
 
 export interface SupervisorOptions {
   stateDir: string;
@@ -43,8 +45,6 @@ export interface SupervisorOptions {
   newProfileGraceMs?: number;
 }
 
-export type ServiceActor = ActorRefFrom<typeof serviceMachine>;
-export type ServiceSnapshot = SnapshotFrom<typeof serviceMachine>;
 
 interface Service {
   actor: ServiceActor;
@@ -58,11 +58,6 @@ const TAG = 'proclaunch';
 /** Profiles looked at per event-loop turn by the safety net (~20 µs each). */
 const SAFETY_NET_SLICE = 100;
 
-/** `worker@3` → `worker`, and its logger `worker:log` → `worker` (`@` and `:` are never in a profile name). */
-const profileOf = (tag: string): string => tag.split(/[@:]/, 1)[0]!;
-
-/** worker@2 before worker@10. */
-const byTag = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
 /** chokidar emits at most one `change` per file per 50 ms and drops the rest. */
 const CHOKIDAR_CHANGE_THROTTLE_MS = 50;
 
@@ -101,7 +96,7 @@ export class Supervisor {
 
   constructor(private readonly options: SupervisorOptions) {
     const { logger } = options;
-    this.machine = serviceMachine.provide(processEffects({ pidWatcher: this.pidWatcher, warn: (tag, message) => logger.log('WARN', tag, message) }));
+    this.machine = serviceMachine.provide(processEffects({ pidWatcher: this.pidWatcher, stateDir: options.stateDir, warn: (tag, message) => logger.log('WARN', tag, message) }));
     this.loggerRemovals = new LoggerRemovals({
       stateDir: options.stateDir,
       actor: (tag) => this.services.get(tag)?.actor,
@@ -112,7 +107,7 @@ export class Supervisor {
     });
   }
 
-  private log(level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR', message: string): void {
+  private log(level: Level, message: string): void {
     this.options.logger.log(level, TAG, message);
   }
 

@@ -1,0 +1,18 @@
+// What a consumer may ask of a service's snapshot (`snapshot.hasTag(UP)`)
+// instead of reading its state value: the machine puts these tags on its
+// states; the supervisor, the control handlers and the loggers read only them.
+
+/** `running`: the process is up (and ready). */
+export const UP = 'up';
+/** Nothing of the service runs: stopped, but not while `finish` runs. */
+export const DOWN = 'down';
+/** On the way somewhere: starting, stopping, or `finish` running. A command waits for it to end. */
+export const TRANSITIONAL = 'transitional';
+/** `stopping`: its process is still there, being stopped. */
+export const STOPPING = 'stopping';
+/** `stopped.finishing`: `finish` runs (it writes where the service wrote). */
+export const FINISHING = 'finishing';
+/** `stopped.failed`: not started again until `start` or a change to its files. */
+export const FAILED = 'failed';
+
+export type StateTag = typeof UP | typeof DOWN | typeof TRANSITIONAL | typeof STOPPING | typeof FINISHING | typeof FAILED;

@@ -6,7 +6,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { CLI, Sandbox, alive, sh, type ProfileFiles } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
@@ -242,36 +241,7 @@ export class FaultBox {
 
   /** One request on the control socket, one reply (rejects on error or after timeoutMs). */
   ask(request: object, timeoutMs = 5000): Promise<Record<string, unknown>> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(join(this.stateDir, 'control.sock'));
-      let buffered = '';
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error(`no reply to ${JSON.stringify(request)} within ${timeoutMs}ms`));
-      }, timeoutMs);
-      socket.setEncoding('utf8');
-      socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
-      socket.on('data', (chunk: string) => {
-        buffered += chunk;
-        const newline = buffered.indexOf('\n');
-        if (newline < 0) return;
-        clearTimeout(timer);
-        socket.destroy();
-        try {
-          resolve(JSON.parse(buffered.slice(0, newline)) as Record<string, unknown>);
-        } catch (error) {
-          reject(error as Error);
-        }
-      });
-      socket.on('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      socket.on('close', () => {
-        clearTimeout(timer);
-        reject(new Error('closed without a reply'));
-      });
-    });
+    return this.box.ask(request, timeoutMs);
   }
 
   async status(): Promise<ServiceStatus[]> {

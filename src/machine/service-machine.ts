@@ -185,6 +185,7 @@ export const serviceMachine = setup({
       },
       states: {
         idle: {
+          tags: ['down'],
           on: {
             ADOPT: { target: '#service.running', actions: assign({ proc: ({ event }) => event.proc, config: ({ event }) => event.config, removed: false, problem: null }) },
             CONFIGURE: [
@@ -212,11 +213,13 @@ export const serviceMachine = setup({
         },
         /** start_delay / restart_delay: an automatic start that waits. Commands start at once. */
         delayed: {
+          tags: ['down'],
           after: { startDelay: '#service.starting' },
           exit: assign({ startsAt: null }),
           on: { CONFIGURE: { actions: assign({ config: ({ event }) => event.config, removed: false, problem: null }) } },
         },
         backoff: {
+          tags: ['down'],
           after: { backoff: '#service.starting' },
           on: { CONFIGURE: { actions: assign({ config: ({ event }) => event.config, removed: false, problem: null }) } },
         },
@@ -226,6 +229,7 @@ export const serviceMachine = setup({
         },
         /** `finish` runs; the exit is decided once it ends (or is killed after stop_timeout). */
         finishing: {
+          tags: ['finishing', 'transitional'],
           entry: emit(({ context }) => ({
             type: 'log', level: 'INFO',
             message: `running finish ${lastExit(context).code ?? -1} ${lastExit(context).signal === null ? 0 : signalNumber(lastExit(context).signal!)}`,
@@ -370,6 +374,7 @@ export const serviceMachine = setup({
           ],
         },
         failed: {
+          tags: ['down', 'failed'],
           on: {
             CONFIGURE: [
               {
@@ -389,6 +394,7 @@ export const serviceMachine = setup({
     },
 
     starting: {
+      tags: ['transitional'],
       entry: assign({ proc: null, runningSince: null, startAfterStop: false, spawnFailed: false }),
       initial: 'choosing',
       after: {
@@ -550,6 +556,7 @@ export const serviceMachine = setup({
     },
 
     running: {
+      tags: ['up'],
       entry: [
         assign({ runningSince: ({ event }) => (event.type === 'ADOPT' ? event.since : 'at' in event ? (event.at ?? null) : null) }),
         emit(({ context, event }) => ({
@@ -601,6 +608,7 @@ export const serviceMachine = setup({
     },
 
     stopping: {
+      tags: ['stopping', 'transitional'],
       entry: [
         emit(({ context }) => ({
           type: 'log', level: 'INFO',

@@ -150,12 +150,20 @@ function until(actor: ServiceActor, timeoutMs: number, decide: (s: ServiceSnapsh
       subscription.unsubscribe();
       resolve(onTimeout(actor.getSnapshot()));
     }, timeoutMs);
-    const subscription = actor.subscribe((snapshot) => {
-      const decided = decide(snapshot);
-      if (!decided) return;
-      clearTimeout(timer);
-      subscription.unsubscribe();
-      resolve(decided);
+    const subscription = actor.subscribe({
+      next: (snapshot) => {
+        const decided = decide(snapshot);
+        if (!decided) return;
+        clearTimeout(timer);
+        subscription.unsubscribe();
+        resolve(decided);
+      },
+      // The actor threw (the supervisor re-creates it): answer now. An observer without `error` would make xstate rethrow it.
+      error: () => {
+        clearTimeout(timer);
+        const s = actor.getSnapshot();
+        resolve({ ...onTimeout(s), message: 'internal error while waiting; see the supervisor log' });
+      },
     });
   });
 }

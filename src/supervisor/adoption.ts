@@ -1,9 +1,11 @@
-// Re-adoption: a process left running by the last supervisor is taken over by the tag's new actor instead of being
+// Re-adoption: a process left running (by the last supervisor, or by an actor
+// of ours that failed) is taken over by the tag's new actor instead of being
 // started twice. A recorded pid is trusted only while it is alive with the
 // recorded start time; a reused pid is never signalled.
-import type { ServiceActor } from '../machine/service-machine.js';
-import { isAlive } from '../process/proc.js';
+import type { ServiceActor, ServiceSnapshot } from '../machine/service-machine.js';
+import { isAlive, signalService } from '../process/proc.js';
 import type { Level } from '../vocabulary/levels.js';
+import { STOPPING, UP } from '../vocabulary/state-tags.js';
 import { killUnrecordedServices } from './orphans.js';
 import type { ServiceRecord, ServiceRecords } from './records.js';
 
@@ -54,6 +56,25 @@ export class Adoption {
    */
   stopUnclaimed(pending: (tag: string) => boolean, stop: (tag: string, pid: number) => void): void {
     for (const [tag, record] of [...this.leftovers]) if (!pending(tag)) stop(tag, record.proc.pid);
+  }
+
+  /**
+   * The actor of `tag` failed: what its last snapshot says runs becomes a
+   * leftover for its successor, as a record would after a supervisor restart
+   * (running or stopping, alive with the same start time). A `run` caught
+   * mid-start has no record and is killed with its group, as the next
+   * supervisor would; its successor starts afresh.
+   */
+  salvage(tag: string, snapshot: ServiceSnapshot): number | null {
+    const { proc, config, runningSince } = snapshot.context;
+    if (!proc || !config || !isAlive(proc)) return null;
+    if ((!snapshot.hasTag(UP) && !snapshot.hasTag(STOPPING)) || proc.startTime === null) {
+      this.deps.log('WARN', tag, `killing pid ${proc.pid}: it cannot be taken over (it was starting, or its start time is unknown)`);
+      signalService(proc, 'SIGKILL');
+      return null;
+    }
+    this.leftovers.set(tag, { version: 1, tag, proc: { pid: proc.pid, startTime: proc.startTime, pgid: proc.pgid }, since: runningSince ?? Date.now(), config });
+    return proc.pid;
   }
 
   /** Tags with a process waiting to be taken over. */

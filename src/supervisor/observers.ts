@@ -22,20 +22,31 @@ export interface ObserverDeps {
   log(level: Level, message: string): void;
 }
 
+/** What the supervisor does after the observers, on each snapshot and on a failure of the actor. */
+export interface AfterObservers {
+  next(snapshot: ServiceSnapshot): void;
+  /** The actor threw (a guard or an action): `last` is its last good snapshot. */
+  error(error: unknown, last: ServiceSnapshot): void;
+}
+
 export class SnapshotObservers {
   private recordsFailing = false;
 
   constructor(private readonly deps: ObserverDeps) {}
 
   /** Follow `actor` (already started: its initial snapshot says nothing). */
-  attach(tag: string, actor: ServiceActor, then: (snapshot: ServiceSnapshot) => void): void {
+  attach(tag: string, actor: ServiceActor, then: AfterObservers): void {
     let before = actor.getSnapshot();
-    actor.subscribe((after) => {
-      for (const detail of eventsBetween(before, after)) this.record(tag, detail);
-      this.keepRecord(tag, after);
-      this.keepHold(tag, before, after);
-      before = after;
-      then(after);
+    // With an `error` observer: an actor that throws ends alone, not the process (xstate rethrows unobserved errors).
+    actor.subscribe({
+      next: (after) => {
+        for (const detail of eventsBetween(before, after)) this.record(tag, detail);
+        this.keepRecord(tag, after);
+        this.keepHold(tag, before, after);
+        before = after;
+        then.next(after);
+      },
+      error: (error) => then.error(error, before),
     });
   }
 

@@ -1,7 +1,7 @@
 // Wires the parts together and does nothing else. The profile watcher says
 // which profile to look at; readings.ts turns each reading into the profile's
-// events and messages to its actors; services.ts keeps one actor per tag;
-// observers.ts follows their snapshots into records, holds and the
+// events and messages to its actors; services.ts keeps one actor per tag
+// (re-created alone if it throws); observers.ts follows their snapshots into records, holds and the
 // event history; adoption.ts hands processes left running to new actors. It
 // reads no /proc and knows nothing of pid files.
 import type { Logger } from '../log/logger.js';
@@ -21,6 +21,9 @@ import { Readings } from './readings.js';
 import type { ServiceRecords } from './records.js';
 import { Services } from './services.js';
 
+/** What the machine is given to act on the world (process/effects.ts). */
+export type MachineEffects = ReturnType<typeof processEffects>;
+
 export interface SupervisorOptions {
   stateDir: string;
   profilesDir: string;
@@ -39,6 +42,8 @@ export interface SupervisorOptions {
   debounceMs?: number;
   /** A new profile that is not yet valid gets this long (it may be half-written) before an ERROR. */
   newProfileGraceMs?: number;
+  /** For tests only: wrap the machine's effects (to inject one that throws, say). */
+  effects?: (real: MachineEffects) => MachineEffects;
 }
 
 export class Supervisor {
@@ -58,12 +63,14 @@ export class Supervisor {
     // The shutdown's own STOPs are not stops by command: they are not remembered.
     const observers = new SnapshotObservers({ ...options, keepHolds: () => !this.closed, log });
     this.services = new Services({
-      machine: serviceMachine.provide(effects),
+      machine: serviceMachine.provide(options.effects ? options.effects(effects) : effects),
       logger,
       observers,
       adoption: this.adoption,
       holds: options.holds,
       changed: () => this.loggerRemovals.settle(),
+      letGo: (tag) => this.readings.letGo(tag),
+      closing: () => this.closed,
     });
     this.loggerRemovals = new LoggerRemovals({
       stateDir,
@@ -132,13 +139,14 @@ export class Supervisor {
   async stopAll(): Promise<void> {
     this.closed = true;
     await this.closeWatching();
+    this.services.recoverNow();
     const stop = (loggers: boolean) => [...this.services.tags()].filter((tag) => isLoggerTag(tag) === loggers).map((tag) => this.stopOne(tag));
     // Loggers last, so that what a service says while it stops is logged.
     await Promise.all(stop(false));
     await Promise.all(stop(true));
   }
 
-  /** Stopped, and its `finish` (run after a stop too) is over. */
+  /** Stopped, and its `finish` (run after a stop too) is over — through a failure of its actor too. */
   private stopOne(tag: string): Promise<void> {
     const actor = this.services.get(tag)?.actor;
     if (!actor) return Promise.resolve();
@@ -146,7 +154,11 @@ export class Supervisor {
     return new Promise<void>((resolve) => {
       const check = (snapshot: ServiceSnapshot) => snapshot.hasTag(DOWN) && (resolve(), true);
       if (check(actor.getSnapshot())) return;
-      const sub = actor.subscribe((snapshot) => check(snapshot) && sub.unsubscribe());
+      const sub = actor.subscribe({
+        next: (snapshot) => check(snapshot) && sub.unsubscribe(),
+        // Its actor threw: follow the new one (re-created at once while closing, before this timer), if any.
+        error: () => setTimeout(() => resolve(this.services.get(tag)?.actor === actor ? undefined : this.stopOne(tag)), 0),
+      });
     });
   }
 

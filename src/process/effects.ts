@@ -19,6 +19,8 @@ export interface EffectsOptions {
   /** How often to look at a pid file while a daemon starts (only during `start_timeout`). */
   pidFilePollMs?: number;
   warn(tag: string, message: string): void;
+  /** The last `run` pid of each tag (given, so that the supervisor can drop a tag it lets go of). */
+  lastRun?: Map<string, number>;
 }
 
 type Send = (event: ServiceEvent) => void;
@@ -108,7 +110,7 @@ export function runFinish({ config, exit, event }: FinishInput, stateDir: string
 export function processEffects(options: EffectsOptions): Parameters<typeof serviceMachine.provide>[0] {
   const pollMs = options.pidFilePollMs ?? 20;
   // The last `run` of each tag: a daemon it forked may be named by a pid file we cannot trust otherwise.
-  const lastRun = new Map<string, number>();
+  const lastRun = options.lastRun ?? new Map<string, number>();
   const trustOf = (config: ServiceConfig): PidTrust => ({ uid: config.user?.uid ?? null, runPid: lastRun.get(config.tag) ?? null });
   return {
     actions: {

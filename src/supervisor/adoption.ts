@@ -82,4 +82,11 @@ export class Adoption {
     return this.leftovers.keys();
   }
 
+  forget(tag: string): void {
+    this.leftovers.delete(tag);
+  }
+
+  get size(): number {
+    return this.leftovers.size;
+  }
 }

@@ -150,6 +150,11 @@ export class FsEvents {
     }
   }
 
+  /** How many paths are under watch (profile directories, extra files). */
+  counts(): { watchedDirs: number; extraPaths: number } {
+    return { watchedDirs: this.profiles.size, extraPaths: this.extra.size };
+  }
+
   close(): Promise<void> {
     this.root?.close();
     return this.watcher.close();

@@ -92,6 +92,11 @@ export class LoggerRemovals {
 
   constructor(private readonly deps: LoggerRemovalDeps) {}
 
+  /** Logger tags still waiting or stopping. */
+  get size(): number {
+    return this.waiting.size + this.stopping.size;
+  }
+
   remove(tag: string): void {
     this.stopping.delete(tag);
     this.waiting.add(tag);

@@ -142,6 +142,7 @@ export class ProfileWatcher {
         this.options.log('WARN', `skipped ${quote(name)}: a profile name is letters, digits, '.', '_' and '-', starting with a letter or digit`);
       }
     }
+    for (const name of this.badNames) if (!entries.includes(name)) this.badNames.delete(name); // gone: said again if it comes back
     for (const name of this.options.known()) present.add(name);
     await Promise.all([...present].map((name) => this.look(name)));
   }
@@ -235,6 +236,25 @@ export class ProfileWatcher {
     if (paths.length > 0) this.watchLists.set(name, paths);
     else this.watchLists.delete(name);
     this.signatures.delete(name); // taken without these paths: look again at the next pass
+  }
+
+  /** Profile NAME is gone and nothing of it is supervised any more: keep nothing of it. */
+  forget(name: string): void {
+    this.setWatchList(name, []);
+    this.signatures.delete(name);
+    this.queued.delete(name);
+    this.trailing.delete(name);
+  }
+
+  /** How many names each map holds (for tests: nothing of a forgotten name may stay). */
+  counts(): Record<string, number> {
+    return {
+      signatures: this.signatures.size,
+      watchLists: this.watchLists.size,
+      lookQueue: this.queued.size + this.trailing.size + this.inFlight.size + this.again.size,
+      badNames: this.badNames.size,
+      ...this.events?.counts(),
+    };
   }
 
   /** Stop watching and the timers. */

@@ -84,6 +84,7 @@ export class Readings {
     if (reading.kind === 'missing') this.clearGrace(name);
     if (existing.length === 0) this.applyTag(name, reading);
     else for (const tag of existing) this.applyTag(tag, reading);
+    if (reading.kind === 'missing' && existing.length === 0) this.deps.watcher.forget(name); // nothing of it left
   }
 
   private applyTag(tag: string, reading: TagReading, touched = false): void {
@@ -177,6 +178,10 @@ export class Readings {
     const timer = this.graceTimers.get(tag);
     if (timer) clearTimeout(timer);
     this.graceTimers.delete(tag);
+  }
+
+  get pendingGrace(): number {
+    return this.graceTimers.size;
   }
 
   close(): void {

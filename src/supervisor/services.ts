@@ -1,6 +1,7 @@
 // The name-keyed map of actors, one per tag, and their lives: created with
 // their observers and the process left running under their tag; supervised
-// afresh, alone, when one throws.
+// afresh, alone, when one throws; released once a removed profile's tag is
+// fully stopped, so that memory does not grow with the names ever seen.
 import { createActor } from 'xstate';
 import { quote } from '../log/escape.js';
 import type { Logger } from '../log/logger.js';
@@ -8,10 +9,12 @@ import { backoffMs, STABLE_AFTER_MS } from '../machine/policy.js';
 import type { ServiceActor, ServiceEvent, serviceMachine, ServiceSnapshot } from '../machine/service-machine.js';
 import type { ProfileReading, ServiceConfig } from '../profile/types.js';
 import { formatDuration } from '../vocabulary/durations.js';
+import { DOWN } from '../vocabulary/state-tags.js';
 import { profileOf } from '../vocabulary/tags.js';
 import type { Adoption } from './adoption.js';
 import type { HeldProfiles } from './holds.js';
 import type { SnapshotObservers } from './observers.js';
+import { wantOf } from './want.js';
 
 export interface Service {
   actor: ServiceActor;
@@ -37,6 +40,8 @@ export interface ServicesDeps {
   changed(): void;
   /** The profile of `tag` is gone: stop it (a logger, once its service let go of the pipe). */
   letGo(tag: string): void;
+  /** `tag` was released; `lastOfProfile`: no tag of its profile is left. */
+  released(tag: string, lastOfProfile: boolean): void;
   /** Shutting down: a re-created actor is stopped at once. */
   closing(): boolean;
 }
@@ -76,6 +81,11 @@ export class Services {
     return this.tagsOf.get(name) ?? new Set();
   }
 
+  /** Map sizes, for tests. */
+  counts(): { services: number; profiles: number } {
+    return { services: this.byTag.size, profiles: this.tagsOf.size };
+  }
+
   create(tag: string): Service {
     const profile = profileOf(tag);
     this.tagsOf.set(profile, (this.tagsOf.get(profile) ?? new Set<string>()).add(tag));
@@ -90,7 +100,10 @@ export class Services {
     actor.on('log', (event) => this.deps.logger.log(event.level, tag, event.message));
     actor.start();
     this.deps.observers.attach(tag, actor, {
-      next: () => this.deps.changed(),
+      next: (snapshot) => {
+        this.deps.changed();
+        this.releaseIfDone(tag, actor, snapshot);
+      },
       error: (error, last) => this.failed(tag, actor, error, last),
     });
     this.deps.adoption.handOver(tag, actor);
@@ -142,5 +155,22 @@ export class Services {
       clearTimeout(service.recovery);
       this.recover(tag, service, service.actor.getSnapshot());
     }
+  }
+
+  /**
+   * A removed profile's tag, fully stopped: its actor and everything kept
+   * for it go. A name put back later starts afresh, with a new actor.
+   */
+  private releaseIfDone(tag: string, actor: ServiceActor, snapshot: ServiceSnapshot): void {
+    const service = this.byTag.get(tag);
+    if (service?.actor !== actor || service.last !== 'missing' || wantOf(snapshot) !== 'removed' || !snapshot.hasTag(DOWN)) return;
+    if (service.recovery) clearTimeout(service.recovery);
+    this.byTag.delete(tag);
+    actor.stop();
+    const profile = profileOf(tag);
+    const tags = this.tagsOf.get(profile);
+    tags?.delete(tag);
+    if (tags?.size === 0) this.tagsOf.delete(profile);
+    this.deps.released(tag, !this.tagsOf.has(profile));
   }
 }

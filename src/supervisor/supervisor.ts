@@ -1,7 +1,8 @@
 // Wires the parts together and does nothing else. The profile watcher says
 // which profile to look at; readings.ts turns each reading into the profile's
 // events and messages to its actors; services.ts keeps one actor per tag
-// (re-created alone if it throws); observers.ts follows their snapshots into records, holds and the
+// (re-created alone if it throws, released once its removed profile is fully
+// stopped); observers.ts follows their snapshots into records, holds and the
 // event history; adoption.ts hands processes left running to new actors. It
 // reads no /proc and knows nothing of pid files.
 import type { Logger } from '../log/logger.js';
@@ -48,6 +49,8 @@ export interface SupervisorOptions {
 
 export class Supervisor {
   private readonly pidWatcher = new PidWatcher();
+  /** The last `run` pid of each tag, for the effects' pid-file trust rule. */
+  private readonly lastRun = new Map<string, number>();
   private readonly services: Services;
   private readonly watcher: ProfileWatcher;
   private readonly readings: Readings;
@@ -58,7 +61,7 @@ export class Supervisor {
   constructor(private readonly options: SupervisorOptions) {
     const { logger, stateDir } = options;
     const log = (level: Level, message: string) => logger.log(level, 'proclaunch', message);
-    const effects = processEffects({ pidWatcher: this.pidWatcher, stateDir, warn: (tag, message) => logger.log('WARN', tag, message) });
+    const effects = processEffects({ pidWatcher: this.pidWatcher, stateDir, lastRun: this.lastRun, warn: (tag, message) => logger.log('WARN', tag, message) });
     this.adoption = new Adoption({ stateDir, records: options.records, log: (level, tag, message) => logger.log(level, tag, message) });
     // The shutdown's own STOPs are not stops by command: they are not remembered.
     const observers = new SnapshotObservers({ ...options, keepHolds: () => !this.closed, log });
@@ -70,6 +73,7 @@ export class Supervisor {
       holds: options.holds,
       changed: () => this.loggerRemovals.settle(),
       letGo: (tag) => this.readings.letGo(tag),
+      released: (tag, lastOfProfile) => this.released(tag, lastOfProfile),
       closing: () => this.closed,
     });
     this.loggerRemovals = new LoggerRemovals({
@@ -108,6 +112,31 @@ export class Supervisor {
   /** Look at every profile now (start-up, SIGHUP, `rescan`). */
   rescan(): Promise<void> {
     return this.watcher.rescan();
+  }
+
+  /** A removed tag was let go by its actor: nothing else of it stays. */
+  private released(tag: string, lastOfProfile: boolean): void {
+    this.adoption.forget(tag);
+    this.lastRun.delete(tag);
+    this.readings.clearGrace(tag);
+    if (!lastOfProfile) return;
+    this.readings.clearGrace(profileOf(tag));
+    this.watcher.forget(profileOf(tag));
+  }
+
+  /** How many entries each map holds, for tests: nothing of a released name may stay. */
+  debugCounts(): Record<string, number> {
+    return {
+      ...this.services.counts(),
+      graceTimers: this.readings.pendingGrace,
+      leftovers: this.adoption.size,
+      loggerRemovals: this.loggerRemovals.size,
+      pidWatches: this.pidWatcher.size,
+      lastRun: this.lastRun.size,
+      records: this.options.records.size,
+      holds: this.options.holds.all().length,
+      ...this.watcher.counts(),
+    };
   }
 
   /** Every tag we know, valid or not; a removed one once it has stopped is no longer shown. */

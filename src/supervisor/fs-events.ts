@@ -114,7 +114,7 @@ export class FsEvents {
     const was = this.profiles.get(path);
     if (was === now && this.profiles.has(path)) return;
     // Gone, or another directory now (a re-pointed symlink, `mv new web`): chokidar still watches the old one.
-    if (this.profiles.delete(path)) this.watcher.unwatch(path);
+    if (this.profiles.delete(path)) this.unwatch(path);
     if (now !== null) {
       this.profiles.set(path, now);
       this.watcher.add(path);
@@ -134,12 +134,27 @@ export class FsEvents {
     if (name && (file === undefined || RELEVANT.has(file))) this.options.onProfile(name);
   }
 
+  /**
+   * chokidar's unwatch() also puts PATH on its ignore list, for good unless
+   * PATH is add()ed again: one entry per name ever seen (two for a
+   * directory), and every later event is matched against the whole list.
+   * The watch itself is closed; the entries are dropped here (chokidar 5.0.0,
+   * pinned; scripts/soak.mjs would show them coming back).
+   */
+  private unwatch(path: string): void {
+    this.watcher.unwatch(path);
+    const ignored = (this.watcher as unknown as { _ignoredPaths?: Set<unknown> })._ignoredPaths;
+    for (const entry of ignored ?? []) {
+      if (entry === path || (typeof entry === 'object' && (entry as { path?: unknown } | null)?.path === path)) ignored!.delete(entry);
+    }
+  }
+
   /** Keep the files a profile names in `watch` under watch, wherever they are. */
   setWatchList(name: string, paths: string[]): void {
     for (const [path, names] of this.extra) {
       if (names.delete(name) && names.size === 0) {
         this.extra.delete(path);
-        this.watcher.unwatch(path);
+        this.unwatch(path);
       }
     }
     for (const path of paths) {

@@ -143,10 +143,14 @@ export class FsEvents {
    */
   private unwatch(path: string): void {
     this.watcher.unwatch(path);
-    const ignored = (this.watcher as unknown as { _ignoredPaths?: Set<unknown> })._ignoredPaths;
+    const ignored = this.chokidarIgnored();
     for (const entry of ignored ?? []) {
       if (entry === path || (typeof entry === 'object' && (entry as { path?: unknown } | null)?.path === path)) ignored!.delete(entry);
     }
+  }
+
+  private chokidarIgnored(): Set<unknown> | undefined {
+    return (this.watcher as unknown as { _ignoredPaths?: Set<unknown> })._ignoredPaths;
   }
 
   /** Keep the files a profile names in `watch` under watch, wherever they are. */
@@ -166,8 +170,8 @@ export class FsEvents {
   }
 
   /** How many paths are under watch (profile directories, extra files). */
-  counts(): { watchedDirs: number; extraPaths: number } {
-    return { watchedDirs: this.profiles.size, extraPaths: this.extra.size };
+  counts(): { watchedDirs: number; extraPaths: number; chokidarIgnored: number } {
+    return { watchedDirs: this.profiles.size, extraPaths: this.extra.size, chokidarIgnored: this.chokidarIgnored()?.size ?? 0 };
   }
 
   close(): Promise<void> {

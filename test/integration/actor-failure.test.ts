@@ -4,22 +4,13 @@
 // new actor that takes its process over, as after a supervisor restart.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MachineEffects } from '../../src/supervisor/supervisor.js';
-import { startInProcess, type InProcess } from '../support/in-process.js';
-import { alive, Sandbox, sh } from '../support/sandbox.js';
+import { inProcessPerTest } from '../support/in-process.js';
+import { alive, sh, type Sandbox } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
 
-let box: Sandbox;
-let run: InProcess | null = null;
-beforeEach(() => {
-  box = new Sandbox();
-});
-afterEach(async () => {
-  await run?.supervisor.stopAll();
-  run = null;
-  await box.cleanup();
-});
+const sandbox = inProcessPerTest();
 
 const forever = sh('exec sleep 1000');
 type Action = (args: { context: { tag: string } }, params: unknown) => void;
@@ -33,10 +24,11 @@ function wrapAction(name: 'signal' | 'launch', tag: string, fake: (real: Action,
   };
 }
 
-const events = () => readFileSync(join(box.stateDir, 'events.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; profile: string; reason?: string });
+const events = (box: Sandbox) => readFileSync(join(box.stateDir, 'events.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; profile: string; reason?: string });
 
 describe('an actor that throws', () => {
   it('is supervised afresh alone: one ERROR, a failed event, its process re-adopted; the others never notice', async () => {
+    const { box } = sandbox;
     let thrown = 0;
     const effects = wrapAction('signal', 'victim', (real, args, params) => {
       if ((params as { signal: string }).signal === 'SIGHUP' && thrown++ === 0) throw new Error('injected fault');
@@ -44,7 +36,7 @@ describe('an actor that throws', () => {
     });
     box.profile('victim', { run: sh('trap "" HUP; exec sleep 1000') }); // SIG_IGN survives exec: a reload leaves it running
     box.profile('bystander', { run: forever });
-    run = await startInProcess(box, { effects });
+    const run = await sandbox.start({ effects });
     const { supervisor } = run;
     const pid = await run.running('victim');
     const other = await run.running('bystander');
@@ -57,7 +49,7 @@ describe('an actor that throws', () => {
     expect(alive(pid)).toBe(true);
     expect(box.lines().filter((l) => l.level === 'ERROR')).toEqual([{ level: 'ERROR', tag: 'victim', message: 'internal error: "injected fault"; supervising it afresh' }]);
     expect(box.logText()).toMatch(/INFO victim running pid \d+ \(re-adopted: left running by the last supervisor\)/);
-    expect(events().filter((e) => e.event === 'failed')).toEqual([expect.objectContaining({ profile: 'victim', reason: 'internal error: injected fault' })]);
+    expect(events(box).filter((e) => e.event === 'failed')).toEqual([expect.objectContaining({ profile: 'victim', reason: 'internal error: injected fault' })]);
     // The record stays in place (still the same process).
     expect(JSON.parse(readFileSync(join(box.stateDir, 'services', 'victim.json'), 'utf8')).proc.pid).toBe(pid);
     expect(supervisor.actor('bystander')).toBe(otherActor);
@@ -74,12 +66,13 @@ describe('an actor that throws', () => {
   });
 
   it('throwing again and again backs off instead of spinning, and stops with the others', async () => {
+    const { box } = sandbox;
     const effects = wrapAction('launch', 'broken', () => {
       throw new Error('cannot launch');
     });
     box.profile('broken', { run: forever });
     box.profile('fine', { run: forever });
-    run = await startInProcess(box, { effects });
+    const run = await sandbox.start({ effects });
     const fine = await run.running('fine');
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const errors = box.lines().filter((l) => l.level === 'ERROR' && l.tag === 'broken');
@@ -89,7 +82,6 @@ describe('an actor that throws', () => {
     expect(errors.at(-1)!.message).toMatch(/^internal error: "cannot launch"; supervising it afresh in \d+ms$/);
     expect(run.supervisor.actor('fine')!.getSnapshot().context.proc?.pid).toBe(fine);
     await run.supervisor.stopAll();
-    run = null;
     expect(alive(fine)).toBe(false);
     // Nothing goes on re-creating it once stopped.
     const after = box.count('broken', /^internal error/);

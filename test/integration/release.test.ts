@@ -3,21 +3,12 @@
 // A name put back later starts afresh.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startInProcess, type InProcess } from '../support/in-process.js';
-import { alive, Sandbox, sh } from '../support/sandbox.js';
+import { describe, expect, it } from 'vitest';
+import { inProcessPerTest, type InProcess } from '../support/in-process.js';
+import { alive, sh } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
 
-let box: Sandbox;
-let run: InProcess | null = null;
-beforeEach(() => {
-  box = new Sandbox();
-});
-afterEach(async () => {
-  await run?.supervisor.stopAll();
-  run = null;
-  await box.cleanup();
-});
+const sandbox = inProcessPerTest();
 
 const forever = sh('exec sleep 1000');
 
@@ -32,12 +23,13 @@ async function nothingLeft(supervisor: InProcess['supervisor']): Promise<void> {
 
 describe('a removed profile, once stopped, leaves nothing behind', () => {
   it('plain, instanced with a logger and a watch file, held by command, invalid: every map is empty again', async () => {
+    const { box } = sandbox;
     box.profile('plain', { run: forever });
     box.profile('fleet', { run: forever, instances: '2', watch: 'fleet.conf', 'fleet.conf': 'x', 'log/run': sh('exec cat > /dev/null') });
     box.profile('held', { run: forever });
-    run = await startInProcess(box, { newProfileGraceMs: 100 });
+    const run = await sandbox.start({ newProfileGraceMs: 100 });
     const { supervisor } = run;
-    const pids = await Promise.all(['plain', 'fleet@1', 'fleet@2', 'fleet:log', 'held'].map((tag) => run!.running(tag)));
+    const pids = await Promise.all(['plain', 'fleet@1', 'fleet@2', 'fleet:log', 'held'].map((tag) => run.running(tag)));
     supervisor.command('held', { type: 'STOP' });
     await waitFor('held stopped', () => supervisor.actor('held')!.getSnapshot().hasTag('down'));
     expect(readFileSync(join(box.stateDir, 'held'), 'utf8')).toBe('held\n');
@@ -56,8 +48,9 @@ describe('a removed profile, once stopped, leaves nothing behind', () => {
   });
 
   it('a name put back later starts afresh: a new actor, restarts from 0, added again', async () => {
+    const { box } = sandbox;
     box.profile('web', { run: sh('sleep 0.2; exit 1'), restart: '' });
-    run = await startInProcess(box);
+    const run = await sandbox.start();
     const { supervisor } = run;
     await waitFor('a restart', () => (supervisor.actor('web')?.getSnapshot().context.restarts ?? 0) >= 1);
     const first = supervisor.actor('web');
@@ -71,9 +64,10 @@ describe('a removed profile, once stopped, leaves nothing behind', () => {
   });
 
   it('put back while its process is still stopping: the actor is kept, nothing is released', async () => {
+    const { box } = sandbox;
     const slow = sh('trap "sleep 0.5; exit 0" TERM; touch trapped; while :; do sleep 0.05; done');
     box.profile('slow', { run: slow });
-    run = await startInProcess(box);
+    const run = await sandbox.start();
     const { supervisor } = run;
     const pid = await run.running('slow');
     await waitFor('its trap set', () => existsSync(join(box.profilesDir, 'slow', 'trapped')));
@@ -83,7 +77,8 @@ describe('a removed profile, once stopped, leaves nothing behind', () => {
     box.profile('slow', { run: slow });
     expect(supervisor.actor('slow')!.getSnapshot().hasTag('stopping')).toBe(true); // put back before its process was gone
     const next = await waitFor('running again', async () => {
-      const now = await run!.running('slow');
+    const { box } = sandbox;
+      const now = await run.running('slow');
       return now !== pid ? now : null;
     });
     expect(supervisor.actor('slow')).toBe(actor);

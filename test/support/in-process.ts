@@ -8,7 +8,8 @@ import { HeldProfiles } from '../../src/supervisor/holds.js';
 import { ServiceRecords } from '../../src/supervisor/records.js';
 import { prepareStateDir } from '../../src/supervisor/state-dir.js';
 import { Supervisor, type SupervisorOptions } from '../../src/supervisor/supervisor.js';
-import type { Sandbox } from './sandbox.js';
+import { afterEach, beforeEach } from 'vitest';
+import { Sandbox } from './sandbox.js';
 import { waitFor } from './wait.js';
 
 export interface InProcess {
@@ -37,4 +38,27 @@ export async function startInProcess(box: Sandbox, extra: Partial<SupervisorOpti
       return snapshot?.hasTag('up') ? snapshot.context.proc!.pid : null;
     }, { timeoutMs });
   return { supervisor, eventLog, running };
+}
+
+/** A new Sandbox for each test, and the in-process supervisor started in it: stopped and cleaned up after each test. */
+export function inProcessPerTest(): { readonly box: Sandbox; start(extra?: Partial<SupervisorOptions>): Promise<InProcess> } {
+  let box: Sandbox | null = null;
+  let run: InProcess | null = null;
+  beforeEach(() => {
+    box = new Sandbox();
+  });
+  afterEach(async () => {
+    await run?.supervisor.stopAll();
+    run = null;
+    await box?.cleanup();
+  });
+  return {
+    get box() {
+      return box!;
+    },
+    async start(extra = {}) {
+      run = await startInProcess(box!, extra);
+      return run;
+    },
+  };
 }

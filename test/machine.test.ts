@@ -8,6 +8,7 @@ import {
   serviceMachine, type FinishInput, type ServiceEmitted, type ServiceEvent, type WatchedProc,
 } from '../src/machine/service-machine.js';
 import { BACKOFF_MAX_MS, CRASH_LIMIT, KILL_GRACE_MS, backoffMs } from '../src/machine/policy.js';
+import { stateText } from '../src/machine/state-name.js';
 import type { Fingerprint, ServiceConfig } from '../src/profile/types.js';
 
 // ---------------------------------------------------------------- helpers
@@ -30,11 +31,11 @@ function makeConfig(overrides: ConfigOverrides = {}): ServiceConfig {
 
 const proc = (pid: number, child = true): WatchedProc => ({ pid, startTime: 5000 + pid, pgid: pid, child });
 
-/** `{ stopped: 'idle' }` → `stopped.idle`. */
-function flatten(value: StateValue): string {
-  if (typeof value === 'string') return value;
-  const [key, child] = Object.entries(value)[0]!;
-  return child === undefined || (typeof child === 'object' && Object.keys(child).length === 0) ? key : `${key}.${flatten(child)}`;
+/** Every active leaf: `{ stopping: { signal: 'killed', next: 'restart' } }` → `stopping.signal.killed+stopping.next.restart`. */
+function leaves(value: StateValue, prefix = ''): string[] {
+  if (typeof value === 'string') return [`${prefix}${value}`];
+  return Object.entries(value).flatMap(([key, child]) =>
+    child === undefined || (typeof child === 'object' && Object.keys(child).length === 0) ? [`${prefix}${key}`] : leaves(child, `${prefix}${key}.`));
 }
 
 type InvokedName = 'probePidFile' | 'awaitPidFile' | 'watchPid' | 'runFinish';
@@ -86,12 +87,15 @@ function harness() {
   const h = {
     actor, clock, launches, signals, leftovers, invoked, logs,
     send: (event: ServiceEvent) => actor.send(event),
-    state: () => flatten(snapshot().value),
+    /** As `status` shows it: `stopped.failed`, `stopping.signalled`. */
+    state: () => stateText(snapshot()),
+    /** The whole state value, for the substates `status` does not show. */
+    fullState: () => leaves(snapshot().value).join('+'),
     ctx: () => snapshot().context,
     isActive: (name: InvokedName) => (active.get(name) ?? 0) > 0,
     messages: () => logs.map((l) => l.message),
     advance: (ms: number) => clock.increment(ms),
-    configure: (config: ServiceConfig) => actor.send({ type: 'CONFIGURE', config }),
+    configure: (config: ServiceConfig, touched = false) => actor.send({ type: 'CONFIGURE', config, touched }),
     spawned: (pid: number) => actor.send({ type: 'SPAWNED', proc: proc(pid), at: clock.now() }),
     exited: (pid: number, code: number | null = 0, signal: NodeJS.Signals | null = null) =>
       actor.send({ type: 'EXITED', pid, code, signal, at: clock.now() }),
@@ -121,8 +125,8 @@ describe('shape', () => {
   });
 
   it('has stopped.idle, stopped.delayed, stopped.backoff, stopped.failed and the finish states', () => {
-    // exited, finished and deciding are transient (eventless): a snapshot is never in them.
-    expect(Object.keys(serviceMachine.root.states.stopped!.states)).toEqual(['idle', 'delayed', 'backoff', 'exited', 'finishing', 'finished', 'deciding', 'failed']);
+    // exited and deciding are transient (eventless): a snapshot is never in them.
+    expect(Object.keys(serviceMachine.root.states.stopped!.states)).toEqual(['idle', 'delayed', 'backoff', 'exited', 'finishing', 'deciding', 'failed']);
   });
 
   it('starts in stopped.idle with no config', () => {
@@ -416,7 +420,7 @@ describe('stopping', () => {
     h.die(4242, 300, null, 'SIGINT');
     expect(h.state()).toBe('stopped.idle');
     expect(h.leftovers).toEqual([4242]);
-    expect(h.ctx()).toMatchObject({ held: true, proc: null });
+    expect(h.ctx()).toMatchObject({ want: 'down', proc: null });
     expect(h.messages().at(-1)).toBe('stopped pid 4242');
     // held: neither the restart policy nor the same config starts it again
     h.configure(makeConfig({ restart: 'always', stopSignal: 'SIGINT' }));
@@ -625,7 +629,7 @@ describe('removal', () => {
     expect(h.signals).toEqual([{ pid: 4242, signal: 'SIGTERM' }]);
     h.exited(4242, null, 'SIGTERM');
     expect(h.state()).toBe('stopped.idle');
-    expect(h.ctx()).toMatchObject({ config: null, removed: true });
+    expect(h.ctx()).toMatchObject({ config: null, want: 'removed' });
     expect(h.leftovers).toEqual([4242]);
     expect(h.messages().at(-1)).toBe('stopped pid 4242');
     h.send({ type: 'START' });
@@ -639,7 +643,7 @@ describe('removal', () => {
     h.exited(4242, 0);
     h.configure(makeConfig());
     expect(h.state()).toBe('starting.spawning');
-    expect(h.ctx().removed).toBe(false);
+    expect(h.ctx().want).toBe('run');
     expect(h.launches).toHaveLength(2);
   });
 
@@ -779,7 +783,7 @@ describe('configuration changes', () => {
 describe('start_delay and restart_delay (PETeR)', () => {
   it('start_delay: the first automatic start waits, with its due time; a command does not', () => {
     const h = harness();
-    h.send({ type: 'CONFIGURE', config: makeConfig({ startDelayMs: 10_000 }), at: h.clock.now() });
+    h.send({ type: 'CONFIGURE', config: makeConfig({ startDelayMs: 10_000 }), at: h.clock.now(), touched: false });
     expect(h.state()).toBe('stopped.delayed');
     expect(h.ctx().startsAt).toBe(h.clock.now() + 10_000);
     expect(h.messages().at(-1)).toBe('starting in 10.0s (start_delay)');
@@ -827,17 +831,16 @@ describe('start_delay and restart_delay (PETeR)', () => {
 // ---------------------------------------------------------------- invalid profiles
 
 describe('a run that cannot be executed', () => {
-  it('fails, and any reading of the profile, even an identical one, tries again (the file changed between reading and spawning)', () => {
+  it('fails, and a reading of its touched files, even an identical one, tries again (the file changed between reading and spawning)', () => {
     const h = harness();
     const config = makeConfig({ restart: 'always' });
     h.configure(config);
     h.send({ type: 'SPAWN_FAILED', reason: 'permission denied' });
     expect(h.state()).toBe('stopped.failed');
-    expect(h.ctx().spawnFailed).toBe(true);
-    h.configure(config);
+    expect(h.fullState()).toBe('stopped.failed.spawnFailed');
+    h.configure(config, true);
     expect(h.state()).toBe('starting.spawning');
     expect(h.launches).toHaveLength(2);
-    expect(h.ctx().spawnFailed).toBe(false);
   });
 
   it('a crash loop still needs a change', () => {
@@ -947,7 +950,7 @@ describe('finish (s6 convention)', () => {
     expect(h.state()).toBe('stopped.finishing');
     h.finished(0);
     expect(h.state()).toBe('stopped.idle');
-    expect(h.ctx().held).toBe(true);
+    expect(h.ctx().want).toBe('down');
     expect(h.launches).toHaveLength(1);
 
     h.send({ type: 'START' });

@@ -12,6 +12,7 @@ import { holdPipe, isHeld, logPipePath, releasePipe } from '../process/log-pipe.
 import { readProfile, type ReadOptions } from '../profile/read.js';
 import type { ProfileReading, ServiceConfig } from '../profile/types.js';
 import { isLoggerTag, loggerTag } from '../vocabulary/tags.js';
+import { DOWN, STOPPING } from '../vocabulary/state-tags.js';
 import type { ServiceActor } from '../machine/service-machine.js';
 
 
@@ -111,7 +112,7 @@ export class LoggerRemovals {
     for (const tag of this.stopping) {
       const snapshot = this.deps.actor(tag)?.getSnapshot();
       if (!this.deps.gone(tag)) this.stopping.delete(tag);
-      else if (!snapshot || snapshot.matches('stopped')) {
+      else if (!snapshot || snapshot.hasTag(DOWN)) {
         this.stopping.delete(tag);
         const path = logPipePath(this.deps.stateDir, this.deps.profileOf(tag));
         try {
@@ -129,11 +130,10 @@ export class LoggerRemovals {
       if (isLoggerTag(tag) || this.deps.profileOf(tag) !== name) continue;
       const snapshot = this.deps.actor(tag)?.getSnapshot();
       if (!snapshot) continue;
-      if (snapshot.matches('stopping')) return true; // whatever its new config says, the old process is still there
+      if (snapshot.hasTag(STOPPING)) return true; // whatever its new config says, the old process is still there
       if (!snapshot.context.config?.logPipe) continue;
-      const value = snapshot.value as string | Record<string, unknown>;
-      // `finish` writes where the service wrote.
-      if (!snapshot.matches('stopped') || (typeof value === 'object' && value.stopped === 'finishing')) return true;
+      // Not DOWN: it runs, starts, or its `finish` runs (finish writes where the service wrote).
+      if (!snapshot.hasTag(DOWN)) return true;
     }
     return false;
   }

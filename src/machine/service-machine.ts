@@ -138,8 +138,9 @@ export const serviceMachine = setup({
           on: {
             STOP: { target: '.stopped', actions: 'wantDown' },
             REMOVE: { target: '.stopped', actions: 'wantRemoved' },
-            START: { guard: not('wantsRemoved'), target: '.restarting', actions: ['wantRun', 'resetFailure'] },
-            RESTART: { guard: not('wantsRemoved'), target: '.restarting', actions: ['wantRun', 'resetFailure'] },
+            // (A removed profile has nothing to start: not stopped's START, which would use the config finish still has.)
+            START: [{ guard: not('wantsRemoved'), target: '.restarting', actions: ['wantRun', 'resetFailure'] }, {}],
+            RESTART: [{ guard: not('wantsRemoved'), target: '.restarting', actions: ['wantRun', 'resetFailure'] }, {}],
             // Not stopped.failed at once: that would kill finish midway.
             INVALID: { target: '.invalid', actions: 'noteProblem' },
             // Edited meanwhile: start once finish is over, as an edit of a stopped service does.

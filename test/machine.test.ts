@@ -186,14 +186,7 @@ describe('exits and the restart policy', () => {
   /** Drive a fresh service into stopped.failed by crashing it 10 times. */
   function crashLoop(config: ServiceConfig) {
     const h = harness();
-    h.run(config, 1);
-    for (let pid = 1; pid <= CRASH_LIMIT; pid++) {
-      h.die(pid, 10, 1);
-      if (pid < CRASH_LIMIT) {
-        h.advance(backoffMs(pid));
-        h.spawned(pid + 1);
-      }
-    }
+    h.crashLoop(config);
     expect(h.state()).toBe('stopped.failed');
     return h;
   }

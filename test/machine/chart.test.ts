@@ -6,25 +6,13 @@ import { describe, expect, it } from 'vitest';
 import type { StateValue } from 'xstate';
 import type { FinishInput } from '../../src/machine/service-machine.js';
 import { stateName } from '../../src/machine/state-name.js';
-import { CRASH_LIMIT, KILL_GRACE_MS, backoffMs } from '../../src/machine/policy.js';
+import { KILL_GRACE_MS } from '../../src/machine/policy.js';
 import type { ServiceConfig } from '../../src/profile/types.js';
 import { harness, makeConfig, type ConfigOverrides, type Harness } from './harness.js';
 
 const withFinish = (overrides: ConfigOverrides = {}) => makeConfig({ finishPath: '/profiles/web/finish', restart: 'always', ...overrides });
 const daemon = (overrides: ConfigOverrides = {}) => makeConfig({ pidFile: '/run/web.pid', restart: 'always', ...overrides });
 const lastFinish = (h: Harness) => h.invoked.runFinish.at(-1) as FinishInput;
-
-/** Crash a fresh service CRASH_LIMIT times: stopped.failed.gaveUp. */
-function crashLoop(h: Harness, config: ServiceConfig): void {
-  h.run(config, 1);
-  for (let pid = 1; pid <= CRASH_LIMIT; pid++) {
-    h.die(pid, 10, 1);
-    if (pid < CRASH_LIMIT) {
-      h.advance(backoffMs(pid));
-      h.spawned(pid + 1);
-    }
-  }
-}
 
 /** A `run` with the launch fingerprint `launch`: an edit that needs a restart. */
 const edited = (launch: string, overrides: ConfigOverrides = {}) => makeConfig({ ...overrides, fp: { launch } });
@@ -36,7 +24,7 @@ describe('tags: what consumers read instead of the state value', () => {
     ['a fresh service', 'stopped.idle.settled', ['down'], () => undefined],
     ['start_delay', 'stopped.delayed', ['down'], (h) => h.configure(makeConfig({ startDelayMs: 5000 }))],
     ['a crash', 'stopped.backoff', ['down'], (h) => (h.run(makeConfig({ restart: 'always' }), 1), h.die(1, 10))],
-    ['a crash loop', 'stopped.failed.gaveUp', ['down', 'failed'], (h) => crashLoop(h, makeConfig({ restart: 'always' }))],
+    ['a crash loop', 'stopped.failed.gaveUp', ['down', 'failed'], (h) => h.crashLoop(makeConfig({ restart: 'always' }))],
     ['an invalid profile', 'stopped.failed.invalid', ['down', 'failed'], (h) => h.send({ type: 'INVALID', reason: 'no run file' })],
     ['finish after an exit', 'stopped.finishing.exited', ['finishing', 'transitional'], (h) => (h.run(withFinish(), 1), h.die(1, 5000))],
     ['spawning', 'starting.spawning.current', ['transitional'], (h) => h.configure(makeConfig())],
@@ -313,7 +301,7 @@ describe('stopped.finishing: the substate says what follows finish', () => {
 
 describe('stopped.failed: why, and which reading gets it going again', () => {
   it.each<[string, string, (h: Harness) => void]>([
-    ['a crash loop', 'gaveUp', (h) => crashLoop(h, makeConfig({ restart: 'always' }))],
+    ['a crash loop', 'gaveUp', (h) => h.crashLoop(makeConfig({ restart: 'always' }))],
     ['a start timeout', 'gaveUp', (h) => (h.configure(daemon()), h.send({ type: 'PID_MISSING' }), h.spawned(2), h.advance(10_000))],
     ['a `run` exiting badly before its pid file', 'gaveUp', (h) => (h.configure(daemon({ restart: 'never' })), h.send({ type: 'PID_MISSING' }), h.spawned(2), h.exited(2, 1))],
     ['a spawn failure', 'spawnFailed', (h) => (h.configure(makeConfig()), h.send({ type: 'SPAWN_FAILED', reason: 'permission denied' }))],
@@ -327,7 +315,7 @@ describe('stopped.failed: why, and which reading gets it going again', () => {
 
   type Failure = 'gaveUp' | 'spawnFailed' | 'invalid';
   const failIn: Record<Failure, (h: Harness, config: ServiceConfig) => void> = {
-    gaveUp: (h, config) => crashLoop(h, config),
+    gaveUp: (h, config) => h.crashLoop(config),
     spawnFailed: (h, config) => (h.configure(config), h.send({ type: 'SPAWN_FAILED', reason: 'permission denied' })),
     // The contract: a profile valid again after INVALID starts, even with the fingerprint of its last good reading.
     invalid: (h, config) => (h.run(config, 1), h.die(1, 10), h.send({ type: 'INVALID', reason: 'bad' })),
@@ -420,7 +408,7 @@ describe('an identical reading, touched (a touch, or chmod -x then +x): nothing,
     ['start_delay', (h) => h.configure(makeConfig({ restart: 'always', startDelayMs: 5000 }))],
     ['stopping', (h) => (h.run(makeConfig({ restart: 'always' }), 1), h.send({ type: 'STOP' }))],
     ['finishing', (h) => (h.run(withFinish({ restart: 'never' }), 1), h.die(1, 5000, 0))],
-    ['failed after a crash loop', (h) => crashLoop(h, makeConfig({ restart: 'always' }))],
+    ['failed after a crash loop', (h) => h.crashLoop(makeConfig({ restart: 'always' }))],
   ])('%s', (_what, drive) => {
     const h = harness();
     drive(h);

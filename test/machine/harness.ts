@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import {
   serviceMachine, type FinishInput, type ServiceEmitted, type ServiceEvent, type WatchedProc,
 } from '../../src/machine/service-machine.js';
+import { CRASH_LIMIT, backoffMs } from '../../src/machine/policy.js';
 import { stateText } from '../../src/machine/state-name.js';
 import type { Fingerprint, ServiceConfig } from '../../src/profile/types.js';
 
@@ -17,7 +18,7 @@ export function makeConfig(overrides: ConfigOverrides = {}): ServiceConfig {
   const { fp, ...rest } = overrides;
   return {
     name: 'web', tag: 'web', instance: null, dir: '/profiles/web', runPath: '/profiles/web/run',
-    pidFile: null, restart: 'never', down: false,
+    finishPath: null, pidFile: null, restart: 'never', down: false,
     stopSignal: 'SIGTERM', stopTimeoutMs: 10_000, startTimeoutMs: 10_000, startDelayMs: 0, restartDelayMs: 0,
     reloadSignal: null, user: null, env: {}, watch: [],
     stdout: '/state/logs/web.log', stderr: '/state/logs/web.log',
@@ -105,6 +106,17 @@ export function harness() {
       h.configure(config);
       h.spawned(pid);
       expect(h.state()).toBe('running');
+    },
+    /** CONFIGURE a fresh service and crash it CRASH_LIMIT times in a row: stopped.failed. */
+    crashLoop: (config: ServiceConfig) => {
+      h.run(config, 1);
+      for (let pid = 1; pid <= CRASH_LIMIT; pid++) {
+        h.die(pid, 10, 1);
+        if (pid < CRASH_LIMIT) {
+          h.advance(backoffMs(pid));
+          h.spawned(pid + 1);
+        }
+      }
     },
     /** The running process `pid` dies after `uptimeMs` (a crash if < 1 s). */
     die: (pid: number, uptimeMs: number, code: number | null = 1, signal: NodeJS.Signals | null = null) => {

@@ -11,7 +11,6 @@ import type { EventLog } from './event-log.js';
 import { eventsBetween, type EventDetail } from './events.js';
 import type { HeldProfiles } from './holds.js';
 import type { ServiceRecords } from './records.js';
-import { wantOf } from './want.js';
 
 export interface ObserverDeps {
   eventLog: EventLog;
@@ -74,8 +73,8 @@ export class SnapshotObservers {
   /** STATE_DIR/held: the tags the machine keeps down because a command stopped them. */
   private keepHold(tag: string, before: ServiceSnapshot, after: ServiceSnapshot): void {
     if (!this.deps.keepHolds()) return;
-    const was = wantOf(before) === 'down';
-    const now = wantOf(after) === 'down';
+    const was = before.context.want === 'down';
+    const now = after.context.want === 'down';
     if (now && !was) this.deps.holds.add(tag);
     else if (was && !now) this.deps.holds.delete(tag);
   }

@@ -3,18 +3,15 @@
 // only here) and the messages they are to the actors of its tags.
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
-import type { ServiceActor } from '../machine/service-machine.js';
 import { isRoot } from '../process/spawn.js';
 import type { ProfileReading, ServiceConfig } from '../profile/types.js';
 import type { Level } from '../vocabulary/levels.js';
-import { FAILED } from '../vocabulary/state-tags.js';
 import { isLoggerTag, profileOf } from '../vocabulary/tags.js';
 import type { EventDetail } from './events.js';
 import { readProfileAndLogger, watchedPaths, type LoggerRemovals } from './loggers.js';
 import type { SnapshotObservers } from './observers.js';
 import type { Look, ProfileWatcher } from './profile-watcher.js';
-import type { Configure, Service, Services } from './services.js';
-import { wantOf } from './want.js';
+import type { Service, Services } from './services.js';
 
 export interface ReadingsDeps {
   profilesDir: string;
@@ -31,21 +28,6 @@ export interface ReadingsDeps {
 }
 
 type TagReading = { kind: 'missing' } | { kind: 'invalid'; reason: string } | { kind: 'valid'; config: ServiceConfig };
-
-/**
- * TEMPORARY — deleted when the machine branch is merged (then: `actor.send(configure)`):
- * the two decisions the current machine does not take itself yet.
- * 1. An identical configuration whose files were touched is sent only when
- *    `run` could not be executed last time (chmod -x, then +x): try again.
- * 2. A profile valid again after being invalid leaves stopped.failed: START
- *    it, unless it is held or `down`.
- */
-function legacyMachineDecisions(actor: ServiceActor, configure: Configure, how: 'identical' | 'valid again' | 'other'): void {
-  if (how === 'identical' && !actor.getSnapshot().context.spawnFailed) return;
-  actor.send(configure);
-  const now = actor.getSnapshot();
-  if (how === 'valid again' && now.hasTag(FAILED) && wantOf(now) === 'run' && !configure.config.down) actor.send({ type: 'START' });
-}
 
 export class Readings {
   /** New profiles not valid yet, looked at again before they are called broken. */
@@ -121,8 +103,8 @@ export class Readings {
     service.last = 'valid';
     service.lastReason = null;
     service.config = config;
-    const configure: Configure = { type: 'CONFIGURE', config, at: Date.now(), touched };
-    legacyMachineDecisions(service.actor, configure, identical ? 'identical' : was === 'invalid' ? 'valid again' : 'other');
+    // The machine decides what an identical but touched reading means (a `run` that could not be executed is tried again).
+    service.actor.send({ type: 'CONFIGURE', config, at: Date.now(), touched });
   }
 
   private invalid(tag: string, service: Service, reason: string): void {

@@ -6,7 +6,7 @@ import { createActor } from 'xstate';
 import { quote } from '../log/escape.js';
 import type { Logger } from '../log/logger.js';
 import { backoffMs, STABLE_AFTER_MS } from '../machine/policy.js';
-import type { ServiceActor, ServiceEvent, serviceMachine, ServiceSnapshot } from '../machine/service-machine.js';
+import type { ServiceActor, serviceMachine, ServiceSnapshot } from '../machine/service-machine.js';
 import type { ProfileReading, ServiceConfig } from '../profile/types.js';
 import { formatDuration } from '../vocabulary/durations.js';
 import { DOWN } from '../vocabulary/state-tags.js';
@@ -14,7 +14,6 @@ import { profileOf } from '../vocabulary/tags.js';
 import type { Adoption } from './adoption.js';
 import type { HeldProfiles } from './holds.js';
 import type { SnapshotObservers } from './observers.js';
-import { wantOf } from './want.js';
 
 export interface Service {
   actor: ServiceActor;
@@ -27,8 +26,6 @@ export interface Service {
   bornAt: number;
   recovery: NodeJS.Timeout | null;
 }
-
-export type Configure = Extract<ServiceEvent, { type: 'CONFIGURE' }> & { touched: boolean };
 
 export interface ServicesDeps {
   machine: ReturnType<typeof serviceMachine.provide>;
@@ -142,8 +139,7 @@ export class Services {
     service.bornAt = Date.now();
     if (this.deps.closing()) service.actor.send({ type: 'STOP' }); // first: nothing is started again
     // What the supervisor last read of the profile, as after a restart of ours.
-    const configure: Configure | null = service.config && { type: 'CONFIGURE', config: service.config, at: Date.now(), touched: false };
-    if (service.last === 'valid' && configure) service.actor.send(configure);
+    if (service.last === 'valid' && service.config) service.actor.send({ type: 'CONFIGURE', config: service.config, at: Date.now(), touched: false });
     else if (service.last === 'invalid') service.actor.send({ type: 'INVALID', reason: service.lastReason ?? 'invalid' });
     else this.deps.letGo(tag);
   }
@@ -163,7 +159,7 @@ export class Services {
    */
   private releaseIfDone(tag: string, actor: ServiceActor, snapshot: ServiceSnapshot): void {
     const service = this.byTag.get(tag);
-    if (service?.actor !== actor || service.last !== 'missing' || wantOf(snapshot) !== 'removed' || !snapshot.hasTag(DOWN)) return;
+    if (service?.actor !== actor || service.last !== 'missing' || snapshot.context.want !== 'removed' || !snapshot.hasTag(DOWN)) return;
     if (service.recovery) clearTimeout(service.recovery);
     this.byTag.delete(tag);
     actor.stop();

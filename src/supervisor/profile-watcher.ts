@@ -45,9 +45,10 @@ export class ProfileWatcher {
   private events: FsEvents | null = null;
   private readonly queued = new Set<string>();
   private flushTimer: NodeJS.Timeout | null = null;
-  private readonly trailing = new Set<string>();
-  private trailingTimer: NodeJS.Timeout | null = null;
-  private readonly inFlight = new Set<string>();
+  /** The trailing look of each flushed batch: one timer a batch, so a busy profile never postpones another's. */
+  private readonly trailing = new Map<NodeJS.Timeout, string[]>();
+  /** Looks under way, by name: asking again waits for the look after it. */
+  private readonly inFlight = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
   private rescanTimer: NodeJS.Timeout | null = null;
   private rootMissing = false;
@@ -195,28 +196,34 @@ export class ProfileWatcher {
       this.flushTimer = null;
       const names = [...this.queued];
       this.queued.clear();
-      for (const n of names) {
-        void this.look(n);
-        this.trailing.add(n);
-      }
-      if (this.trailingTimer) clearTimeout(this.trailingTimer);
-      this.trailingTimer = setTimeout(() => {
-        this.trailingTimer = null;
-        const again = [...this.trailing];
-        this.trailing.clear();
-        for (const n of again) void this.look(n);
+      for (const n of names) void this.look(n);
+      const timer = setTimeout(() => {
+        this.trailing.delete(timer);
+        for (const n of names) void this.look(n);
       }, CHOKIDAR_CHANGE_THROTTLE_MS + 10);
+      this.trailing.set(timer, names);
     }, this.options.debounceMs ?? 1);
   }
 
-  /** Look at profile NAME now; asked again while a look is under way, it looks once more after. */
-  async look(name: string): Promise<void> {
-    if (this.closed) return;
-    if (this.inFlight.has(name)) {
+  /**
+   * Look at profile NAME now; asked again while a look is under way, it looks
+   * once more after, and the promise resolves once that look is done too (so
+   * `rescan` answers after every profile has been read as it is now).
+   */
+  look(name: string): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const current = this.inFlight.get(name);
+    if (current) {
       this.again.add(name);
-      return;
+      return current;
     }
-    this.inFlight.add(name);
+    // Registered before it starts, so that its own end always finds it there.
+    const looking = Promise.resolve().then(() => this.lookOnce(name));
+    this.inFlight.set(name, looking);
+    return looking;
+  }
+
+  private async lookOnce(name: string): Promise<void> {
     try {
       // Taken before reading: a change made during the read shows at the next safety-net pass.
       const signature = profileSignature(join(this.options.profilesDir, name), this.watchLists.get(name));
@@ -243,7 +250,7 @@ export class ProfileWatcher {
     this.setWatchList(name, []);
     this.signatures.delete(name);
     this.queued.delete(name);
-    this.trailing.delete(name);
+    for (const [timer, names] of this.trailing) if (names.includes(name)) this.trailing.set(timer, names.filter((n) => n !== name));
   }
 
   /** How many names each map holds (for tests: nothing of a forgotten name may stay). */
@@ -251,7 +258,7 @@ export class ProfileWatcher {
     return {
       signatures: this.signatures.size,
       watchLists: this.watchLists.size,
-      lookQueue: this.queued.size + this.trailing.size + this.inFlight.size + this.again.size,
+      lookQueue: this.queued.size + [...this.trailing.values()].reduce((n, names) => n + names.length, 0) + this.inFlight.size + this.again.size,
       badNames: this.badNames.size,
       ...this.events?.counts(),
     };
@@ -262,7 +269,8 @@ export class ProfileWatcher {
     this.closed = true;
     if (this.rescanTimer) clearInterval(this.rescanTimer);
     if (this.flushTimer) clearTimeout(this.flushTimer);
-    if (this.trailingTimer) clearTimeout(this.trailingTimer);
+    for (const timer of this.trailing.keys()) clearTimeout(timer);
+    this.trailing.clear();
     await this.events?.close();
     this.events = null;
   }

@@ -88,8 +88,10 @@ describe('supervise --hooks DIR', () => {
     await waitFor('the next run of hang', () => hookPids().length === 4);
 
     // Shutdown: services stop, hooks get the hook timeout to finish, then are killed; nothing is left behind.
+    // The run that hangs at shutdown began just before it, so its own timeout and the
+    // shutdown's grace (both 4 s) end together: either may kill it; the queued runs are dropped.
     expect(await box.stopSupervisor()).toBe(0);
-    await box.waitLog('proclaunch', /^hooks: exiting: killed 1 running hook "hang" pid \d+; dropped \d+ queued runs?$/);
+    await box.waitLog('proclaunch', /^hooks: exiting: killed (1 running hook "hang" pid \d+|0 running hooks); dropped \d+ queued runs?$/);
     await waitFor('no process left in the sandbox', () => box.processes().length === 0);
   });
 

@@ -48,6 +48,8 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "output.h"
+
 /* posix_spawn with POSIX_SPAWN_SETSID (2.26) and addchdir_np (2.29); addclosefrom_np is 2.34. */
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 29))
 #define HAVE_SPAWN 1
@@ -685,5 +687,6 @@ NAPI_MODULE_INIT() {
 #endif
   };
   CHECK(env, napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties));
+  CHECK(env, output_init(env, exports)); /* bounded service output: native/output.c */
   return exports;
 }

@@ -1,10 +1,13 @@
-// The optional native module (native/proclaunch.c, built by node-gyp at
-// install into build/Release/): pidfd exit watching, subreaping, reaping one
-// pid, posix_spawn. Everything that uses it has a pure-TypeScript fallback, so
-// a missing compiler costs only precision (pid watching polls /proc), orphan
-// reaping and start-up speed (services are forked by libuv instead).
+// The optional native module (native/*.c, built by node-gyp at install into
+// build/Release/): pidfd exit watching, subreaping, reaping one pid,
+// posix_spawn, mkfifo, and the drain thread of bounded output. Everything that
+// uses it has a pure-TypeScript fallback, so a missing compiler costs only
+// precision (pid watching polls /proc), orphan reaping, start-up speed
+// (services are forked by libuv instead) and the cost of service output
+// (copied through JavaScript instead).
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
+import type { OutputBounds } from '../vocabulary/output.js';
 
 /** How a reaped process ended, as in a ChildProcess `exit` event. */
 export interface ExitStatus {
@@ -57,6 +60,25 @@ export interface Native {
    * ChildProcess does, until it fires or unref(). null if there is no such pid.
    */
   watchChild(pid: number, onExit: (error?: Error) => void): ChildWatch | null;
+  /** mkfifo(3): no `mkfifo` process per profile. Throws an ErrnoException (EEXIST...). */
+  mkfifo(path: string, mode: number): void;
+  /** dup2(2). */
+  dup2(from: number, to: number): void;
+  /** The drain thread of bounded output (native/output.c). */
+  readonly output: OutputDrain;
+}
+
+/** A thread that moves what FIFOs hold into rotated files with tee(2) and splice(2). */
+export interface OutputDrain {
+  /** Drain `fifoFd` (ours from now on) into `path`; returns its id. */
+  add(fifoFd: number, path: string, bounds: OutputBounds): number;
+  set(id: number, bounds: OutputBounds): void;
+  /** Drain what is left, then close. */
+  release(id: number): void;
+  /** Wait (blocking) until every FIFO has been drained; false on timeout. */
+  flush(timeoutMs: number): boolean;
+  /** The one listener: `failing` (a write failed: output is dropped) or `writing` again, with the bytes dropped. */
+  onEvent(listener: (id: number, event: 'failing' | 'writing', errno: number, dropped: number) => void): void;
 }
 
 export interface SpawnRequest {
@@ -89,6 +111,13 @@ interface Binding {
   reap(pid: number, strict?: boolean): RawStatus | null | false;
   /** Only when built against glibc >= 2.29. */
   spawn?(file: string, argv: readonly string[], envp: readonly string[], cwd: string | null, stdin: number, stdout: number, stderr: number): number;
+  mkfifo(path: string, mode: number): void;
+  dup2(from: number, to: number): void;
+  outputAdd(fd: number, path: string, maxBytes: number, keep: number, timestamps: boolean): number;
+  outputSet(id: number, maxBytes: number, keep: number, timestamps: boolean): void;
+  outputRelease(id: number): void;
+  outputFlush(timeoutMs: number): boolean;
+  outputEvents(callback: (id: number, kind: number, errno: number, dropped: number) => void): void;
 }
 
 interface RawStatus {
@@ -151,6 +180,15 @@ function wrap(binding: Binding): Native {
         ref: () => binding.setRef(handle, true),
         unref: () => binding.setRef(handle, false),
       };
+    },
+    mkfifo: (path, mode) => binding.mkfifo(path, mode),
+    dup2: (from, to) => binding.dup2(from, to),
+    output: {
+      add: (fd, path, { maxBytes, keep, timestamps }) => binding.outputAdd(fd, path, maxBytes, keep, timestamps),
+      set: (id, { maxBytes, keep, timestamps }) => binding.outputSet(id, maxBytes, keep, timestamps),
+      release: (id) => binding.outputRelease(id),
+      flush: (timeoutMs) => binding.outputFlush(timeoutMs),
+      onEvent: (listener) => binding.outputEvents((id, kind, errno, dropped) => listener(id, kind === 1 ? 'failing' : 'writing', errno, dropped)),
     },
   };
 }

@@ -1,6 +1,7 @@
 // The pipe between a service and its logger (`log/run`, runit/s6 style): a
 // FIFO in STATE_DIR/pipes that the supervisor holds open for reading and
-// writing for the life of the profile. Holding both ends means neither side
+// writing for the life of the profile. (Bounded output, src/output/, holds the
+// FIFOs in STATE_DIR/out between a service and the drain the same way.) Holding both ends means neither side
 // ever sees EOF or SIGPIPE when the other restarts: what the service writes
 // meanwhile waits in the kernel (64 KiB) for the next logger. The supervisor
 // never reads from it. Because it is a named FIFO, a supervisor killed with -9
@@ -9,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, rmSync, unlinkSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { loadNative } from './native.js';
 
 
 /** Path → our O_RDWR descriptor of that FIFO. */
@@ -19,36 +21,48 @@ export const logPipePath = (stateDir: string, name: string): string => join(stat
 
 /**
  * Make sure the FIFO exists and that we hold it open (O_RDWR: never blocks,
- * and keeps a reader and a writer on it). Idempotent. Node has no mkfifo(3),
- * so a missing FIFO is made with coreutils' `mkfifo`, once per profile.
+ * and keeps a reader and a writer on it). Idempotent.
  */
 export async function holdPipe(path: string): Promise<void> {
   if (held.has(path)) return;
   const info = lstatOrNull(path);
   if (info && !info.isFIFO()) {
     // A file or a symlink where our FIFO should be: not ours to trust.
-    if (info.isDirectory()) throw new Error(`${path} is a directory, expected the log pipe`);
+    if (info.isDirectory()) throw new Error(`${path} is a directory, expected a pipe`);
     unlinkSync(path);
   }
   if (!info?.isFIFO()) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    // spawnSync, not execFile: it reaps its own child before returning, so
-    // the orphan reaper (PID 1, --reaper) cannot take mkfifo's exit from us.
-    const made = spawnSync('mkfifo', ['-m', '600', path], { encoding: 'utf8', timeout: 10_000 });
-    const error = made.error as NodeJS.ErrnoException | undefined;
-    if (error?.code === 'ENOENT') throw new Error('mkfifo (coreutils) is not installed; it is needed for log/');
-    // Another reading of the same profile may have made it meanwhile.
-    if ((error || made.status !== 0) && !lstatOrNull(path)?.isFIFO()) {
-      throw new Error(`cannot create the log pipe ${path}: ${(made.stderr || error?.message || `mkfifo exited ${made.status}`).trim()}`);
-    }
+    makeFifo(path);
   }
-  if (held.has(path)) return; // held while we waited for mkfifo
   const fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW);
   if (!fstatSync(fd).isFIFO()) {
     closeSync(fd);
     throw new Error(`${path} is not a FIFO`);
   }
   held.set(path, fd);
+}
+
+/** mkfifo(3) from the native module; without it, coreutils' `mkfifo` (a process per pipe). */
+function makeFifo(path: string): void {
+  const native = loadNative();
+  if (native) {
+    try {
+      return native.mkfifo(path, 0o600);
+    } catch (error) {
+      // Another reading of the same profile may have made it meanwhile.
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST' && lstatOrNull(path)?.isFIFO()) return;
+      throw new Error(`cannot create the pipe ${path}: ${(error as Error).message}`);
+    }
+  }
+  // spawnSync, not execFile: it reaps its own child before returning, so
+  // the orphan reaper (PID 1, --reaper) cannot take mkfifo's exit from us.
+  const made = spawnSync('mkfifo', ['-m', '600', path], { encoding: 'utf8', timeout: 10_000 });
+  const error = made.error as NodeJS.ErrnoException | undefined;
+  if (error?.code === 'ENOENT') throw new Error('mkfifo (coreutils) is not installed; without the native module it is needed for log/ and bounded output');
+  if ((error || made.status !== 0) && !lstatOrNull(path)?.isFIFO()) {
+    throw new Error(`cannot create the pipe ${path}: ${(made.stderr || error?.message || `mkfifo exited ${made.status}`).trim()}`);
+  }
 }
 
 export const isHeld = (path: string): boolean => held.has(path);
@@ -62,10 +76,12 @@ export const isHeld = (path: string): boolean => held.has(path);
  * its own open file description, so a logger that sets O_NONBLOCK on its
  * stdin (svlogd does) does not make the service's writes fail with EAGAIN.
  */
-export function openPipeEnd(path: string, end: 'writer' | 'reader'): number {
+export function openPipeEnd(path: string, end: 'writer' | 'reader' | 'drain'): number {
   const fd = held.get(path);
-  if (fd === undefined) throw new Error(`the log pipe ${path} is not open`);
-  return openSync(`/proc/self/fd/${fd}`, end === 'writer' ? constants.O_RDWR : constants.O_RDONLY);
+  if (fd === undefined) throw new Error(`the pipe ${path} is not open`);
+  // The drain's: never EOF (it is a writer too), never blocking.
+  const flags = { writer: constants.O_RDWR, reader: constants.O_RDONLY, drain: constants.O_RDWR | constants.O_NONBLOCK }[end];
+  return openSync(`/proc/self/fd/${fd}`, flags);
 }
 
 /** The profile is gone and its logger stopped: close our end and remove the FIFO. */

@@ -13,6 +13,7 @@ import { startControlServer } from '../control/server.js';
 import { HOOK_DEFAULTS, HookRunner, listHooks } from '../hooks/runner.js';
 import { loadNative, nativeUnavailableReason } from '../process/native.js';
 import { startReaper, trackedChildren } from '../process/reaper.js';
+import { flushSinks, reportOutputTo } from '../output/sinks.js';
 import { EventLog } from '../supervisor/event-log.js';
 import { HeldProfiles } from '../supervisor/holds.js';
 import { ServiceRecords } from '../supervisor/records.js';
@@ -145,6 +146,8 @@ function shutdownOn(supervisor: Supervisor, logger: Logger, release: () => void,
   let stopping = false;
   const exit = () => {
     logger.log('INFO', 'proclaunch', `exiting pid ${process.pid}`);
+    // What the services said last, out of their FIFOs (else it waits there for the next supervisor).
+    if (!flushSinks(1000)) logger.log('WARN', 'proclaunch', 'exiting with service output still in its pipes (a service still floods); the next supervisor writes it');
     release();
     process.exit(0);
   };
@@ -243,6 +246,7 @@ export async function supervise(argv: string[]): Promise<number> {
   }
   if (args.daemonChild) process.chdir('/'); // do not hold a mount busy
   const logger = createLogger({ path: args.logPath, level: args.logLevel ?? 'INFO' });
+  reportOutputTo((level, message) => logger.log(level, 'proclaunch', message));
   const eventLog = new EventLog(join(args.stateDir, 'events.log'));
   const holds = new HeldProfiles(join(args.stateDir, 'held'));
   const records = new ServiceRecords(args.stateDir);

@@ -46,8 +46,8 @@ export interface ServiceStdio {
 
 /**
  * The child's stdin, stdout and stderr, obtained apart from the spawn call:
- * O_APPEND files, or with `log/` the pipe its logger reads (a logger gets
- * that pipe as stdin).
+ * the FIFOs of bounded output (src/output/), O_APPEND files, or with `log/`
+ * the pipe its logger reads (a logger gets that pipe as stdin).
  */
 export function openStdio(config: ServiceConfig): ServiceStdio {
   const opened: number[] = [];
@@ -59,8 +59,10 @@ export function openStdio(config: ServiceConfig): ServiceStdio {
       const pipe = keep(openPipeEnd(config.logPipe, 'writer'));
       return { stdio: [stdin, pipe, pipe], close };
     }
-    const out = keep(openOutput(config.stdout));
-    const err = config.stderr === config.stdout ? out : keep(openOutput(config.stderr));
+    const { stdoutPipe = null, stderrPipe = null } = config.output ?? {};
+    const out = keep(stdoutPipe ? openPipeEnd(stdoutPipe, 'writer') : openOutput(config.stdout));
+    const same = stderrPipe === stdoutPipe && config.stderr === config.stdout;
+    const err = same ? out : keep(stderrPipe ? openPipeEnd(stderrPipe, 'writer') : openOutput(config.stderr));
     return { stdio: [stdin, out, err], close };
   } catch (error) {
     close();
@@ -70,8 +72,8 @@ export function openStdio(config: ServiceConfig): ServiceStdio {
 
 /**
  * Start `run` in its own session (so its whole group can be signalled), with
- * stdout and stderr going straight to O_APPEND files or the logger's pipe:
- * the supervisor never copies service output through itself.
+ * stdout and stderr going to the drain's FIFOs, O_APPEND files or the
+ * logger's pipe.
  */
 export function spawnService(config: ServiceConfig, stateDir: string, args: string[] = []): ChildProcess {
   const asUser = isRoot() && config.user !== null;

@@ -6,12 +6,14 @@ import { parseSignal } from './signals.js';
 import type { ProfileReading, RestartPolicy, ServiceConfig } from './types.js';
 import { resolveUser } from './users.js';
 import { instanceTag } from '../vocabulary/tags.js';
+import { MAX_OUTPUT_KEEP, MIN_OUTPUT_BYTES, OUTPUT_DEFAULTS, parseSize, type OutputBounds } from '../vocabulary/output.js';
+import { defaultOutput, outputPipePath } from '../output/paths.js';
 
 /** The files of a profile; any other file in the directory is the service's own business. */
 export const PROFILE_FILES = [
   'run', 'pid_file', 'restart', 'down', 'stop_signal', 'stop_timeout', 'start_timeout',
   'reload', 'user', 'watch', 'env', 'stdout', 'stderr', 'instances', 'start_delay', 'restart_delay',
-  'finish', 'log',
+  'finish', 'log', 'log_max_size', 'log_keep', 'log_timestamps',
 ] as const;
 
 /** More copies than this is a typo, not a fleet (each is a process and an actor). */
@@ -101,6 +103,25 @@ function instanceCount(text: string): number {
   return n;
 }
 
+/** log_max_size, log_keep, log_timestamps (presence); null when none of them is there. */
+function outputBounds(maxText: string | null, keepText: string | null, stampsText: string | null): OutputBounds | null {
+  if (maxText === null && keepText === null && stampsText === null) return null;
+  const bounds = { ...OUTPUT_DEFAULTS, timestamps: stampsText !== null };
+  if (maxText !== null) {
+    const value = maxText.trim();
+    const bytes = parseSize(value);
+    if (bytes === null || bytes < MIN_OUTPUT_BYTES) return fail(`log_max_size must be a size in bytes, with k, M or G for KiB, MiB, GiB, of at least 4k; not ${quote(value)}`);
+    bounds.maxBytes = bytes;
+  }
+  if (keepText !== null) {
+    const value = keepText.trim();
+    const keep = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!(keep >= 1 && keep <= MAX_OUTPUT_KEEP)) return fail(`log_keep must be a whole number of rotated files from 1 to ${MAX_OUTPUT_KEEP}, not ${quote(value)}`);
+    bounds.keep = keep;
+  }
+  return bounds;
+}
+
 /** Expand `{}` (the instance number) and make a profile-relative path absolute. */
 export function profilePath(dir: string, template: string, instance: number | null): string {
   const path = instance === null ? template : template.replaceAll('{}', String(instance));
@@ -134,7 +155,11 @@ export async function readProfile(dir: string, name: string, options: ReadOption
         file('pid_file'), file('restart'), file('down'), file('stop_signal'), file('stop_timeout'),
         file('start_timeout'), file('reload'), file('user'), file('watch'), file('stdout'), file('stderr'), file('instances'),
       ]);
-    const [startDelayText, restartDelayText] = await Promise.all([file('start_delay'), file('restart_delay')]);
+    const [startDelayText, restartDelayText, logMaxText, logKeepText, logStampsText] = await Promise.all([
+      file('start_delay'), file('restart_delay'), file('log_max_size'), file('log_keep'), file('log_timestamps'),
+    ]);
+    // Any log_* file also bounds explicit stdout/stderr paths; the default file is always bounded.
+    const bounds = outputBounds(logMaxText, logKeepText, logStampsText);
     const instances = instancesText === null ? null : instanceCount(instancesText);
     const env = present.has('env') ? await readEnvDir(join(dir, 'env')) : {};
 
@@ -166,12 +191,19 @@ export async function readProfile(dir: string, name: string, options: ReadOption
     const watchHash = hash(await Promise.all(watch.map(contentAndMode)));
     // A new `finish` applies at the next exit: a policy change, not a restart.
     const finish = finishPath ? await contentAndMode(finishPath) : null;
-    const policy = hash([restart, downText !== null, stopSignal, stopTimeoutMs, startTimeoutMs, reloadSignal, watch, startDelayMs, restartDelayMs, finish]);
+    // The bounds apply without a restart (the drain takes them); only with log_* files, so that older records compare equal.
+    const policy = hash([restart, downText !== null, stopSignal, stopTimeoutMs, startTimeoutMs, reloadSignal, watch, startDelayMs, restartDelayMs, finish, ...(bounds ? [bounds] : [])]);
+    // Bounding an explicit path changes where the process writes: a restart.
+    const launchOf = (instance: number | null) => hash({ ...launch, instance, ...(bounds && (launch.stdout || launch.stderr) ? { bounded: true } : {}) });
 
     /** One copy; its fingerprint depends on its own number, never on how many there are. */
     const configFor = (instance: number | null): ServiceConfig => {
       const tag = instanceTag(name, instance);
-      const defaultLog = join(options.stateDir, 'logs', `${tag}.log`);
+      const defaultLog = defaultOutput(options.stateDir, tag);
+      const stdout = launch.stdout ? profilePath(dir, launch.stdout, instance) : defaultLog;
+      const stderr = launch.stderr ? profilePath(dir, launch.stderr, instance) : defaultLog;
+      const pipeOf = (explicit: string | null, path: string) => (explicit === null || bounds ? outputPipePath(options.stateDir, path, tag) : null);
+      const [stdoutPipe, stderrPipe] = [pipeOf(launch.stdout, stdout), pipeOf(launch.stderr, stderr)];
       return {
         name,
         tag,
@@ -191,9 +223,10 @@ export async function readProfile(dir: string, name: string, options: ReadOption
         user: user as ServiceConfig['user'],
         env,
         watch,
-        stdout: launch.stdout ? profilePath(dir, launch.stdout, instance) : defaultLog,
-        stderr: launch.stderr ? profilePath(dir, launch.stderr, instance) : defaultLog,
-        fingerprint: { launch: hash({ ...launch, instance }), watch: watchHash, policy },
+        stdout,
+        stderr,
+        output: stdoutPipe || stderrPipe ? { ...(bounds ?? OUTPUT_DEFAULTS), stdoutPipe, stderrPipe } : null,
+        fingerprint: { launch: launchOf(instance), watch: watchHash, policy },
       };
     };
     const configs = instances === null ? [configFor(null)] : Array.from({ length: instances }, (_, i) => configFor(i + 1));

@@ -1,3 +1,4 @@
+import type { OutputBounds } from '../vocabulary/output.js';
 import type { ServiceUser } from './users.js';
 
 export type RestartPolicy = 'never' | 'always' | 'on-failure';
@@ -38,7 +39,15 @@ export interface ServiceConfig {
   logPipe?: string | null;
   /** A logger (`log/run`, tagged `NAME:log`): its stdin is this FIFO. */
   stdinPipe?: string | null;
+  /** Bounded output: stdout and/or stderr go into FIFOs (STATE_DIR/out/…) the supervisor drains into the `stdout`/`stderr` files. */
+  output?: ServiceOutput | null;
   fingerprint: Fingerprint;
+}
+
+/** Which of stdout and stderr go through a drained FIFO (null: straight into the file, O_APPEND), and its bounds. */
+export interface ServiceOutput extends OutputBounds {
+  stdoutPipe: string | null;
+  stderrPipe: string | null;
 }
 
 /**

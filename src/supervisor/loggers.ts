@@ -14,6 +14,7 @@ import type { ProfileReading, ServiceConfig } from '../profile/types.js';
 import { isLoggerTag, loggerTag } from '../vocabulary/tags.js';
 import { DOWN, STOPPING } from '../vocabulary/state-tags.js';
 import type { ServiceActor } from '../machine/service-machine.js';
+import { outputClaims } from '../output/claims.js';
 
 
 const invalid = (reason: string): ProfileReading => ({ kind: 'invalid', reason });
@@ -27,6 +28,11 @@ const invalid = (reason: string): ProfileReading => ({ kind: 'invalid', reason }
  * service (a running process's stdout cannot be moved).
  */
 export async function readProfileAndLogger(dir: string, name: string, options: ReadOptions): Promise<ProfileReading> {
+  // Then the FIFOs of bounded output it names are held (src/output/claims.ts), before anything is spawned.
+  return outputClaims.claim(name, await readWithLogger(dir, name, options));
+}
+
+async function readWithLogger(dir: string, name: string, options: ReadOptions): Promise<ProfileReading> {
   const reading = await readProfile(dir, name, options);
   if (reading.kind !== 'valid') return reading;
   const logDir = join(dir, 'log');
@@ -42,6 +48,8 @@ export async function readProfileAndLogger(dir: string, name: string, options: R
   const present = await readdir(dir).catch(() => [] as string[]);
   const clash = ['stdout', 'stderr'].filter((f) => present.includes(f));
   if (clash.length > 0) return invalid(`${clash.join(' and ')} and log/ both say where the output goes; remove one`);
+  const bounds = ['log_max_size', 'log_keep', 'log_timestamps'].filter((f) => present.includes(f));
+  if (bounds.length > 0) return invalid(`${bounds.join(' and ')} and log/: the logger keeps the output as log/run says; remove ${bounds.length > 1 ? 'them' : 'it'}`);
   const pipe = logPipePath(options.stateDir, name);
   try {
     await holdPipe(pipe);
@@ -51,6 +59,7 @@ export async function readProfileAndLogger(dir: string, name: string, options: R
   const withPipe = (service: ServiceConfig): ServiceConfig => ({
     ...service,
     logPipe: pipe,
+    output: null,
     fingerprint: { ...service.fingerprint, launch: createHash('sha1').update(`${service.fingerprint.launch}\0log/`).digest('hex') },
   });
   // Always brought back, whatever log/restart says: a service blocks once 64 KiB wait for a logger that is gone.
@@ -90,7 +99,9 @@ export class LoggerRemovals {
   /** Logger tags told to stop: the pipe goes once they have. */
   private readonly stopping = new Set<string>();
 
-  constructor(private readonly deps: LoggerRemovalDeps) {}
+  constructor(private readonly deps: LoggerRemovalDeps) {
+    outputClaims.attach({ snapshot: (tag) => deps.actor(tag)?.getSnapshot(), tags: () => deps.tags() });
+  }
 
   /** Logger tags still waiting or stopping. */
   get size(): number {
@@ -105,6 +116,7 @@ export class LoggerRemovals {
 
   /** Look again (called on every state change of any actor: cheap while nothing is pending). */
   settle(): void {
+    outputClaims.settle(); // bounded outputs wait the same way
     if (this.waiting.size === 0 && this.stopping.size === 0) return;
     for (const tag of this.waiting) {
       if (!this.deps.gone(tag)) this.waiting.delete(tag);
@@ -146,9 +158,11 @@ export class LoggerRemovals {
 
 /**
  * FIFOs in STATE_DIR/pipes of profiles that have no `log/` and no process any
- * more (a supervisor killed between stopping a logger and removing its pipe).
+ * more (a supervisor killed between stopping a logger and removing its pipe);
+ * and in STATE_DIR/out, those of bounded output no profile names now.
  */
 export async function sweepPipes(stateDir: string, known: Set<string>, profilesDir: string): Promise<void> {
+  await outputClaims.sweep(stateDir); // and those of bounded output: drained first
   const dir = join(stateDir, 'pipes');
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     if (known.has(name) || (await stat(join(profilesDir, name, 'log')).catch(() => null))) continue;

@@ -1,0 +1,111 @@
+// Which bounded outputs the profiles use, and when one may go. A sink is held
+// from the first reading that names it; once no reading does (profile removed,
+// fewer instances, another `stdout`), it is released as soon as no process of
+// the tags that used it can still write into it — a stopping service's last
+// words, or its `finish`'s, are drained first.
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ServiceSnapshot } from '../machine/service-machine.js';
+import type { ProfileReading, ServiceConfig } from '../profile/types.js';
+import { outputDir, targetOfPipe } from './paths.js';
+import { holdSink, isSink, releaseSink } from './sinks.js';
+import { OUTPUT_DEFAULTS } from '../vocabulary/output.js';
+
+export interface ClaimDeps {
+  snapshot(tag: string): ServiceSnapshot | undefined;
+  /** Every tag the supervisor knows. */
+  tags(): Iterable<string>;
+}
+
+/** Any tag may have written into it (a FIFO found at start-up that no profile names). */
+const ANY = '*';
+
+const pipesOf = (config: ServiceConfig): Array<[string, string]> => {
+  const { stdoutPipe = null, stderrPipe = null } = config.output ?? {};
+  return [...(stdoutPipe ? [[stdoutPipe, config.stdout]] : []), ...(stderrPipe ? [[stderrPipe, config.stderr]] : [])] as Array<[string, string]>;
+};
+
+export class OutputClaims {
+  /** Profile → the FIFOs its last valid reading names. */
+  private readonly byProfile = new Map<string, Set<string>>();
+  /** FIFO → tags that have written into it since it was held. */
+  private readonly users = new Map<string, Set<string>>();
+  /** FIFOs no reading names: released once unused. */
+  private readonly unclaimed = new Set<string>();
+  private deps: ClaimDeps | null = null;
+
+  attach(deps: ClaimDeps): void {
+    this.deps = deps;
+  }
+
+  /** A profile was read: hold what it names, let go of what it no longer names. Invalid if a FIFO cannot be made. */
+  async claim(name: string, reading: ProfileReading): Promise<ProfileReading> {
+    if (reading.kind === 'invalid') return reading; // the running service goes on with its last good config
+    const named = new Set<string>();
+    if (reading.kind === 'valid') {
+      try {
+        for (const config of reading.configs) {
+          for (const [fifo, target] of pipesOf(config)) {
+            await holdSink(fifo, target, config.output!);
+            named.add(fifo);
+            this.unclaimed.delete(fifo);
+            const users = this.users.get(fifo) ?? new Set<string>();
+            this.users.set(fifo, users.add(config.tag));
+          }
+        }
+      } catch (error) {
+        return { kind: 'invalid', reason: `cannot make its output pipe: ${(error as Error).message}` };
+      }
+    }
+    for (const fifo of this.byProfile.get(name) ?? []) if (!named.has(fifo) && !this.namedElsewhere(fifo, name)) this.unclaimed.add(fifo);
+    if (named.size > 0) this.byProfile.set(name, named);
+    else this.byProfile.delete(name);
+    if (this.unclaimed.size > 0) setImmediate(() => this.settle()); // the actors have had the reading by then
+    return reading;
+  }
+
+  /** At start-up, after the first readings: FIFOs of profiles gone while no supervisor ran. Drained, then released. */
+  async sweep(stateDir: string): Promise<void> {
+    const dir = outputDir(stateDir);
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const fifo = join(dir, name);
+      const target = name.endsWith('.path') ? null : targetOfPipe(stateDir, fifo);
+      if (target === null || isSink(fifo)) continue;
+      await holdSink(fifo, target, OUTPUT_DEFAULTS);
+      this.users.set(fifo, new Set([ANY]));
+      this.unclaimed.add(fifo);
+    }
+    this.settle();
+  }
+
+  /** Release what no process can still write into (called on every state change: cheap while nothing waits). */
+  settle(): void {
+    if (this.unclaimed.size === 0 || !this.deps) return;
+    for (const fifo of this.unclaimed) {
+      const users = this.users.get(fifo) ?? new Set<string>();
+      const tags = users.has(ANY) ? this.deps.tags() : users;
+      let used = false;
+      for (const tag of tags) if ((used = this.writes(this.deps.snapshot(tag), fifo, users.has(ANY)))) break;
+      if (used) continue;
+      this.unclaimed.delete(fifo);
+      this.users.delete(fifo);
+      releaseSink(fifo);
+    }
+  }
+
+  /** May this tag's process (or its finish) still write into the FIFO? */
+  private writes(snapshot: ServiceSnapshot | undefined, fifo: string, anyTag: boolean): boolean {
+    if (!snapshot) return false;
+    const names = snapshot.context.config ? pipesOf(snapshot.context.config).some(([f]) => f === fifo) : false;
+    // Stopping or finishing: the old process, whatever the new config says (unknown ones: only if it names it).
+    if (snapshot.matches('stopping') || snapshot.matches({ stopped: 'finishing' })) return !anyTag || names;
+    return !snapshot.matches('stopped') && names;
+  }
+
+  private namedElsewhere(fifo: string, except: string): boolean {
+    for (const [name, fifos] of this.byProfile) if (name !== except && fifos.has(fifo)) return true;
+    return false;
+  }
+}
+
+export const outputClaims = new OutputClaims();

@@ -1,0 +1,198 @@
+// The drain without the native module: the same rules as native/output-sink.c
+// (rotation before a line that may not fit, cut lines, timestamps, output
+// dropped rather than blocking the service while the file cannot be written),
+// but the bytes are read into JavaScript (net.Socket on the FIFO: epoll, no
+// thread) and written with writev on the event loop. A flood therefore costs
+// the supervisor's main thread, and a kill -9 of the supervisor can lose what
+// it had read and not yet written (at most one chunk, 64 KiB).
+import { closeSync, fstatSync, openSync, readSync, statSync, writevSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { timestamp } from '../log/logger.js';
+import { CUT_MARK, LINE_LIMIT, STAMP_LENGTH, type OutputBounds } from '../vocabulary/output.js';
+import { rotateFiles } from './rotate.js';
+import type { Drain, DrainListener } from './sinks.js';
+
+const NEWLINE = 0x0a;
+const MARK = Buffer.from(CUT_MARK);
+
+class JsSink {
+  private file: number | null = null;
+  private ino = -1;
+  private size = 0;
+  private lineLen = 0;
+  private needNewline = false;
+  private failing: string | null = null;
+  private dropped = 0;
+  private readonly socket: Socket;
+
+  constructor(
+    private readonly fd: number,
+    private readonly path: string,
+    public bounds: OutputBounds,
+    private readonly report: (event: 'failing' | 'writing', code: string, dropped: number) => void,
+  ) {
+    this.socket = new Socket({ fd, readable: true, writable: false });
+    this.socket.unref();
+    this.socket.on('data', (chunk: Buffer) => this.write(chunk));
+    this.socket.on('error', () => undefined); // a FIFO we hold both ends of: nothing to expect
+  }
+
+  /** What the FIFO holds now, read at once (flush, release). */
+  drainNow(): void {
+    const buffer = Buffer.allocUnsafe(64 * 1024);
+    for (let i = 0; i < 1024; i++) {
+      let n = 0;
+      try {
+        n = readSync(this.fd, buffer, 0, buffer.length, null);
+      } catch {
+        return; // EAGAIN: empty
+      }
+      if (n <= 0) return;
+      this.write(Buffer.from(buffer.subarray(0, n)));
+    }
+  }
+
+  close(): void {
+    this.drainNow();
+    this.socket.destroy(); // closes the fd
+    if (this.file === null) return;
+    if (this.needNewline) this.put([Buffer.from('\n')]);
+    closeSync(this.file);
+  }
+
+  private write(chunk: Buffer): void {
+    const { maxBytes, timestamps } = this.bounds;
+    const limit = Math.min(LINE_LIMIT, maxBytes - STAMP_LENGTH - MARK.length);
+    const parts: Buffer[] = [];
+    let pending = 0;
+    let written = 0; // of the chunk
+    let pos = 0;
+    const out = (part: Buffer) => (parts.push(part), (pending += part.length));
+    const flush = () => {
+      this.put(parts.splice(0));
+      pending = 0;
+      written = pos;
+    };
+    try {
+      this.open();
+      if (this.failing !== null) this.recover();
+      while (pos < chunk.length) {
+        if (this.lineLen === 0) {
+          const eol = chunk.indexOf(NEWLINE, pos);
+          const len = eol < 0 ? 0 : eol - pos + 1;
+          const need = (timestamps ? STAMP_LENGTH : 0) + (len > 0 && len <= limit + 1 ? len : limit + MARK.length);
+          if (this.size + pending > 0 && this.size + pending + need > maxBytes) {
+            flush();
+            this.rotate();
+          }
+          if (timestamps) out(Buffer.from(`${timestamp()} `));
+          else if (eol >= 0 && limit >= LINE_LIMIT) {
+            // Every whole line that fits, at once (none is longer than the chunk, so none is cut).
+            const fit = maxBytes - this.size - pending;
+            let end = chunk.lastIndexOf(NEWLINE) + 1;
+            if (end - pos > fit) end = chunk.lastIndexOf(NEWLINE, pos + fit - 1) + 1;
+            if (end > pos) {
+              out(chunk.subarray(pos, end));
+              pos = end;
+              continue;
+            }
+          }
+        } else if (this.lineLen >= limit) {
+          if (chunk[pos] === NEWLINE) out(chunk.subarray(pos, ++pos));
+          else out(MARK);
+          this.lineLen = 0;
+          continue;
+        }
+        const room = limit - this.lineLen;
+        const eol = chunk.indexOf(NEWLINE, pos);
+        const whole = eol >= 0 && eol <= pos + room;
+        const take = whole ? eol - pos + 1 : Math.min(chunk.length - pos, room);
+        out(chunk.subarray(pos, pos + take));
+        this.lineLen = whole ? 0 : this.lineLen + take;
+        pos += take;
+      }
+      flush();
+    } catch (error) {
+      this.dropped += chunk.length - written;
+      this.lineLen = 0;
+      if (this.failing === null) this.report('failing', (error as NodeJS.ErrnoException).code ?? 'EIO', 0);
+      this.failing ??= (error as NodeJS.ErrnoException).code ?? 'EIO';
+    }
+  }
+
+  private put(parts: Buffer[]): void {
+    if (parts.length === 0) return;
+    const total = parts.reduce((sum, part) => sum + part.length, 0);
+    const done = writevSync(this.file!, parts);
+    this.size += done;
+    if (done < total) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+    const last = parts.at(-1)!;
+    this.needNewline = last[last.length - 1] !== NEWLINE;
+  }
+
+  /** Open, or open again when someone moved or removed the file (logrotate, rm). */
+  private open(): void {
+    if (this.file !== null) {
+      if (statSync(this.path, { throwIfNoEntry: false })?.ino === this.ino) {
+        this.size = fstatSync(this.file).size;
+        return;
+      }
+      closeSync(this.file);
+      this.file = null;
+    }
+    const fd = openSync(this.path, 'a', 0o640);
+    const info = fstatSync(fd);
+    this.file = fd;
+    this.ino = info.ino;
+    this.size = info.size;
+    this.needNewline = false;
+  }
+
+  private rotate(): void {
+    closeSync(this.file!);
+    this.file = null;
+    rotateFiles(this.path, this.bounds.keep);
+    this.open();
+  }
+
+  private recover(): void {
+    const note = `[proclaunch: ${this.dropped} bytes of output dropped: ${this.failing}]\n`;
+    if (this.needNewline) this.put([Buffer.from('\n')]);
+    if (this.size > 0 && this.size + note.length + STAMP_LENGTH > this.bounds.maxBytes) this.rotate();
+    this.put([...(this.bounds.timestamps ? [Buffer.from(`${timestamp()} `)] : []), Buffer.from(note)]);
+    this.report('writing', '', this.dropped);
+    this.failing = null;
+    this.dropped = 0;
+  }
+}
+
+export class JsDrain implements Drain {
+  private readonly sinks = new Map<number, JsSink>();
+  private nextId = 0;
+  private listener: DrainListener = () => undefined;
+
+  add(fd: number, path: string, bounds: OutputBounds): number {
+    const id = ++this.nextId;
+    this.sinks.set(id, new JsSink(fd, path, bounds, (event, code, dropped) => this.listener(id, event, code, dropped)));
+    return id;
+  }
+
+  set(id: number, bounds: OutputBounds): void {
+    const sink = this.sinks.get(id);
+    if (sink) sink.bounds = bounds;
+  }
+
+  release(id: number): void {
+    this.sinks.get(id)?.close();
+    this.sinks.delete(id);
+  }
+
+  flush(): boolean {
+    for (const sink of this.sinks.values()) sink.drainNow();
+    return true;
+  }
+
+  onEvent(listener: DrainListener): void {
+    this.listener = listener;
+  }
+}

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 
@@ -15,51 +15,64 @@ function isSystemError(error: unknown): boolean {
   return error instanceof Error && 'syscall' in error;
 }
 
+/** PATH.1, PATH.2, … as far as they go, newest first: the rotations of a bounded output (src/output/rotate.ts). */
+function rotatedFiles(path: string): string[] {
+  const files: string[] = [];
+  for (let i = 1; existsSync(`${path}.${i}`); i++) files.push(`${path}.${i}`);
+  return files;
+}
+
 /** The current size of `path`, 0 when it does not exist: a `fromOffset` for {@link follow}. */
 export function sizeOf(path: string): number {
   return statSync(path, { throwIfNoEntry: false })?.size ?? 0;
 }
 
 /**
- * The last `lines` lines of `path` and the offset the read stopped at. Following
- * from `end` (not from a separate {@link sizeOf}) neither repeats nor loses what
- * the service writes in between.
+ * The last `lines` lines of `path` — reading on into PATH.1, PATH.2, … (its
+ * rotations) when it holds fewer — and the offset the read stopped at in
+ * `path`. Following from `end` (not from a separate {@link sizeOf}) neither
+ * repeats nor loses what the service writes in between.
  */
 export async function tail(path: string, lines: number): Promise<{ text: string; end: number }> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    if (isMissing(error)) return { text: '', end: 0 };
-    throw error;
-  }
-  try {
-    const end = (await handle.stat()).size;
-    if (lines <= 0) return { text: '', end };
-    const chunks: Buffer[] = [];
-    let position = end;
-    let newlines = 0;
-    // Walk backwards a chunk at a time, counting newlines, until the one before the first wanted line.
-    while (position > 0) {
-      const length = Math.min(CHUNK, position);
-      position -= length;
-      const chunk = Buffer.allocUnsafe(length);
-      const { bytesRead } = await handle.read(chunk, 0, length, position);
-      for (let i = bytesRead - 1; i >= 0; i--) {
-        // The file's final newline ends the last line; it does not start another.
-        if (chunk[i] !== NEWLINE || position + i === end - 1) continue;
-        if (++newlines === lines) {
-          chunks.push(chunk.subarray(i + 1, bytesRead));
-          // Cut right after a newline, so never inside a multi-byte character.
-          return { text: Buffer.concat(chunks.reverse()).toString(), end };
-        }
-      }
-      chunks.push(chunk.subarray(0, bytesRead));
+  const chunks: Buffer[] = [];
+  let end = 0;
+  let newlines = 0;
+  let last = true; // the very last byte: a final newline ends the last line, it does not start another
+  for (const [index, file] of [path, ...rotatedFiles(path)].entries()) {
+    let handle;
+    try {
+      handle = await open(file, 'r');
+    } catch (error) {
+      if (isMissing(error)) continue;
+      throw error;
     }
-    return { text: Buffer.concat(chunks.reverse()).toString(), end };
-  } finally {
-    await handle.close();
+    try {
+      let position = (await handle.stat()).size;
+      if (index === 0) end = position;
+      if (lines <= 0) return { text: '', end };
+      // Walk backwards a chunk at a time, counting newlines, until the one before the first wanted line.
+      while (position > 0) {
+        const length = Math.min(CHUNK, position);
+        position -= length;
+        const chunk = Buffer.allocUnsafe(length);
+        const { bytesRead } = await handle.read(chunk, 0, length, position);
+        for (let i = bytesRead - 1; i >= 0; i--) {
+          const skip = last;
+          last = false;
+          if (chunk[i] !== NEWLINE || skip) continue;
+          if (++newlines === lines) {
+            chunks.push(chunk.subarray(i + 1, bytesRead));
+            // Cut right after a newline, so never inside a multi-byte character.
+            return { text: Buffer.concat(chunks.reverse()).toString(), end };
+          }
+        }
+        chunks.push(chunk.subarray(0, bytesRead));
+      }
+    } finally {
+      await handle.close();
+    }
   }
+  return { text: Buffer.concat(chunks.reverse()).toString(), end };
 }
 
 /** The last `lines` lines of the file (all if it is shorter), read from the end in chunks. Missing file → ''. */
@@ -70,7 +83,9 @@ export async function lastLines(path: string, lines: number): Promise<string> {
 /**
  * Follow `path` like `tail -F`: pass everything appended after `fromOffset` to
  * `out`. Survives truncation (restart from 0), rotation by rename (finish the
- * old file, then read the new one from 0) and a file that does not exist yet.
+ * old file, then each newer one — PATH.2, PATH.1, … as it finds them, should
+ * several rotations have gone by — then the new one, each from 0) and a file
+ * that does not exist yet.
  *
  * Woken by fs.watch on the directory — a watch on the file itself would follow
  * the inode away on rename and never see the new file — and by a slow poll,
@@ -116,19 +131,44 @@ export function follow(
       const now = statSync(path, { throwIfNoEntry: false });
       // Still the same file? Holding it open means its inode cannot be reused by a new one.
       if (now && now.dev === file.dev && now.ino === file.ino) return;
+      const done = { dev: file.dev, ino: file.ino };
+      const next = newerThan(done);
       closeFile(); // rotated or deleted: what the old file gets from now on is not ours
       position = 0;
+      if (next) return openAndDrain(next, done);
     }
+    openAndDrain(null, null);
+  }
+
+  /** Read the rotated file `next` (PATH itself if null) from `position` on. */
+  function openAndDrain(next: { path: string; ino: number } | null, done: { dev: number; ino: number } | null): void {
     let fd: number;
     try {
-      fd = openSync(path, 'r');
+      fd = openSync(next?.path ?? path, 'r');
     } catch (error) {
-      if (isMissing(error)) return; // not there (yet): the watch or the poll will bring us back
+      if (isMissing(error)) return next ? openAndDrain(null, null) : undefined; // else not there (yet): the watch or the poll brings us back
       throw error;
     }
-    const { dev, ino } = fstatSync(fd);
-    file = { fd, dev, ino };
+    const info = fstatSync(fd);
+    if (next && done && info.ino !== next.ino) {
+      closeSync(fd); // renamed on between our look and the open: look again
+      return openAndDrain(newerThan(done), done);
+    }
+    file = { fd, dev: info.dev, ino: info.ino };
     drain(fd);
+    if (next) check(); // a rotated file is complete: on to the next one
+  }
+
+  /** The rotated file written right after `done` (PATH.k-1 if done is PATH.k), or null: then PATH. */
+  function newerThan(done: { dev: number; ino: number }): { path: string; ino: number } | null {
+    const files = rotatedFiles(path);
+    const at = files.findIndex((f) => {
+      const info = statSync(f, { throwIfNoEntry: false });
+      return info?.dev === done.dev && info.ino === done.ino;
+    });
+    if (at <= 0) return null;
+    const ino = statSync(files[at - 1]!, { throwIfNoEntry: false })?.ino;
+    return ino === undefined ? null : { path: files[at - 1]!, ino };
   }
 
   function safeCheck(): void {

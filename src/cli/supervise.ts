@@ -245,7 +245,9 @@ export async function supervise(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (args.daemonChild) process.chdir('/'); // do not hold a mount busy
-  const logger = createLogger({ path: args.logPath, level: args.logLevel ?? 'INFO' });
+  // A daemon's stderr is its log (Node's own fatal messages): it follows the log's rotation.
+  const onRotate = args.daemonChild ? (fd: number) => loadNative()?.dup2(fd, 2) : undefined;
+  const logger = createLogger({ path: args.logPath, level: args.logLevel ?? 'INFO', onRotate });
   reportOutputTo((level, message) => logger.log(level, 'proclaunch', message));
   const eventLog = new EventLog(join(args.stateDir, 'events.log'));
   const holds = new HeldProfiles(join(args.stateDir, 'held'));

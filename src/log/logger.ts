@@ -1,6 +1,8 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { format } from 'date-fns/format';
+import { rotateFiles } from '../output/rotate.js';
 import { LEVELS, type Level } from '../vocabulary/levels.js';
+import { OUTPUT_DEFAULTS } from '../vocabulary/output.js';
 import { escapeValue } from './escape.js';
 
 
@@ -35,17 +37,31 @@ export interface Logger {
 
 /**
  * One line per event: `<timestamp> <LEVEL> <tag> <message>`. Lines are written
- * synchronously so that they are ordered and survive a crash right after.
+ * synchronously so that they are ordered and survive a crash right after. A
+ * log file is bounded as service output is: rotated at `maxBytes` to PATH.1 …
+ * PATH.keep; `onRotate` gets the new descriptor (the daemon's stderr follows it).
  */
-export function createLogger(options: { path?: string; level?: Level }): Logger {
+export function createLogger(options: { path?: string; level?: Level; maxBytes?: number; keep?: number; onRotate?: (fd: number) => void }): Logger {
   const threshold = LEVELS.indexOf(options.level ?? 'INFO');
+  const { maxBytes = OUTPUT_DEFAULTS.maxBytes, keep = OUTPUT_DEFAULTS.keep } = options;
   const open = (): number => (options.path ? openSync(options.path, 'a', 0o640) : 1);
   let fd = open();
+  let size = options.path ? fstatSync(fd).size : 0;
+  const rotate = (): void => {
+    rotateFiles(options.path!, keep);
+    const next = open();
+    closeSync(fd);
+    fd = next;
+    size = 0;
+    options.onRotate?.(fd);
+  };
   return {
     log(level, tag, message) {
       if (LEVELS.indexOf(level) < threshold) return;
+      const line = formatLine(level, tag, message);
       try {
-        writeSync(fd, formatLine(level, tag, message));
+        if (options.path && size > 0 && size + Buffer.byteLength(line) > maxBytes) rotate();
+        size += writeSync(fd, line);
       } catch {
         // A full disk or a closed stdout must not take the supervisor down.
       }
@@ -62,6 +78,7 @@ export function createLogger(options: { path?: string; level?: Level }): Logger 
       }
       const previous = fd;
       fd = next;
+      size = fstatSync(fd).size;
       closeSync(previous);
     },
     close() {

@@ -1,7 +1,8 @@
 // The event history on disk: one JSON object per line in STATE_DIR/events.log,
 // bounded by rotating to events.log.1 (so at most about twice maxBytes), and
 // so surviving supervisor restarts. Live listeners get each record as well.
-import { closeSync, fstatSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { rotateFiles } from '../output/rotate.js';
 import { EVENT_KINDS, type EventRecord } from './events.js';
 
 export class EventLog {
@@ -21,7 +22,7 @@ export class EventLog {
     const line = `${JSON.stringify(record)}\n`;
     try {
       if (this.size + line.length > this.maxBytes && this.size > 0) {
-        renameSync(this.path, `${this.path}.1`);
+        rotateFiles(this.path, 1);
         this.close();
         this.size = 0;
       }

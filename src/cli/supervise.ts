@@ -13,6 +13,7 @@ import { startControlServer } from '../control/server.js';
 import { HOOK_DEFAULTS, HookRunner, listHooks } from '../hooks/runner.js';
 import { loadNative, nativeUnavailableReason } from '../process/native.js';
 import { startReaper, trackedChildren } from '../process/reaper.js';
+import { outputPipePath } from '../output/paths.js';
 import { flushSinks, reportOutputTo } from '../output/sinks.js';
 import { EventLog } from '../supervisor/event-log.js';
 import { HeldProfiles } from '../supervisor/holds.js';
@@ -221,6 +222,7 @@ function startHooks(args: SuperviseArgs, logger: Logger, eventLog: EventLog): Ho
   const runner = new HookRunner({
     dir: args.hooksDir!,
     outputPath: join(args.stateDir, 'hooks.log'),
+    outputPipe: outputPipePath(args.stateDir, join(args.stateDir, 'hooks.log'), 'proclaunch'),
     logger,
     timeoutMs: args.hookTimeoutMs,
     env: { PROCLAUNCH_STATE: args.stateDir },

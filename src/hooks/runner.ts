@@ -3,7 +3,7 @@
 // hook: an event only queues runs (a bounded queue; the oldest runs are
 // dropped and counted when it is full); a few runs at a time are started
 // (bounded concurrency), each detached in its own process group, killed with
-// its group after a timeout, its output appended straight to one file.
+// its group after a timeout, its output going to one bounded file.
 // One hook runs one event at a time, in event order; different hooks run in
 // parallel, so a hanging hook holds one slot at most and delays only itself.
 import type { ChildProcess } from 'node:child_process';
@@ -12,7 +12,10 @@ import { dirname, join } from 'node:path';
 import { quote } from '../log/escape.js';
 import type { Logger } from '../log/logger.js';
 import { formatDuration } from '../vocabulary/durations.js';
+import { openPipeEnd } from '../process/log-pipe.js';
 import { spawnChild } from '../process/native-spawn.js';
+import { holdSink } from '../output/sinks.js';
+import { OUTPUT_DEFAULTS } from '../vocabulary/output.js';
 import { killGroupLeftovers } from '../process/proc.js';
 import { trackChild } from '../process/reaper.js';
 import type { EventRecord } from '../supervisor/events.js';
@@ -30,8 +33,10 @@ export const HOOK_DEFAULTS = {
 
 export interface HookRunnerOptions {
   dir: string;
-  /** Where every hook's stdout and stderr are appended (opened O_APPEND for each run). */
+  /** Where every hook's stdout and stderr go. */
   outputPath: string;
+  /** The FIFO that bounds outputPath as a service's output is (src/output/); without it, outputPath is opened O_APPEND for each run. */
+  outputPipe?: string;
   logger: Logger;
   timeoutMs?: number;
   concurrency?: number;
@@ -130,6 +135,8 @@ export class HookRunner {
   /** Hooks whose last run could not start, until that is reported: their next run waits for it. */
   private readonly failing = new Set<string>();
   private closed = false;
+  /** Held and drained: each run writes into it. */
+  private outputPipe: string | null = null;
   private idleWaiters: Array<() => void> = [];
 
   /** Reads DIR; if it cannot, says so once and tries again at the next event (the CLI checks DIR before we get here). */
@@ -150,6 +157,13 @@ export class HookRunner {
       mkdirSync(dirname(options.outputPath), { recursive: true, mode: 0o750 });
     } catch {
       // said by openOutput, at the first run
+    }
+    const pipe = options.outputPipe;
+    if (pipe) {
+      holdSink(pipe, options.outputPath, OUTPUT_DEFAULTS).then(
+        () => (this.outputPipe = pipe),
+        (error: Error) => this.log('WARN', `hooks: ${error.message}; their output goes to ${quote(options.outputPath)} unbounded`),
+      );
     }
     this.log(
       'INFO',
@@ -298,10 +312,10 @@ export class HookRunner {
     if (this.idle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
-  /** stdout and stderr of one run; opened per run, so a rotated file is let go at once. */
+  /** stdout and stderr of one run: the FIFO, or the file opened per run (so a rotated file is let go at once). */
   private openOutput(): number | 'ignore' {
     try {
-      const fd = openSync(this.options.outputPath, 'a', 0o640);
+      const fd = this.outputPipe ? openPipeEnd(this.outputPipe, 'writer') : openSync(this.options.outputPath, 'a', 0o640);
       this.outputFailing = false;
       return fd;
     } catch (error) {

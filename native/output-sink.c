@@ -4,11 +4,13 @@
  * A chunk is peeked (tee into a scratch pipe, read from there), cut into runs
  * of bytes that go to the file as they are, and each run is spliced from the
  * FIFO into the file: what is consumed is exactly what was written. Between
- * runs go the timestamps, the mark of a cut line, and rotations. A partial
- * line is written at once (a prompt shows up), but the file is only ever
- * rotated before a line starts, and a line that may not fit rotates first.
- * A line longer than the limit (64 KiB, less for a tiny max_size) is cut: the
- * mark ends that piece and the rest goes on as the next line.
+ * runs go the timestamps, the mark of a cut line, and rotations. The file is
+ * only ever rotated before a line starts. A partial line is written at once
+ * (a prompt shows up) when it fits the file whatever its length turns out to
+ * be; near the end of a file it is left in the FIFO until the rest of it comes
+ * (or SINK_DEFER_MS have gone by: then it starts a new file). A line longer
+ * than the limit (64 KiB, less for a tiny max_size) is cut: the mark ends that
+ * piece and the rest goes on as the next line.
  *
  * When the file cannot be written (a full disk, a directory gone), the chunk
  * is dropped rather than left in the pipe, so that the service never blocks
@@ -121,12 +123,12 @@ static int rotate(sink_t *s) {
   return open_file(s);
 }
 
-/* Rotated files beyond `keep`, left by a larger keep. */
-static void remove_beyond(sink_t *s, int from) {
+/* Rotated files beyond `keep`, left by a larger keep: up to PATH.upto, or (upto 0) as far as they go. */
+static void remove_beyond(sink_t *s, int upto) {
   char name[PATH_MAX + 16];
-  for (int i = s->keep + 1; i <= from || from == 0; i++) {
+  for (int i = s->keep + 1; upto == 0 || i <= upto; i++) {
     snprintf(name, sizeof name, "%s.%d", s->path, i);
-    if (unlink(name) < 0 && errno == ENOENT && from == 0) break;
+    if (unlink(name) < 0 && upto == 0) break;
   }
 }
 
@@ -180,7 +182,14 @@ static int recover(sink_t *s) {
   return 0;
 }
 
-static void write_chunk(sink_t *s, size_t n) {
+int64_t sink_now_ms(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* SINK_MORE, or SINK_DEFERRED when a partial line was left in the FIFO. */
+static int write_chunk(sink_t *s, size_t n) {
   size_t pos = 0, run = 0;
   int64_t limit = s->max_size - TS_LEN - (int64_t)MARK_LEN;
   if (limit > LINE_LIMIT) limit = LINE_LIMIT;
@@ -205,6 +214,13 @@ static void write_chunk(sink_t *s, size_t n) {
       int64_t len = eol ? eol - (buf + pos) + 1 : 0;
       int64_t need = (s->timestamps ? TS_LEN : 0) + (len > 0 && len <= limit + 1 ? len : limit + (int64_t)MARK_LEN);
       int64_t size = s->size + (int64_t)run;
+      if (!eol && (int64_t)(n - pos) < limit && size + need > s->max_size &&
+          size + (s->timestamps ? TS_LEN : 0) + (int64_t)(n - pos) <= s->max_size && !s->force) {
+        /* A partial line that fits now but may not once whole: wait for the rest, in the FIFO. */
+        if (flush(s, pos, &run) < 0) goto failed;
+        if (!s->deferred_since) s->deferred_since = sink_now_ms();
+        return SINK_DEFERRED;
+      }
       if (size > 0 && size + need > s->max_size && (flush(s, pos, &run) < 0 || rotate(s) < 0)) goto failed;
       if (s->timestamps && (flush(s, pos, &run) < 0 || stamp(s) < 0)) goto failed;
     } else if (s->line_len >= limit) {
@@ -223,9 +239,10 @@ static void write_chunk(sink_t *s, size_t n) {
     run += take, pos += take;
     s->line_len = eol ? 0 : s->line_len + (int64_t)take;
   }
-  if (flush(s, pos, &run) == 0) return;
+  if (flush(s, pos, &run) == 0) return SINK_MORE;
 failed:
   fail(s, errno, n - (pos - run));
+  return SINK_MORE;
 }
 
 /* Up to CHUNK bytes at the head of the FIFO, copied into buf without consuming them. */
@@ -248,12 +265,16 @@ static ssize_t peek(sink_t *s) {
   return n;
 }
 
-void sink_drain(sink_t *s, int chunks) {
-  while (chunks-- > 0) {
+int sink_drain(sink_t *s, int chunks) {
+  int r = SINK_MORE;
+  while (chunks-- > 0 && r == SINK_MORE) {
     ssize_t n = peek(s);
-    if (n <= 0) return;
-    write_chunk(s, (size_t)n);
+    if (n <= 0) return SINK_EMPTY;
+    r = write_chunk(s, (size_t)n);
   }
+  if (r != SINK_DEFERRED) s->deferred_since = 0;
+  s->force = 0;
+  return r;
 }
 
 sink_t *sink_new(uint32_t id, int fifo, char *path, int64_t max_size, int keep, int timestamps) {

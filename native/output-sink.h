@@ -3,12 +3,15 @@
 #define PROCLAUNCH_OUTPUT_SINK_H
 #include <stdint.h>
 #include <sys/types.h>
-#include <uv.h>
 
 /* Below this a file could not hold one cut line with its mark and timestamp. */
 #define SINK_MIN_SIZE 4096
 
 enum { SINK_FAILING = 1, SINK_WRITING_AGAIN = 2 };
+/* What sink_drain did: the FIFO is empty; it may hold more; a partial line waits for its end. */
+enum { SINK_EMPTY, SINK_MORE, SINK_DEFERRED };
+/* How long a partial line near the end of a file may wait for the rest before it starts a new file. */
+#define SINK_DEFER_MS 50
 
 typedef struct sink {
   uint32_t id;
@@ -22,14 +25,17 @@ typedef struct sink {
   int64_t line_len;  /* bytes of the current line already in the file: 0 at a line start */
   int failing, error, need_newline;
   uint64_t dropped;  /* bytes dropped since writing failed */
-  uv_poll_t *poll;   /* PROCLAUNCH_OUTPUT_DRAIN=loop only */
-  struct sink *next;
+  int64_t deferred_since; /* ms (CLOCK_MONOTONIC) since a partial line waits, or 0 */
+  int force;         /* write a waiting partial line now */
+  int ready;         /* in the drain thread's ready list */
+  struct sink *next, *next_ready;
 } sink_t;
 
 sink_t *sink_new(uint32_t id, int fifo, char *path, int64_t max_size, int keep, int timestamps);
 void sink_set(sink_t *s, int64_t max_size, int keep, int timestamps);
-/* Move up to `chunks` chunks (64 KiB each) from the FIFO to the file; stops when it is empty. */
-void sink_drain(sink_t *s, int chunks);
+/* Move up to `chunks` chunks (64 KiB each) from the FIFO to the file; stops when it is empty or a line waits. */
+int sink_drain(sink_t *s, int chunks);
+int64_t sink_now_ms(void);
 void sink_free(sink_t *s);
 /* Implemented by output.c: tell JS (kind SINK_FAILING or SINK_WRITING_AGAIN). */
 void sink_report(sink_t *s, int kind, int err, uint64_t dropped);

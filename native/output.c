@@ -15,8 +15,11 @@
  *   outputEvents(callback)     callback(id, kind, errno, dropped): 1 cannot write, 2 writing again
  *   mkfifo(path, mode), dup2(from, to)
  *
- * PROCLAUNCH_OUTPUT_DRAIN=loop drains on the event loop instead (uv_poll per
- * FIFO): kept only to measure the choice (bench/output.mjs).
+ * The FIFOs are watched edge-triggered, each ready one given a chunk per turn
+ * (a flood cannot starve the others) until it is empty; a partial line left
+ * waiting in one (output-sink.c) is looked at again when more comes, or after
+ * SINK_DEFER_MS. (Draining on the event loop instead, uv_poll per FIFO, was
+ * measured too: bench/drain-mechanisms.mjs, and the README.)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -58,11 +61,12 @@ static struct {
   command_t *head, *tail;
   uint64_t flush_asked, flush_done;
   uint32_t next_id;
-  int started, on_loop;
+  int started;
   int epfd, wakefd;
-  sink_t *sinks; /* the drain thread's (or, on_loop, the main thread's) alone */
+  /* The drain thread's alone: */
+  sink_t *sinks;
+  sink_t *ready, *ready_tail; /* to be given a chunk */
   napi_threadsafe_function events;
-  uv_loop_t *loop; /* on_loop only */
 } D = {.lock = PTHREAD_MUTEX_INITIALIZER, .flushed = PTHREAD_COND_INITIALIZER};
 
 /* Called from the drain thread: hand an event to JS (never blocks). */
@@ -79,7 +83,11 @@ static void call_js(napi_env env, napi_value callback, void *context, void *data
   (void)context;
   if (env && callback && napi_get_global(env, &global) == napi_ok) {
     for (int i = 0; i < 4; i++) napi_create_double(env, (double)e[i], &argv[i]);
-    napi_call_function(env, global, callback, 4, argv, NULL);
+    if (napi_call_function(env, global, callback, 4, argv, NULL) == napi_pending_exception) {
+      napi_value error;
+      napi_get_and_clear_last_exception(env, &error);
+      napi_fatal_exception(env, error); /* -> process 'uncaughtException', as for a watchExit callback */
+    }
   }
   free(e);
 }
@@ -90,12 +98,23 @@ static sink_t *find(uint32_t id) {
   return NULL;
 }
 
-static void on_poll(uv_poll_t *poll, int status, int events) {
-  (void)status, (void)events;
-  sink_drain(poll->data, 1);
+static void make_ready(sink_t *s) {
+  if (s->ready) return;
+  s->ready = 1;
+  s->next_ready = NULL;
+  if (D.ready_tail) D.ready_tail->next_ready = s;
+  else D.ready = s;
+  D.ready_tail = s;
 }
 
-static void close_poll(uv_handle_t *handle) { free(handle); }
+static void unready(sink_t *s) {
+  sink_t **link = &D.ready, *prev = NULL;
+  if (!s->ready) return;
+  while (*link != s) prev = *link, link = &(*link)->next_ready;
+  *link = s->next_ready;
+  if (D.ready_tail == s) D.ready_tail = prev;
+  s->ready = 0;
+}
 
 static void run(command_t *c) {
   sink_t *s = c->kind == CMD_FLUSH ? NULL : find(c->id), **link;
@@ -108,17 +127,9 @@ static void run(command_t *c) {
     c->path = NULL; /* the sink's now */
     s->next = D.sinks;
     D.sinks = s;
-    if (D.on_loop) {
-      s->poll = malloc(sizeof(uv_poll_t));
-      if (s->poll && uv_poll_init(D.loop, s->poll, s->fifo) == 0) {
-        s->poll->data = s;
-        uv_poll_start(s->poll, UV_READABLE, on_poll);
-        uv_unref((uv_handle_t *)s->poll);
-      }
-    } else {
-      struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
-      epoll_ctl(D.epfd, EPOLL_CTL_ADD, s->fifo, &ev);
-    }
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.ptr = s};
+    epoll_ctl(D.epfd, EPOLL_CTL_ADD, s->fifo, &ev);
+    make_ready(s); /* what waits in it already (left by the last supervisor) */
     break;
   case CMD_SET:
     if (s) sink_set(s, c->max_size, c->keep, c->timestamps);
@@ -127,14 +138,13 @@ static void run(command_t *c) {
     if (!s) break;
     for (link = &D.sinks; *link != s; link = &(*link)->next) {}
     *link = s->next;
-    if (s->poll) {
-      uv_poll_stop(s->poll);
-      uv_close((uv_handle_t *)s->poll, close_poll);
-    } else epoll_ctl(D.epfd, EPOLL_CTL_DEL, s->fifo, NULL);
+    unready(s);
+    epoll_ctl(D.epfd, EPOLL_CTL_DEL, s->fifo, NULL);
+    s->force = 1;
     sink_drain(s, 1024); /* its last words; bounded, should a process still write */
     sink_free(s);
     break;
-  case CMD_FLUSH:
+  case CMD_FLUSH: /* a partial line waiting near the end of a file stays in its FIFO: nothing is lost */
     for (s = D.sinks; s; s = s->next) sink_drain(s, 1024);
     pthread_mutex_lock(&D.lock);
     if (c->seq > D.flush_done) D.flush_done = c->seq;
@@ -159,21 +169,48 @@ static void run_queued(void) {
   }
 }
 
+/* How long epoll may wait: 0 with sinks ready, until the first waiting partial line is due, or forever. */
+static int wait_ms(int64_t now) {
+  int64_t first = -1;
+  if (D.ready) return 0;
+  for (sink_t *s = D.sinks; s; s = s->next) {
+    if (!s->deferred_since) continue;
+    int64_t due = s->deferred_since + SINK_DEFER_MS - now;
+    if (first < 0 || due < first) first = due < 0 ? 0 : due;
+  }
+  return (int)first;
+}
+
 static void *drain_main(void *arg) {
   struct epoll_event events[64];
   (void)arg;
   for (;;) {
-    int n = epoll_wait(D.epfd, events, 64, -1), woken = 0;
+    int n = epoll_wait(D.epfd, events, 64, wait_ms(sink_now_ms())), woken = 0;
     if (n < 0 && errno != EINTR) break;
-    /* One chunk per ready FIFO per turn: a flood cannot starve the others. Commands last: a
-       release in them frees a sink that an event of this batch may point at. */
     for (int i = 0; i < n; i++) {
-      if (events[i].data.ptr) sink_drain(events[i].data.ptr, 1);
+      if (events[i].data.ptr) make_ready(events[i].data.ptr);
       else woken = 1;
     }
+    int64_t now = sink_now_ms();
+    for (sink_t *s = D.sinks; s; s = s->next) {
+      if (s->deferred_since && now - s->deferred_since >= SINK_DEFER_MS) {
+        s->force = 1;
+        make_ready(s);
+      }
+    }
+    /* One chunk each per turn: a flood cannot starve the others. */
+    sink_t *turn = D.ready;
+    D.ready = D.ready_tail = NULL;
+    while (turn) {
+      sink_t *s = turn;
+      turn = s->next_ready;
+      s->ready = 0;
+      if (sink_drain(s, 1) == SINK_MORE) make_ready(s);
+    }
+    /* Commands last: a release in them frees a sink that this turn may have pointed at. */
     if (woken) {
       uint64_t value;
-      if (read(D.wakefd, &value, sizeof value) < 0) {} /* EAGAIN: another batch took it */
+      if (read(D.wakefd, &value, sizeof value) < 0) {} /* EAGAIN: another turn took it */
       run_queued();
     }
   }
@@ -184,11 +221,8 @@ static int start(void) {
   pthread_t thread;
   pthread_attr_t attr;
   sigset_t all, old;
-  const char *mode = getenv("PROCLAUNCH_OUTPUT_DRAIN");
   if (D.started) return 0;
   tzset(); /* localtime_r in the thread reads TZ once, here */
-  D.on_loop = mode && strcmp(mode, "loop") == 0;
-  if (D.on_loop) return D.started = 1, 0;
   if ((D.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) return errno;
   if ((D.wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) return errno;
   struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
@@ -207,13 +241,9 @@ static int start(void) {
   return 0;
 }
 
-/* Queue a command for the drain thread (or run it now, on the loop). */
+/* Queue a command for the drain thread. */
 static void post(command_t *c) {
   uint64_t one = 1;
-  if (D.on_loop) {
-    run(c);
-    return;
-  }
   pthread_mutex_lock(&D.lock);
   if (D.tail) D.tail->next = c;
   else D.head = c;
@@ -269,7 +299,6 @@ static napi_value output_add(napi_env env, napi_callback_info info) {
     return NULL;
   }
   napi_get_value_string_utf8(env, argv[1], c->path, len + 1, &len);
-  if (!D.loop) napi_get_uv_event_loop(env, &D.loop);
   int r = start();
   if (r != 0) {
     free(c->path);

@@ -4,12 +4,14 @@
 // but the bytes are read into JavaScript (net.Socket on the FIFO: epoll, no
 // thread) and written with writev on the event loop. A flood therefore costs
 // the supervisor's main thread, and a kill -9 of the supervisor can lose what
-// it had read and not yet written (at most one chunk, 64 KiB).
-import { closeSync, fstatSync, openSync, readSync, statSync, writevSync } from 'node:fs';
+// it had read and not yet written (at most one chunk, 64 KiB, or a partial
+// line waiting near the end of a file).
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, statSync, writevSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { dirname } from 'node:path';
 import { timestamp } from '../log/logger.js';
-import { CUT_MARK, LINE_LIMIT, STAMP_LENGTH, type OutputBounds } from '../vocabulary/output.js';
-import { rotateFiles } from './rotate.js';
+import { CUT_MARK, DEFER_MS, LINE_LIMIT, STAMP_LENGTH, type OutputBounds } from '../vocabulary/output.js';
+import { removeBeyond, rotateFiles } from './rotate.js';
 import type { Drain, DrainListener } from './sinks.js';
 
 const NEWLINE = 0x0a;
@@ -23,6 +25,8 @@ class JsSink {
   private needNewline = false;
   private failing: string | null = null;
   private dropped = 0;
+  /** A partial line near the end of a file, waiting for the rest (or DEFER_MS). */
+  private waiting: { bytes: Buffer; timer: NodeJS.Timeout } | null = null;
   private readonly socket: Socket;
 
   constructor(
@@ -35,33 +39,48 @@ class JsSink {
     this.socket.unref();
     this.socket.on('data', (chunk: Buffer) => this.write(chunk));
     this.socket.on('error', () => undefined); // a FIFO we hold both ends of: nothing to expect
+    removeBeyond(path, bounds.keep);
   }
 
-  /** What the FIFO holds now, read at once (flush, release). */
-  drainNow(): void {
+  setBounds(bounds: OutputBounds): void {
+    if (bounds.keep < this.bounds.keep) removeBeyond(this.path, bounds.keep, this.bounds.keep);
+    this.bounds = bounds;
+  }
+
+  /** What the FIFO holds now, read at once; and, `final`, a partial line that waits (it is in memory, not in the FIFO). */
+  drainNow(final: boolean): void {
     const buffer = Buffer.allocUnsafe(64 * 1024);
-    for (let i = 0; i < 1024; i++) {
-      let n = 0;
+    for (let i = 0, n = 1; i < 1024 && n > 0; i++) {
       try {
         n = readSync(this.fd, buffer, 0, buffer.length, null);
       } catch {
-        return; // EAGAIN: empty
+        n = 0; // EAGAIN: empty
       }
-      if (n <= 0) return;
-      this.write(Buffer.from(buffer.subarray(0, n)));
+      if (n > 0) this.write(Buffer.from(buffer.subarray(0, n)));
     }
+    if (final) this.writeWaiting();
+  }
+
+  private writeWaiting(): void {
+    if (this.waiting) this.write(Buffer.alloc(0), true);
   }
 
   close(): void {
-    this.drainNow();
+    this.drainNow(true);
     this.socket.destroy(); // closes the fd
     if (this.file === null) return;
     if (this.needNewline) this.put([Buffer.from('\n')]);
     closeSync(this.file);
   }
 
-  private write(chunk: Buffer): void {
+  private write(fresh: Buffer, force = false): void {
     const { maxBytes, timestamps } = this.bounds;
+    let chunk = fresh;
+    if (this.waiting) {
+      clearTimeout(this.waiting.timer);
+      chunk = Buffer.concat([this.waiting.bytes, fresh]);
+      this.waiting = null;
+    }
     const limit = Math.min(LINE_LIMIT, maxBytes - STAMP_LENGTH - MARK.length);
     const parts: Buffer[] = [];
     let pending = 0;
@@ -81,6 +100,15 @@ class JsSink {
           const eol = chunk.indexOf(NEWLINE, pos);
           const len = eol < 0 ? 0 : eol - pos + 1;
           const need = (timestamps ? STAMP_LENGTH : 0) + (len > 0 && len <= limit + 1 ? len : limit + MARK.length);
+          const partial = chunk.length - pos;
+          if (eol < 0 && partial < limit && this.size + pending + need > maxBytes && this.size + pending + (timestamps ? STAMP_LENGTH : 0) + partial <= maxBytes && !force) {
+            // Fits now but may not once whole: wait for the rest.
+            const timer = setTimeout(() => this.writeWaiting(), DEFER_MS).unref();
+            this.waiting = { bytes: Buffer.from(chunk.subarray(pos)), timer };
+            pos = chunk.length; // not written, but not dropped either if writing fails
+            flush();
+            return;
+          }
           if (this.size + pending > 0 && this.size + pending + need > maxBytes) {
             flush();
             this.rotate();
@@ -140,7 +168,14 @@ class JsSink {
       closeSync(this.file);
       this.file = null;
     }
-    const fd = openSync(this.path, 'a', 0o640);
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'a', 0o640);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o750 });
+      fd = openSync(this.path, 'a', 0o640);
+    }
     const info = fstatSync(fd);
     this.file = fd;
     this.ino = info.ino;
@@ -178,8 +213,7 @@ export class JsDrain implements Drain {
   }
 
   set(id: number, bounds: OutputBounds): void {
-    const sink = this.sinks.get(id);
-    if (sink) sink.bounds = bounds;
+    this.sinks.get(id)?.setBounds(bounds);
   }
 
   release(id: number): void {
@@ -187,8 +221,8 @@ export class JsDrain implements Drain {
     this.sinks.delete(id);
   }
 
-  flush(): boolean {
-    for (const sink of this.sinks.values()) sink.drainNow();
+  flush(_timeoutMs: number, final = false): boolean {
+    for (const sink of this.sinks.values()) sink.drainNow(final);
     return true;
   }
 

@@ -1,6 +1,6 @@
 // Rotation by renaming, as the drains, the supervisor's log and events.log
 // do it: PATH → PATH.1 → … → PATH.keep, the oldest going.
-import { renameSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 
 export function rotateFiles(path: string, keep: number): void {
   for (let i = keep - 1; i >= 0; i--) {
@@ -10,4 +10,9 @@ export function rotateFiles(path: string, keep: number): void {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
+}
+
+/** PATH.(keep+1) … PATH.upTo (or as far as they go), left by a larger keep. */
+export function removeBeyond(path: string, keep: number, upTo = Infinity): void {
+  for (let i = keep + 1; i <= upTo && (upTo !== Infinity || existsSync(`${path}.${i}`)); i++) rmSync(`${path}.${i}`, { force: true });
 }

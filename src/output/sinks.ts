@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { getSystemErrorName } from 'node:util';
 import { quote } from '../log/escape.js';
 import { holdPipe, openPipeEnd, releasePipe } from '../process/log-pipe.js';
-import { loadNative } from '../process/native.js';
+import { loadNative, type Native } from '../process/native.js';
 import type { Level } from '../vocabulary/levels.js';
 import type { OutputBounds } from '../vocabulary/output.js';
 import { JsDrain } from './js-drain.js';
@@ -20,7 +20,8 @@ export interface Drain {
   add(fd: number, path: string, bounds: OutputBounds): number;
   set(id: number, bounds: OutputBounds): void;
   release(id: number): void;
-  flush(timeoutMs: number): boolean;
+  /** `final`: the supervisor exits (the JS drain writes the partial lines it keeps in memory). */
+  flush(timeoutMs: number, final?: boolean): boolean;
   onEvent(listener: DrainListener): void;
 }
 
@@ -41,10 +42,15 @@ export function reportOutputTo(log: (level: Level, message: string) => void): vo
   say = log;
 }
 
+/** The native drain thread when the module is there, else the JavaScript one. */
+export function makeDrain(native: Native | null): Drain {
+  if (!native) return new JsDrain();
+  return { ...native.output, onEvent: (listener) => native.output.onEvent((id, event, errno, dropped) => listener(id, event, errno ? getSystemErrorName(-errno) : '', dropped)) };
+}
+
 function theDrain(): Drain {
   if (drain) return drain;
-  const native = loadNative();
-  drain = native ? { ...native.output, onEvent: (listener) => native.output.onEvent((id, event, errno, dropped) => listener(id, event, getSystemErrorName(-errno), dropped)) } : new JsDrain();
+  drain = makeDrain(loadNative());
   drain.onEvent((id, event, code, dropped) => {
     const target = [...sinks.values()].find((s) => s.id === id)?.target ?? '?';
     const last = said[event];
@@ -87,5 +93,5 @@ export function releaseSink(fifo: string): void {
 
 /** Before exiting: what the FIFOs hold, into the files (blocking, bounded). */
 export function flushSinks(timeoutMs = 1000): boolean {
-  return drain?.flush(timeoutMs) ?? true;
+  return drain?.flush(timeoutMs, true) ?? true;
 }

@@ -18,6 +18,8 @@ export const MAX_OUTPUT_KEEP = 1000;
 /** A line longer than this is cut (the mark ends the piece, the rest goes on as the next line). */
 export const LINE_LIMIT = 64 * 1024;
 export const CUT_MARK = ' [proclaunch: line cut]\n';
+/** How long a partial line near the end of a file may wait for the rest before it starts a new file (SINK_DEFER_MS). */
+export const DEFER_MS = 50;
 /** `2026-11-22T07:41:03.127+00:00 `: what log_timestamps puts before each line. */
 export const STAMP_LENGTH = 30;
 

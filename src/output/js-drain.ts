@@ -37,7 +37,12 @@ class JsSink {
   ) {
     this.socket = new Socket({ fd, readable: true, writable: false });
     this.socket.unref();
-    this.socket.on('data', (chunk: Buffer) => this.write(chunk));
+    this.socket.on('data', (chunk: Buffer) => {
+      this.write(chunk);
+      // One chunk per turn of the event loop (libuv would read up to 32 at once): a flood leaves room for the rest.
+      this.socket.pause();
+      setImmediate(() => this.socket.resume());
+    });
     this.socket.on('error', () => undefined); // a FIFO we hold both ends of: nothing to expect
     removeBeyond(path, bounds.keep);
   }

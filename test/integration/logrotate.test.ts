@@ -1,7 +1,8 @@
-// Without log/, a service writes into STATE_DIR/logs/TAG.log through an
-// O_APPEND descriptor: real logrotate with `copytruncate` (the README's
-// sample) rotates it while the service writes, with no restart, no sparse
-// hole, and `proclaunch logs` (and `logs -f`) still working afterwards.
+// A `stdout` file of a profile's own (not bounded: no log_* file) is written
+// through an O_APPEND descriptor the service holds: real logrotate with
+// `copytruncate` (the README's sample) rotates it while the service writes,
+// with no restart, no sparse hole, and `proclaunch logs` (and `logs -f`)
+// still working afterwards. (STATE_DIR/logs/TAG.log rotates itself.)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,11 +25,11 @@ const contiguous = (ns: number[]): boolean => ns.every((n, i) => i === 0 || n ==
 
 describe('logrotate', () => {
   it.skipIf(!logrotate)(`copytruncate rotates a service's log while it writes${why}`, async () => {
-    box.profile('chatty', { run: sh('n=0; while :; do n=$((n + 1)); echo "line $n"; sleep 0.002; done'), restart: '' });
+    const dir = box.profile('chatty', { run: sh('n=0; while :; do n=$((n + 1)); echo "line $n"; sleep 0.002; done'), restart: '', stdout: 'logs/chatty.log' });
     await box.startReady();
     const pid = await box.runningPid('chatty');
-    const log = join(box.stateDir, 'logs', 'chatty.log');
-    await waitFor('200 lines', () => numbersOf(box.serviceLog('chatty')).length >= 200);
+    const log = join(dir, 'logs', 'chatty.log');
+    await waitFor('200 lines', () => existsSync(log) && numbersOf(readFileSync(log, 'utf8')).length >= 200);
 
     // `logs -f` started before the rotation must follow the file through it.
     const follower = spawn(process.execPath, [CLI, 'logs', 'chatty', '-f', '-n', '0', '--state', box.stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -38,7 +39,7 @@ describe('logrotate', () => {
       await waitFor('follower reading', () => numbersOf(followed).length > 0);
       // The README's sample, pointed at this STATE_DIR (logrotate refuses a config others may write).
       const conf = join(box.root, 'logrotate.conf');
-      writeFileSync(conf, `${box.stateDir}/logs/*.log {\n    copytruncate\n    rotate 7\n    missingok\n    notifempty\n}\n`, { mode: 0o644 });
+      writeFileSync(conf, `${dir}/logs/*.log {\n    copytruncate\n    rotate 7\n    missingok\n    notifempty\n}\n`, { mode: 0o644 });
       const sizeBefore = statSync(log).size;
       const run = spawnSync('logrotate', ['--force', '--state', join(box.root, 'logrotate.state'), conf], { encoding: 'utf8' });
       expect(run.stderr).toBe('');

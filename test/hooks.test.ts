@@ -1,6 +1,6 @@
 // The hook runner with real hook processes: environment, output, failures,
 // a hanging hook, and a burst of 1,000 events against the bounds.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { HookRunner, listHooks, type HookRunnerOptions } from '../src/hooks/runn
 import type { Logger } from '../src/log/logger.js';
 import type { Level } from '../src/vocabulary/levels.js';
 import type { EventRecord } from '../src/supervisor/events.js';
+import { releaseSink } from '../src/output/sinks.js';
 import { alive, sh } from './support/sandbox.js';
 import { waitFor } from './support/wait.js';
 
@@ -137,6 +138,19 @@ describe('a hook run', () => {
     expect(output.length).toBeGreaterThan(400_000);
     expect(lines.map((l) => l.message).join('\n')).not.toContain('xxxx');
     expect(lines.every((l) => l.message.length < 500)).toBe(true);
+  });
+
+  it('with outputPipe, the output goes through a drained FIFO into the file: bounded as a service\'s output is', async () => {
+    const pipe = join(root, 'out', '_hooks');
+    hook('chatty', 'echo "through the pipe"');
+    const hooks = runner({ outputPipe: pipe });
+    await waitFor('the FIFO held', () => existsSync(pipe) && lstatSync(pipe).isFIFO());
+    await new Promise((resolve) => setImmediate(resolve));
+    hooks.handle(record('started', 'web', { pid: 1 }));
+    await idle(hooks);
+    await waitFor('drained into hooks.log', () => existsSync(join(root, 'hooks.log')) && readFileSync(join(root, 'hooks.log'), 'utf8') === 'through the pipe\n');
+    expect(readlinkSync(`${pipe}.path`)).toBe(join(root, 'hooks.log'));
+    releaseSink(pipe);
   });
 
   it('a non-zero exit, a signal: one WARN line per run; a hook that cannot be executed: one WARN line in all; the others still run', async () => {

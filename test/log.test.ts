@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -105,6 +105,20 @@ describe('createLogger', () => {
     expect(written[0]).toMatch(/^\S+ INFO web running pid 4242$/);
     expect(written[1]).toMatch(/^\S+ WARN proclaunch profile invalid: x\\ny$/);
     expect(written[0]!.split(' ')[0]).toMatch(TIMESTAMP);
+  });
+
+  it('is bounded as service output is: rotated to PATH.1 … PATH.keep before a line that would not fit; onRotate gets the new fd', () => {
+    const path = join(dir, 'proclaunch.log');
+    const fds: number[] = [];
+    logger = createLogger({ path, maxBytes: 1000, keep: 2, onRotate: (fd) => fds.push(fd) });
+    for (let i = 1; i <= 100; i++) logger.log('INFO', 'web', `line ${i}`);
+    const files = [`${path}.2`, `${path}.1`, path];
+    for (const file of files) expect(readFileSync(file).length).toBeLessThanOrEqual(1000);
+    expect(existsSync(`${path}.3`)).toBe(false);
+    const kept = files.flatMap(lines).map((l) => Number(l.split(' ').at(-1)));
+    expect(kept.at(-1)).toBe(100);
+    expect(kept.every((n, i) => i === 0 || n === kept[i - 1]! + 1)).toBe(true);
+    expect(fds.length).toBeGreaterThan(2);
   });
 
   it('drops DEBUG at the default INFO level', () => {

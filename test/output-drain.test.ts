@@ -3,10 +3,11 @@
 // rules for both.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { holdPipe, releasePipe } from '../src/process/log-pipe.js';
 import { loadNative } from '../src/process/native.js';
 import { makeDrain, type Drain } from '../src/output/sinks.js';
 import { CUT_MARK, OUTPUT_DEFAULTS, type OutputBounds } from '../src/vocabulary/output.js';
@@ -29,6 +30,22 @@ beforeEach(() => {
   events.length = 0;
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the FIFOs', () => {
+  it.skipIf(!native)('are made by mkfifo(3) in the native module: no process (here, no mkfifo on the PATH at all)', async () => {
+    const path = join(dir, 'out', 'svc');
+    const saved = process.env.PATH;
+    process.env.PATH = join(dir, 'nothing-here');
+    try {
+      await holdPipe(path);
+    } finally {
+      process.env.PATH = saved;
+    }
+    expect(lstatSync(path).isFIFO()).toBe(true);
+    expect(lstatSync(path).mode & 0o777).toBe(0o600);
+    releasePipe(path);
+  });
+});
 
 describe.each(drains)('the %s drain', (kind, drain) => {
   const d = drain!;

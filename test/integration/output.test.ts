@@ -106,6 +106,26 @@ describe('bounded output', () => {
     expectRun(ns.slice(0, ns.indexOf(at + 20) + 1), at + 20, { lossAllowed: jsDrain ? 64 * 1024 : 0 });
   });
 
+  it('a profile removed while no supervisor ran: its service is stopped, what it wrote meanwhile is written, then its FIFO goes', async () => {
+    const dir = box.profile('gone', { run: sh('n=0; while :; do n=$((n+1)); echo $n; echo $n > ../n.tmp; mv ../n.tmp ../n; sleep 0.02; done') });
+    await box.startReady();
+    await box.runningPid('gone');
+    await waitFor('5 lines', () => numbers(box.serviceLog('gone')).length >= 5);
+    box.supervisor!.kill('SIGKILL');
+    await new Promise((done) => box.supervisor!.once('exit', done));
+    const n = () => Number(readFileSync(join(dir, '..', 'n'), 'utf8'));
+    const at = n();
+    await waitFor('10 lines written meanwhile', () => n() >= at + 10);
+    const { rmSync } = await import('node:fs');
+    rmSync(dir, { recursive: true });
+    await box.startReady();
+    await box.waitLog('gone', /^stopped pid \d+$/);
+    await waitFor('FIFO removed', () => !existsSync(join(box.stateDir, 'out', 'gone')));
+    const ns = numbers(box.serviceLog('gone'));
+    expect(ns.at(-1)).toBeGreaterThanOrEqual(at + 10);
+    expectRun(ns, n(), { lossAllowed: jsDrain ? 64 * 1024 : 0 });
+  });
+
   it('a service writing and exiting in a loop: nothing lost between its runs', async () => {
     const dir = box.profile('burst', {
       run: sh('n=$(cat n 2>/dev/null || echo 0)\nseq $((n + 1)) $((n + 2000))\necho $((n + 2000)) > n.tmp && mv n.tmp n'),

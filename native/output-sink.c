@@ -270,6 +270,7 @@ int sink_drain(sink_t *s, int chunks) {
   while (chunks-- > 0 && r == SINK_MORE) {
     ssize_t n = peek(s);
     if (n <= 0) return SINK_EMPTY;
+    s->window_bytes += n;
     r = write_chunk(s, (size_t)n);
   }
   if (r != SINK_DEFERRED) s->deferred_since = 0;

@@ -12,6 +12,12 @@ enum { SINK_FAILING = 1, SINK_WRITING_AGAIN = 2 };
 enum { SINK_EMPTY, SINK_MORE, SINK_DEFERRED };
 /* How long a partial line near the end of a file may wait for the rest before it starts a new file. */
 #define SINK_DEFER_MS 50
+/* What one output may move per window: beyond it, it waits for the next window (its writer blocks on the
+   full FIFO), so that a flood takes a bounded share of a core and the drain thread stays quick to wake. */
+#ifndef SINK_RATE
+#define SINK_RATE (32 * 1024 * 1024) /* bytes per second */
+#endif
+#define SINK_WINDOW_MS 100
 
 typedef struct sink {
   uint32_t id;
@@ -27,6 +33,7 @@ typedef struct sink {
   uint64_t dropped;  /* bytes dropped since writing failed */
   int64_t deferred_since; /* ms (CLOCK_MONOTONIC) since a partial line waits, or 0 */
   int force;         /* write a waiting partial line now */
+  int64_t window_start, window_bytes, throttled_until; /* ms, bytes, ms: the rate budget */
   int ready;         /* in the drain thread's ready list */
   struct sink *next, *next_ready;
 } sink_t;

@@ -16,9 +16,10 @@
  *   mkfifo(path, mode), dup2(from, to)
  *
  * The FIFOs are watched edge-triggered, each ready one given a chunk per turn
- * (a flood cannot starve the others) until it is empty; a partial line left
- * waiting in one (output-sink.c) is looked at again when more comes, or after
- * SINK_DEFER_MS. (Draining on the event loop instead, uv_poll per FIFO, was
+ * (a flood cannot starve the others) until it is empty or has spent its rate
+ * budget for the window (SINK_RATE: then it waits for the next one, its
+ * writer blocked on the full FIFO); a partial line left waiting in one
+ * (output-sink.c) is looked at again when more comes, or after SINK_DEFER_MS. (Draining on the event loop instead, uv_poll per FIFO, was
  * measured too: bench/drain-mechanisms.mjs, and the README.)
  */
 #define _GNU_SOURCE
@@ -169,16 +170,33 @@ static void run_queued(void) {
   }
 }
 
-/* How long epoll may wait: 0 with sinks ready, until the first waiting partial line is due, or forever. */
+/* When a sink needs a look without an event: a partial line due, or the end of its rate window. 0: never. */
+static int64_t due(sink_t *s) {
+  int64_t at = s->deferred_since ? s->deferred_since + SINK_DEFER_MS : 0;
+  if (s->throttled_until && (!at || s->throttled_until < at)) at = s->throttled_until;
+  return at;
+}
+
+/* How long epoll may wait: 0 with sinks ready, until the first one due, or forever. */
 static int wait_ms(int64_t now) {
   int64_t first = -1;
   if (D.ready) return 0;
   for (sink_t *s = D.sinks; s; s = s->next) {
-    if (!s->deferred_since) continue;
-    int64_t due = s->deferred_since + SINK_DEFER_MS - now;
-    if (first < 0 || due < first) first = due < 0 ? 0 : due;
+    int64_t at = due(s);
+    if (at && (first < 0 || at - now < first)) first = at - now < 0 ? 0 : at - now;
   }
   return (int)first;
+}
+
+/* One chunk of a ready sink, within its rate budget; still ready after it? */
+static int turn_of(sink_t *s, int64_t now) {
+  if (s->throttled_until > now) return 0; /* its window's budget is spent: woken at its end */
+  s->throttled_until = 0;
+  if (now - s->window_start >= SINK_WINDOW_MS) s->window_start = now, s->window_bytes = 0;
+  if (sink_drain(s, 1) != SINK_MORE) return 0;
+  if (s->window_bytes < (int64_t)SINK_RATE / (1000 / SINK_WINDOW_MS)) return 1;
+  s->throttled_until = s->window_start + SINK_WINDOW_MS;
+  return 0;
 }
 
 static void *drain_main(void *arg) {
@@ -193,10 +211,10 @@ static void *drain_main(void *arg) {
     }
     int64_t now = sink_now_ms();
     for (sink_t *s = D.sinks; s; s = s->next) {
-      if (s->deferred_since && now - s->deferred_since >= SINK_DEFER_MS) {
-        s->force = 1;
-        make_ready(s);
-      }
+      int64_t at = due(s);
+      if (!at || at > now) continue;
+      if (s->deferred_since && now - s->deferred_since >= SINK_DEFER_MS) s->force = 1;
+      make_ready(s);
     }
     /* One chunk each per turn: a flood cannot starve the others. */
     sink_t *turn = D.ready;
@@ -205,7 +223,7 @@ static void *drain_main(void *arg) {
       sink_t *s = turn;
       turn = s->next_ready;
       s->ready = 0;
-      if (sink_drain(s, 1) == SINK_MORE) make_ready(s);
+      if (turn_of(s, now)) make_ready(s);
     }
     /* Commands last: a release in them frees a sink that this turn may have pointed at. */
     if (woken) {

@@ -10,7 +10,7 @@ import { closeSync, fstatSync, mkdirSync, openSync, readSync, statSync, writevSy
 import { Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { timestamp } from '../log/logger.js';
-import { CUT_MARK, DEFER_MS, LINE_LIMIT, STAMP_LENGTH, type OutputBounds } from '../vocabulary/output.js';
+import { CUT_MARK, DEFER_MS, LINE_LIMIT, RATE_BYTES_PER_SECOND, RATE_WINDOW_MS, STAMP_LENGTH, type OutputBounds } from '../vocabulary/output.js';
 import { removeBeyond, rotateFiles } from './rotate.js';
 import type { Drain, DrainListener } from './sinks.js';
 
@@ -27,6 +27,7 @@ class JsSink {
   private dropped = 0;
   /** A partial line near the end of a file, waiting for the rest (or DEFER_MS). */
   private waiting: { bytes: Buffer; timer: NodeJS.Timeout } | null = null;
+  private window = { start: 0, bytes: 0 };
   private readonly socket: Socket;
 
   constructor(
@@ -39,9 +40,13 @@ class JsSink {
     this.socket.unref();
     this.socket.on('data', (chunk: Buffer) => {
       this.write(chunk);
-      // One chunk per turn of the event loop (libuv would read up to 32 at once): a flood leaves room for the rest.
+      // One chunk per turn of the event loop (libuv would read up to 32 at once), within the rate budget.
       this.socket.pause();
-      setImmediate(() => this.socket.resume());
+      const now = Date.now();
+      if (now - this.window.start >= RATE_WINDOW_MS) this.window = { start: now, bytes: 0 };
+      this.window.bytes += chunk.length;
+      if (this.window.bytes < (RATE_BYTES_PER_SECOND * RATE_WINDOW_MS) / 1000) setImmediate(() => this.socket.resume());
+      else setTimeout(() => this.socket.resume(), this.window.start + RATE_WINDOW_MS - now).unref();
     });
     this.socket.on('error', () => undefined); // a FIFO we hold both ends of: nothing to expect
     removeBeyond(path, bounds.keep);

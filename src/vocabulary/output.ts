@@ -18,6 +18,15 @@ export const MAX_OUTPUT_KEEP = 1000;
 /** A line longer than this is cut (the mark ends the piece, the rest goes on as the next line). */
 export const LINE_LIMIT = 64 * 1024;
 export const CUT_MARK = ' [proclaunch: line cut]\n';
+/**
+ * What one output may move per second (SINK_RATE in native/output-sink.h):
+ * beyond it, it waits for the next 100 ms window and its writer blocks on the
+ * full FIFO. A flood then costs a bounded share of a core, and the drain stays
+ * quick to wake for the other services (measured: README, "Service output").
+ */
+export const RATE_BYTES_PER_SECOND = 32 * 1024 * 1024;
+export const RATE_WINDOW_MS = 100;
+
 /** How long a partial line near the end of a file may wait for the rest before it starts a new file (SINK_DEFER_MS). */
 export const DEFER_MS = 50;
 /** `2026-11-22T07:41:03.127+00:00 `: what log_timestamps puts before each line. */

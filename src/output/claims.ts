@@ -3,7 +3,7 @@
 // fewer instances, another `stdout`), it is released as soon as no process of
 // the tags that used it can still write into it — a stopping service's last
 // words, or its `finish`'s, are drained first.
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServiceSnapshot } from '../machine/service-machine.js';
 import type { ProfileReading, ServiceConfig } from '../profile/types.js';
@@ -32,10 +32,32 @@ export class OutputClaims {
   private readonly users = new Map<string, Set<string>>();
   /** FIFOs no reading names: released once unused. */
   private readonly unclaimed = new Set<string>();
+  /** FIFOs found at start-up, held until sweep() judges them. */
+  private readonly found = new Set<string>();
   private deps: ClaimDeps | null = null;
 
-  attach(deps: ClaimDeps): void {
+  /**
+   * With the supervisor, before it stops or starts anything: hold every FIFO
+   * the last one left, at once. A pipe nobody holds is freed by the kernel
+   * with what waits in it, and a leftover service may be stopped (and exit)
+   * before its profile is even read.
+   */
+  attach(deps: ClaimDeps, stateDir: string): void {
     this.deps = deps;
+    const dir = outputDir(stateDir);
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return; // none yet
+    }
+    for (const name of names) {
+      const fifo = join(dir, name);
+      const target = name.endsWith('.path') ? null : targetOfPipe(stateDir, fifo);
+      if (target === null || isSink(fifo)) continue;
+      this.found.add(fifo);
+      holdSink(fifo, target, OUTPUT_DEFAULTS).catch(() => this.found.delete(fifo)); // not a FIFO any more: nothing to keep
+    }
   }
 
   /** A profile was read: hold what it names, let go of what it no longer names. Invalid if a FIFO cannot be made. */
@@ -49,6 +71,7 @@ export class OutputClaims {
             await holdSink(fifo, target, config.output!);
             named.add(fifo);
             this.unclaimed.delete(fifo);
+            this.found.delete(fifo);
             const users = this.users.get(fifo) ?? new Set<string>();
             this.users.set(fifo, users.add(config.tag));
           }
@@ -64,17 +87,14 @@ export class OutputClaims {
     return reading;
   }
 
-  /** At start-up, after the first readings: FIFOs of profiles gone while no supervisor ran. Drained, then released. */
-  async sweep(stateDir: string): Promise<void> {
-    const dir = outputDir(stateDir);
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      const fifo = join(dir, name);
-      const target = name.endsWith('.path') ? null : targetOfPipe(stateDir, fifo);
-      if (target === null || isSink(fifo)) continue;
-      await holdSink(fifo, target, OUTPUT_DEFAULTS);
+  /** At start-up, after the first readings: the FIFOs found that no profile names now (gone while no supervisor ran) are released once unused. */
+  sweep(): void {
+    for (const fifo of this.found) {
+      if (this.users.has(fifo) || !isSink(fifo)) continue; // named by a reading, or not held
       this.users.set(fifo, new Set([ANY]));
       this.unclaimed.add(fifo);
     }
+    this.found.clear();
     this.settle();
   }
 

@@ -100,7 +100,7 @@ export class LoggerRemovals {
   private readonly stopping = new Set<string>();
 
   constructor(private readonly deps: LoggerRemovalDeps) {
-    outputClaims.attach({ snapshot: (tag) => deps.actor(tag)?.getSnapshot(), tags: () => deps.tags() });
+    outputClaims.attach({ snapshot: (tag) => deps.actor(tag)?.getSnapshot(), tags: () => deps.tags() }, deps.stateDir);
   }
 
   /** Logger tags still waiting or stopping. */
@@ -162,7 +162,7 @@ export class LoggerRemovals {
  * and in STATE_DIR/out, those of bounded output no profile names now.
  */
 export async function sweepPipes(stateDir: string, known: Set<string>, profilesDir: string): Promise<void> {
-  await outputClaims.sweep(stateDir); // and those of bounded output: drained first
+  outputClaims.sweep(); // and those of bounded output: drained first
   const dir = join(stateDir, 'pipes');
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     if (known.has(name) || (await stat(join(profilesDir, name, 'log')).catch(() => null))) continue;

@@ -11,6 +11,9 @@
 //   node bench/bench.mjs --out FILE      also write the Markdown report to FILE
 //   node bench/bench.mjs --no-install    with --peers: use what is installed, install nothing
 //   node bench/bench.mjs --scales 1,1000 metrics 1-3 at these N instead
+//   node bench/bench.mjs --baseline DIR  also another build of proclaunch (a checkout of main, say,
+//                                        built: dist/ and the native module), as a peer
+//   node bench/bench.mjs --flood-seconds S  metric 7: seconds of flood per kind of output (default 10)
 //
 // Every service runs a tiny sh script that writes its own pid to a file, then
 // execs sleep: the moment that file names a new pid, the new process is
@@ -24,6 +27,8 @@ import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawn } from 'node:child_process';
+import { FLOOD_MODES, floodRun, floodTable } from './output.mjs';
+import { proclaunchAt } from './peers/proclaunch.mjs';
 import {
   alive,
   cpuPreciseMs,
@@ -84,6 +89,8 @@ const proclaunchAdapter = loaded.find((a) => a.name === 'proclaunch');
 let adapters = [proclaunchAdapter, ...loaded.filter((a) => a !== proclaunchAdapter)];
 if (!withPeers) adapters = [proclaunchAdapter];
 else if (only) adapters = adapters.filter((a) => a === proclaunchAdapter || only.includes(a.name.toLowerCase()));
+if (option('--baseline')) adapters.splice(1, 0, proclaunchAt(option('--baseline'), 'proclaunch baseline'));
+const FLOOD_SECONDS = Number(option('--flood-seconds') ?? (quick ? 2 : 10));
 
 const log = (line) => process.stderr.write(`[${((now() - T0) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
 const T0 = now();
@@ -482,6 +489,7 @@ async function runCost() {
 const load0 = loadavg();
 const started = new Date();
 let costs;
+const floods = [];
 try {
   log(`measuring ${adapters.map((a) => a.name).join(', ')}${quick ? ' (quick)' : ''}; scratch ${scratch}`);
   costs = await runCost();
@@ -490,6 +498,10 @@ try {
   await footprintRun(FOOTPRINT_SCALES.slice(0, -1));
   await footprintRun(FOOTPRINT_SCALES.slice(-1));
   for (let run = 0; run < BULK_RUNS; run++) for (const adapter of adapters) await bulkRun(adapter, run);
+  for (const mode of Object.keys(FLOOD_MODES)) {
+    log(`proclaunch: a flood, ${mode} output (${FLOOD_SECONDS} s)`);
+    floods.push(await floodRun(mode, { seconds: FLOOD_SECONDS, scratch }).catch((error) => ({ mode, error: error.message })));
+  }
 } finally {
   cleanupAllSync();
 }
@@ -657,6 +669,16 @@ for (const a of adapters) {
   }
   say(`| ${a.name} | ${cells.join(' | ')} |`);
 }
+say();
+
+say('## 7. One service writing as fast as it can (issue 14)');
+say();
+say(`\`exec yes\` for ${FLOOD_SECONDS} s, under proclaunch alone, while another service writes a line every 10 ms (\`log_timestamps\`: its latency is the drain's arrival stamp minus the time the line says) ` +
+  'and a client sends `status` on one connection every 10 ms (the round trip). To disk: the bytes `yes` wrote (/proc/PID/io wchar), per second; ' +
+  'supervisor CPU: all its threads, as a share of one core. Kinds of output: ' +
+  `${Object.entries(FLOOD_MODES).map(([mode, what]) => `**${mode}**: ${what}`).join('; ')}.`);
+say();
+for (const row of floodTable(floods)) say(row);
 say();
 
 // The issue's targets, checked against proclaunch's figures in this run.

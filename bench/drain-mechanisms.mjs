@@ -3,12 +3,16 @@
 // isolation: a Node process hosting the drain, `yes` writing as fast as it
 // can, and a second, quiet writer whose lines are timestamped on arrival.
 //
-//   node bench/drain-mechanisms.mjs [--seconds S] [--only direct,thread,loop,js]
+//   node bench/drain-mechanisms.mjs [--seconds S] [--only direct,thread,loop,js] [--native FILE.node] [--uncapped]
 //
+// --uncapped: the JS drain without its rate budget (32 MiB/s per output); the
+// native one has it from commit "A rate budget per output" on: give an older
+// build with --native to compare the mechanisms themselves.
 //   direct  today's way: the child writes into an O_APPEND file itself (unbounded)
 //   thread  a FIFO drained by the native module's thread (tee + splice)
-//   loop    the same native code run on the event loop (uv_poll): only in builds
-//           that have PROCLAUNCH_OUTPUT_DRAIN=loop (commit 27dd6c1)
+//   loop    the same native code run on the event loop (uv_poll): only in a build
+//           of the commit that had PROCLAUNCH_OUTPUT_DRAIN=loop ("native: a drain
+//           thread for bounded output"), given with --native
 //   js      a FIFO read by Node (net.Socket) and written with writev: supervisord's way
 //
 // Each mechanism runs in a fresh process. Reported: bytes per second reaching
@@ -24,8 +28,9 @@ import { fileURLToPath } from 'node:url';
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const seconds = Number(option('--seconds', '3'));
-const only = option('--only', 'direct,thread,loop,js').split(',');
+const only = option('--only', 'direct,thread,js').split(',');
 const here = fileURLToPath(import.meta.url);
+const nativePath = option('--native', join(here, '../../build/Release/proclaunch_native.node'));
 
 if (args[0] === '--host') {
   await host(args[1], args[2], seconds);
@@ -35,7 +40,7 @@ if (args[0] === '--host') {
   for (const mechanism of only) {
     const dir = mkdtempSync(join(tmpdir(), 'proclaunch-drain-bench-'));
     const env = { ...process.env, ...(mechanism === 'loop' ? { PROCLAUNCH_OUTPUT_DRAIN: 'loop' } : {}) };
-    const run = spawnSync(process.execPath, [here, '--host', mechanism, dir, '--seconds', String(seconds)], { encoding: 'utf8', env });
+    const run = spawnSync(process.execPath, [here, '--host', mechanism, dir, '--seconds', String(seconds), '--native', nativePath, ...(args.includes('--uncapped') ? ['--uncapped'] : [])], { encoding: 'utf8', env });
     process.stdout.write(run.stdout || `| ${mechanism} | failed: ${(run.stderr || '').split('\n')[0]} |\n`);
     rmSync(dir, { recursive: true, force: true });
   }
@@ -44,9 +49,9 @@ if (args[0] === '--host') {
 async function host(mechanism, dir, secs) {
   const { openSync, readFileSync, constants } = await import('node:fs');
   const { createRequire } = await import('node:module');
-  const native = createRequire(import.meta.url)(join(here, '../../build/Release/proclaunch_native.node'));
+  const native = createRequire(import.meta.url)(nativePath);
   const { JsDrain } = await import(join(here, '../../dist/output/js-drain.js'));
-  const drain = mechanism === 'js' ? new JsDrain() : null;
+  const drain = mechanism === 'js' ? new JsDrain(args.includes('--uncapped') ? Infinity : undefined) : null;
   const bounds = { maxBytes: 10 << 20, keep: 5, timestamps: false };
   const add = (name, timestamps) => {
     const fifo = join(dir, name);

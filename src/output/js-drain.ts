@@ -35,6 +35,7 @@ class JsSink {
     private readonly path: string,
     public bounds: OutputBounds,
     private readonly report: (event: 'failing' | 'writing', code: string, dropped: number) => void,
+    rate: number,
   ) {
     this.socket = new Socket({ fd, readable: true, writable: false });
     this.socket.unref();
@@ -45,7 +46,7 @@ class JsSink {
       const now = Date.now();
       if (now - this.window.start >= RATE_WINDOW_MS) this.window = { start: now, bytes: 0 };
       this.window.bytes += chunk.length;
-      if (this.window.bytes < (RATE_BYTES_PER_SECOND * RATE_WINDOW_MS) / 1000) setImmediate(() => this.socket.resume());
+      if (this.window.bytes < (rate * RATE_WINDOW_MS) / 1000) setImmediate(() => this.socket.resume());
       else setTimeout(() => this.socket.resume(), this.window.start + RATE_WINDOW_MS - now).unref();
     });
     this.socket.on('error', () => undefined); // a FIFO we hold both ends of: nothing to expect
@@ -216,9 +217,12 @@ export class JsDrain implements Drain {
   private nextId = 0;
   private listener: DrainListener = () => undefined;
 
+  /** `rate`: bytes per second per output (Infinity to measure without it: bench/drain-mechanisms.mjs). */
+  constructor(private readonly rate = RATE_BYTES_PER_SECOND) {}
+
   add(fd: number, path: string, bounds: OutputBounds): number {
     const id = ++this.nextId;
-    this.sinks.set(id, new JsSink(fd, path, bounds, (event, code, dropped) => this.listener(id, event, code, dropped)));
+    this.sinks.set(id, new JsSink(fd, path, bounds, (event, code, dropped) => this.listener(id, event, code, dropped), this.rate));
     return id;
   }
 

@@ -3,22 +3,19 @@
 // fewer instances, another `stdout`), it is released as soon as no process of
 // the tags that used it can still write into it — a stopping service's last
 // words, or its `finish`'s, are drained first.
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { ServiceSnapshot } from '../machine/service-machine.js';
 import type { ProfileReading, ServiceConfig } from '../profile/types.js';
 import { outputDir, targetOfPipe } from './paths.js';
 import { holdSink, isSink, releaseSink } from './sinks.js';
 import { OUTPUT_DEFAULTS } from '../vocabulary/output.js';
+import { DOWN, FINISHING, STOPPING } from '../vocabulary/state-tags.js';
 
 export interface ClaimDeps {
+  /** The tag's actor's snapshot (none once released). */
   snapshot(tag: string): ServiceSnapshot | undefined;
-  /** Every tag the supervisor knows. */
-  tags(): Iterable<string>;
 }
-
-/** Any tag may have written into it (a FIFO found at start-up that no profile names). */
-const ANY = '*';
 
 const pipesOf = (config: ServiceConfig): Array<[string, string]> => {
   const { stdoutPipe = null, stderrPipe = null } = config.output ?? {};
@@ -35,6 +32,7 @@ export class OutputClaims {
   /** FIFOs found at start-up, held until sweep() judges them. */
   private readonly found = new Set<string>();
   private deps: ClaimDeps | null = null;
+  private stateDir = '';
 
   /**
    * With the supervisor, before it stops or starts anything: hold every FIFO
@@ -44,6 +42,7 @@ export class OutputClaims {
    */
   attach(deps: ClaimDeps, stateDir: string): void {
     this.deps = deps;
+    this.stateDir = stateDir;
     const dir = outputDir(stateDir);
     let names: string[] = [];
     try {
@@ -89,9 +88,11 @@ export class OutputClaims {
 
   /** At start-up, after the first readings: the FIFOs found that no profile names now (gone while no supervisor ran) are released once unused. */
   sweep(): void {
-    for (const fifo of this.found) {
-      if (this.users.has(fifo) || !isSink(fifo)) continue; // named by a reading, or not held
-      this.users.set(fifo, new Set([ANY]));
+    const left = [...this.found].filter((fifo) => !this.users.has(fifo) && isSink(fifo)); // else named by a reading, or not held
+    // out/TAG is written by TAG; out/_HASH by whoever the records of running services say.
+    const recorded = left.some((fifo) => basename(fifo).startsWith('_')) ? recordedWriters(this.stateDir) : new Map<string, Set<string>>();
+    for (const fifo of left) {
+      this.users.set(fifo, basename(fifo).startsWith('_') ? (recorded.get(fifo) ?? new Set()) : new Set([basename(fifo)]));
       this.unclaimed.add(fifo);
     }
     this.found.clear();
@@ -102,11 +103,7 @@ export class OutputClaims {
   settle(): void {
     if (this.unclaimed.size === 0 || !this.deps) return;
     for (const fifo of this.unclaimed) {
-      const users = this.users.get(fifo) ?? new Set<string>();
-      const tags = users.has(ANY) ? this.deps.tags() : users;
-      let used = false;
-      for (const tag of tags) if ((used = this.writes(this.deps.snapshot(tag), fifo, users.has(ANY)))) break;
-      if (used) continue;
+      if ([...(this.users.get(fifo) ?? [])].some((tag) => this.writes(this.deps!.snapshot(tag), fifo))) continue;
       this.unclaimed.delete(fifo);
       this.users.delete(fifo);
       releaseSink(fifo);
@@ -114,18 +111,38 @@ export class OutputClaims {
   }
 
   /** May this tag's process (or its finish) still write into the FIFO? */
-  private writes(snapshot: ServiceSnapshot | undefined, fifo: string, anyTag: boolean): boolean {
-    if (!snapshot) return false;
-    const names = snapshot.context.config ? pipesOf(snapshot.context.config).some(([f]) => f === fifo) : false;
-    // Stopping or finishing: the old process, whatever the new config says (unknown ones: only if it names it).
-    if (snapshot.matches('stopping') || snapshot.matches({ stopped: 'finishing' })) return !anyTag || names;
-    return !snapshot.matches('stopped') && names;
+  private writes(snapshot: ServiceSnapshot | undefined, fifo: string): boolean {
+    if (!snapshot || snapshot.hasTag(DOWN)) return false;
+    // Stopping or finishing: the old process, whatever the new config says.
+    if (snapshot.hasTag(STOPPING) || snapshot.hasTag(FINISHING)) return true;
+    return snapshot.context.config ? pipesOf(snapshot.context.config).some(([f]) => f === fifo) : false;
   }
 
   private namedElsewhere(fifo: string, except: string): boolean {
     for (const [name, fifos] of this.byProfile) if (name !== except && fifos.has(fifo)) return true;
     return false;
   }
+}
+
+/** FIFO → the tags whose records (STATE_DIR/services/TAG.json) say they write into it. */
+function recordedWriters(stateDir: string): Map<string, Set<string>> {
+  const writers = new Map<string, Set<string>>();
+  const dir = join(stateDir, 'services');
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir);
+  } catch {
+    return writers; // no records
+  }
+  for (const file of files) {
+    try {
+      const record = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { tag: string; config: ServiceConfig };
+      for (const [fifo] of pipesOf(record.config)) writers.set(fifo, (writers.get(fifo) ?? new Set()).add(record.tag));
+    } catch {
+      // not a record (or gone meanwhile)
+    }
+  }
+  return writers;
 }
 
 export const outputClaims = new OutputClaims();

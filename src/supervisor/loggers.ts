@@ -100,7 +100,7 @@ export class LoggerRemovals {
   private readonly stopping = new Set<string>();
 
   constructor(private readonly deps: LoggerRemovalDeps) {
-    outputClaims.attach({ snapshot: (tag) => deps.actor(tag)?.getSnapshot(), tags: () => deps.tags() }, deps.stateDir);
+    outputClaims.attach({ snapshot: (tag) => deps.actor(tag)?.getSnapshot() }, deps.stateDir);
   }
 
   /** Logger tags still waiting or stopping. */

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ServiceConfig } from '../profile/types.js';
-import { openPipeEnd } from './log-pipe.js';
+import { isHeld, openPipeEnd } from './log-pipe.js';
 import { spawnChild } from './native-spawn.js';
 import { trackChild } from './reaper.js';
 
@@ -59,7 +59,9 @@ export function openStdio(config: ServiceConfig): ServiceStdio {
       const pipe = keep(openPipeEnd(config.logPipe, 'writer'));
       return { stdio: [stdin, pipe, pipe], close };
     }
-    const { stdoutPipe = null, stderrPipe = null } = config.output ?? {};
+    // A FIFO not held (a config read without the supervisor's claims: tests) is bypassed: the file, as before.
+    const held = (pipe: string | null | undefined) => (pipe && isHeld(pipe) ? pipe : null);
+    const [stdoutPipe, stderrPipe] = [held(config.output?.stdoutPipe), held(config.output?.stderrPipe)];
     const out = keep(stdoutPipe ? openPipeEnd(stdoutPipe, 'writer') : openOutput(config.stdout));
     const same = stderrPipe === stdoutPipe && config.stderr === config.stdout;
     const err = same ? out : keep(stderrPipe ? openPipeEnd(stderrPipe, 'writer') : openOutput(config.stderr));

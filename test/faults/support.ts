@@ -157,6 +157,15 @@ function args(pid: number): string {
  * this sandbox (so their command name, and that of their zombies, is ours
  * alone), and whose supervisors run under a subreaper.
  */
+/** How many threads of pid are left (0 once it is reaped); a zombie leader may still have some exiting. */
+function threads(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/task`).length;
+  } catch {
+    return 0;
+  }
+}
+
 export class FaultBox {
   readonly box = new Sandbox();
   readonly marker = `plf${randomBytes(5).toString('hex')}`; // 13 characters: fits the kernel's 15-byte comm
@@ -235,7 +244,8 @@ export class FaultBox {
     } catch {
       // already gone
     }
-    await waitFor(`supervisor ${pid} gone`, () => !alive(pid));
+    // Not only its main thread: its native drain thread holds the state lock until it is gone too.
+    await waitFor(`supervisor ${pid} gone with all its threads`, () => !alive(pid) && threads(pid) <= 1);
     this.current = null;
   }
 

@@ -4,7 +4,8 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HookRunner, listHooks, type HookRunnerOptions } from '../src/hooks/runner.js';
+import { listHooks, type HookRunnerOptions } from '../src/hooks/list.js';
+import { HookRunner } from '../src/hooks/runner.js';
 import type { Logger } from '../src/log/logger.js';
 import type { Level } from '../src/vocabulary/levels.js';
 import type { EventRecord } from '../src/supervisor/events.js';

@@ -18,3 +18,17 @@ export function hookEnv(record: EventRecord): Record<string, string> {
     PROCLAUNCH_TIME: new Date(record.time).toISOString(),
   };
 }
+
+/**
+ * What a hook run sees: our environment, `extra`, then the event's PROCLAUNCH_*
+ * (hookEnv), plus PROCLAUNCH_REASON for `failed` and `invalid`.
+ */
+export function hookRunEnv(record: EventRecord, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  // Not inherited from whoever started us: set only when this event has one.
+  delete env.PROCLAUNCH_INSTANCE;
+  delete env.PROCLAUNCH_REASON;
+  Object.assign(env, hookEnv(record));
+  if (record.reason) env.PROCLAUNCH_REASON = record.reason;
+  return env;
+}

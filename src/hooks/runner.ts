@@ -7,7 +7,7 @@
 // One hook runs one event at a time, in event order; different hooks run in
 // parallel, so a hanging hook holds one slot at most and delays only itself.
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { quote } from '../log/escape.js';
 import type { Logger } from '../log/logger.js';
@@ -19,68 +19,8 @@ import { OUTPUT_DEFAULTS } from '../vocabulary/output.js';
 import { killGroupLeftovers } from '../process/proc.js';
 import { trackChild } from '../process/reaper.js';
 import type { EventRecord } from '../supervisor/events.js';
-import { hookEnv } from './env.js';
-
-export const HOOK_DEFAULTS = {
-  timeoutMs: 10_000,
-  concurrency: 4,
-  queueLimit: 1000,
-  /** DIR is read again at most this often, when an event comes. */
-  relistMs: 1000,
-  /** At most one "dropped N runs" line this often. */
-  reportMs: 1000,
-} as const;
-
-export interface HookRunnerOptions {
-  dir: string;
-  /** Where every hook's stdout and stderr go. */
-  outputPath: string;
-  /** The FIFO that bounds outputPath as a service's output is (src/output/); without it, outputPath is opened O_APPEND for each run. */
-  outputPipe?: string;
-  logger: Logger;
-  timeoutMs?: number;
-  concurrency?: number;
-  /** Runs waiting to start, over all hooks. */
-  queueLimit?: number;
-  relistMs?: number;
-  reportMs?: number;
-  /** Added to each hook's environment (PROCLAUNCH_STATE). */
-  env?: Record<string, string>;
-}
-
-/**
- * The hooks in DIR, sorted: executable regular files (or symlinks to one),
- * not hidden. Throws when DIR cannot be read.
- */
-export function listHooks(dir: string): string[] {
-  const hooks: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    if (name.startsWith('.')) continue;
-    const path = join(dir, name);
-    try {
-      if (!statSync(path).isFile()) continue;
-      accessSync(path, constants.X_OK);
-      hooks.push(name);
-    } catch {
-      // not executable by us, or gone since readdir: not a hook
-    }
-  }
-  return hooks;
-}
-
-/**
- * What a hook run sees: our environment, `extra`, then the event's PROCLAUNCH_*
- * (hookEnv), plus PROCLAUNCH_REASON for `failed` and `invalid`.
- */
-export function hookRunEnv(record: EventRecord, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  // Not inherited from whoever started us: set only when this event has one.
-  delete env.PROCLAUNCH_INSTANCE;
-  delete env.PROCLAUNCH_REASON;
-  Object.assign(env, hookEnv(record));
-  if (record.reason) env.PROCLAUNCH_REASON = record.reason;
-  return env;
-}
+import { hookRunEnv } from './env.js';
+import { HOOK_DEFAULTS, listHooks, type HookRunnerOptions } from './list.js';
 
 interface Run {
   hook: string;

@@ -6,12 +6,14 @@ import { parseSignal } from './signals.js';
 import type { ProfileReading, RestartPolicy, ServiceConfig } from './types.js';
 import { resolveUser } from './users.js';
 import { instanceTag } from '../vocabulary/tags.js';
+import { fail, Invalid, readText, seconds } from './fields.js';
+import { READINESS_FILES, readReadiness } from './readiness.js';
 
 /** The files of a profile; any other file in the directory is the service's own business. */
 export const PROFILE_FILES = [
   'run', 'pid_file', 'restart', 'down', 'stop_signal', 'stop_timeout', 'start_timeout',
   'reload', 'user', 'watch', 'env', 'stdout', 'stderr', 'instances', 'start_delay', 'restart_delay',
-  'finish', 'log',
+  'finish', 'log', ...READINESS_FILES,
 ] as const;
 
 /** More copies than this is a typo, not a fleet (each is a process and an actor). */
@@ -19,33 +21,8 @@ export const MAX_INSTANCES = 10_000;
 
 export interface ReadOptions {
   stateDir: string;
-}
-
-class Invalid extends Error {}
-
-const fail = (reason: string): never => {
-  throw new Invalid(reason);
-};
-
-async function readText(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    if (code === 'EISDIR') return fail(`${path} is a directory, expected a file`);
-    return fail(`cannot read ${path}: ${(error as Error).message}`);
-  }
-}
-
-function seconds(file: string, text: string | null, fallback: number, allowZero: boolean): number {
-  if (text === null) return fallback * 1000;
-  const value = text.trim();
-  const number = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isFinite(number) || (!allowZero && number === 0)) {
-    return fail(`${file} must be a number of seconds${allowZero ? '' : ' above 0'}, not ${quote(value)}`);
-  }
-  return Math.round(number * 1000);
+  /** Why `notify` cannot be served here (no native module), or null. */
+  notifyUnsupported?: string | null;
 }
 
 function restartPolicy(text: string | null): RestartPolicy {
@@ -137,6 +114,7 @@ export async function readProfile(dir: string, name: string, options: ReadOption
     const [startDelayText, restartDelayText] = await Promise.all([file('start_delay'), file('restart_delay')]);
     const instances = instancesText === null ? null : instanceCount(instancesText);
     const env = present.has('env') ? await readEnvDir(join(dir, 'env')) : {};
+    const ready = await readReadiness(dir, name, present, file, options.notifyUnsupported ?? null);
 
     const pidFileTemplate = pidFileText?.trim() || null;
     const userSpec = userText?.trim() || null;
@@ -155,6 +133,8 @@ export async function readProfile(dir: string, name: string, options: ReadOption
       user: userSpec,
       stdout: stdoutText?.trim() || null,
       stderr: stderrText?.trim() || null,
+      // How readiness is told is part of how it is started (NOTIFY_SOCKET, fd N).
+      readiness: ready.readiness.kind === 'fd' ? `fd ${ready.readiness.fd}` : ready.readiness.kind === 'notify' ? 'notify' : null,
     };
     const restart = restartPolicy(restartText);
     const stopSignal = signal('stop_signal', stopSignalText, 'SIGTERM')!;
@@ -166,7 +146,7 @@ export async function readProfile(dir: string, name: string, options: ReadOption
     const watchHash = hash(await Promise.all(watch.map(contentAndMode)));
     // A new `finish` applies at the next exit: a policy change, not a restart.
     const finish = finishPath ? await contentAndMode(finishPath) : null;
-    const policy = hash([restart, downText !== null, stopSignal, stopTimeoutMs, startTimeoutMs, reloadSignal, watch, startDelayMs, restartDelayMs, finish]);
+    const policy = hash([restart, downText !== null, stopSignal, stopTimeoutMs, startTimeoutMs, reloadSignal, watch, startDelayMs, restartDelayMs, finish, ready]);
 
     /** One copy; its fingerprint depends on its own number, never on how many there are. */
     const configFor = (instance: number | null): ServiceConfig => {
@@ -193,6 +173,7 @@ export async function readProfile(dir: string, name: string, options: ReadOption
         watch,
         stdout: launch.stdout ? profilePath(dir, launch.stdout, instance) : defaultLog,
         stderr: launch.stderr ? profilePath(dir, launch.stderr, instance) : defaultLog,
+        ...ready,
         fingerprint: { launch: hash({ ...launch, instance }), watch: watchHash, policy },
       };
     };

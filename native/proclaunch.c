@@ -48,6 +48,8 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "notify.h"
+
 /* posix_spawn with POSIX_SPAWN_SETSID (2.26) and addchdir_np (2.29); addclosefrom_np is 2.34. */
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 29))
 #define HAVE_SPAWN 1
@@ -680,6 +682,7 @@ NAPI_MODULE_INIT() {
       {"setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
       {"isChildSubreaper", NULL, is_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reap", NULL, reap, NULL, NULL, NULL, napi_enumerable, NULL},
+      NOTIFY_PROPERTIES
 #if HAVE_SPAWN
       {"spawn", NULL, spawn_process, NULL, NULL, NULL, napi_enumerable, NULL},
 #endif

@@ -57,6 +57,14 @@ export interface Native {
    * ChildProcess does, until it fires or unref(). null if there is no such pid.
    */
   watchChild(pid: number, onExit: (error?: Error) => void): ChildWatch | null;
+  /** The sd_notify socket (native/notify.c; src/process/notify.ts), or null when the module was built without it. */
+  readonly notify: NotifyBinding | null;
+}
+
+/** native/notify.c's functions, as they are. */
+export interface NotifyBinding {
+  notifyOpen(name: string, onDatagram: (data: Buffer | null, pid: number, uid: number, gid: number, size: number, truncated: boolean) => void): object;
+  notifyClose(handle: object): boolean;
 }
 
 export interface SpawnRequest {
@@ -87,6 +95,8 @@ interface Binding {
   setChildSubreaper(): void;
   isChildSubreaper(): boolean;
   reap(pid: number, strict?: boolean): RawStatus | null | false;
+  notifyOpen?: NotifyBinding['notifyOpen'];
+  notifyClose?: NotifyBinding['notifyClose'];
   /** Only when built against glibc >= 2.29. */
   spawn?(file: string, argv: readonly string[], envp: readonly string[], cwd: string | null, stdin: number, stdout: number, stderr: number): number;
 }
@@ -143,6 +153,7 @@ function wrap(binding: Binding): Native {
         throw e;
       }
     },
+    notify: binding.notifyOpen && binding.notifyClose ? { notifyOpen: binding.notifyOpen, notifyClose: binding.notifyClose } : null,
     watchChild(pid, onExit) {
       const handle = binding.watchExit(pid, onExit, true);
       if (handle === null) return null;

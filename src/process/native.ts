@@ -79,6 +79,8 @@ export interface SpawnRequest {
   stdin: number | null;
   stdout: number | null;
   stderr: number | null;
+  /** [N, fd]: the child's fd N (3..1023, at most 8) dup'ed from our fd (notification-fd). */
+  extraFds?: readonly (readonly [number, number])[];
 }
 
 export interface ChildWatch {
@@ -98,7 +100,7 @@ interface Binding {
   notifyOpen?: NotifyBinding['notifyOpen'];
   notifyClose?: NotifyBinding['notifyClose'];
   /** Only when built against glibc >= 2.29. */
-  spawn?(file: string, argv: readonly string[], envp: readonly string[], cwd: string | null, stdin: number, stdout: number, stderr: number): number;
+  spawn?(file: string, argv: readonly string[], envp: readonly string[], cwd: string | null, stdin: number, stdout: number, stderr: number, extraFds?: number[]): number;
 }
 
 interface RawStatus {
@@ -142,10 +144,10 @@ function wrap(binding: Binding): Native {
       return status ? exitStatus(status) : status;
     },
     canSpawn: typeof binding.spawn === 'function',
-    spawn({ file, argv, envp, cwd, stdin, stdout, stderr }) {
+    spawn({ file, argv, envp, cwd, stdin, stdout, stderr, extraFds }) {
       if (!binding.spawn) throw Object.assign(new Error('spawn: the native module was built without posix_spawn (glibc < 2.29)'), { code: 'ENOSYS' });
       try {
-        return binding.spawn(file, argv, envp, cwd, stdin ?? -1, stdout ?? -1, stderr ?? -1);
+        return binding.spawn(file, argv, envp, cwd, stdin ?? -1, stdout ?? -1, stderr ?? -1, extraFds?.flat());
       } catch (error) {
         // libuv's names (the module's .code) lack some errnos: ENOEXEC is "Unknown system error -8".
         const e = error as NodeJS.ErrnoException;

@@ -3,13 +3,13 @@
 // to a real abstract datagram socket, and every way a datagram is refused.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseNotify, type NotifyResult } from '../src/process/notify-message.js';
 import { holdNotifySocket, notifyIdPath, notifySupport, openNotifySocket, releaseNotifySocket, watchNotify } from '../src/process/notify.js';
+import { freePort } from './support/free-port.js';
 import { waitFor } from './support/wait.js';
 
 const onPath = (name: string): boolean => spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
@@ -246,14 +246,3 @@ describe.skipIf(support !== null)(`the notify socket${skipNative}`, () => {
     expect(() => statSync(notifyIdPath(stateDir, 'kept'))).toThrow(/ENOENT/);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}

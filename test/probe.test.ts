@@ -13,6 +13,7 @@ import { PROBE_OUTPUT_CAP, runProbe, type ProbeResult } from '../src/process/pro
 import type { ServiceConfig } from '../src/profile/types.js';
 import { serviceConfig } from './support/service-config.js';
 import { alive } from './support/sandbox.js';
+import { freePort } from './support/free-port.js';
 import { waitFor } from './support/wait.js';
 
 const root = mkdtempSync(join(tmpdir(), 'proclaunch-probe-'));
@@ -157,14 +158,3 @@ describe('probe loops', () => {
     expect((await ready).output).toBe('ok');
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}

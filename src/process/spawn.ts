@@ -72,7 +72,7 @@ export function openStdio(config: ServiceConfig): ServiceStdio {
 export type ExtraFds = ReadonlyMap<number, number>;
 
 /** Node's stdio array with fd N at index N, 'ignore' (closed in the child) between. */
-export function withExtraFds(stdio: ServiceStdio['stdio'], extraFds: ExtraFds): (number | 'ignore')[] {
+export function withExtraFds(stdio: readonly (number | 'ignore')[], extraFds: ExtraFds): (number | 'ignore')[] {
   const all: (number | 'ignore')[] = [...stdio];
   for (const [n, fd] of extraFds) {
     if (!Number.isInteger(n) || n < 3 || n > 1023) throw new RangeError(`fd ${n} for the service must be 3..1023`);

@@ -66,20 +66,22 @@ describe('readiness effects', () => {
   });
 
   it.skipIf(support)(`notify: READY, STATUS, RELOADING, STOPPING as events; WATCHDOG=1 keeps the watchdog quiet, silence trips it${notifySkip}`, async () => {
-    const script = `echo "$WATCHDOG_USEC" > usec; exec python3 ${join(root, 'send.py')} STATUS=up READY=1 WATCHDOG=1 PAUSE PAUSE WATCHDOG=1 PAUSE PAUSE WATCHDOG=1 PAUSE PAUSE RELOADING=1 READY=1 STOPPING=1`;
-    // Pings 0.6 s apart for 1.8 s against a 1 s watchdog: each ping re-arms it; then silence trips it.
-    const { child, stateDir, tag, events, send, dir } = run(script, { notify: true, watchdogMs: 1000 });
-    cleanups.push(listenNotify({ stateDir, tag, pid: child.pid!, uid: null, watchdogMs: 1000 }, send));
-    await waitFor('UNHEALTHY', () => events.some((e) => e.type === 'UNHEALTHY'), { timeoutMs: 5000 });
+    const script = `echo "$WATCHDOG_USEC" > usec; exec python3 ${join(root, 'send.py')} STATUS=up READY=1 WATCHDOG=1 PAUSE PAUSE PAUSE PAUSE WATCHDOG=1 PAUSE PAUSE PAUSE PAUSE WATCHDOG=1 RELOADING=1 READY=1 STOPPING=1`;
+    // Pings 1.2 s apart for 2.4 s against a 2 s watchdog (slack for a loaded machine): each ping re-arms it; then silence trips it.
+    const { child, stateDir, tag, events, send, dir } = run(script, { notify: true, watchdogMs: 2000 });
+    cleanups.push(listenNotify({ stateDir, tag, pid: child.pid!, uid: null, watchdogMs: 2000 }, send));
+    const started = Date.now();
+    await waitFor('UNHEALTHY', () => events.some((e) => e.type === 'UNHEALTHY'), { timeoutMs: 15_000 });
+    expect(Date.now() - started).toBeGreaterThan(4000); // 2.4 s of pings, then 2 s of silence
     expect(events).toEqual([
       { type: 'NOTIFY_STATUS', text: 'up' },
       { type: 'READY', via: 'notify' },
       { type: 'NOTIFY_RELOADING' },
       { type: 'READY', via: 'notify' },
       { type: 'NOTIFY_STOPPING' },
-      { type: 'UNHEALTHY', reason: 'no WATCHDOG=1 for watchdog_timeout 1.0s' },
+      { type: 'UNHEALTHY', reason: 'no WATCHDOG=1 for watchdog_timeout 2.0s' },
     ]);
-    expect(spawnSync('cat', [join(dir, 'usec')], { encoding: 'utf8' }).stdout).toBe('1000000\n');
+    expect(spawnSync('cat', [join(dir, 'usec')], { encoding: 'utf8' }).stdout).toBe('2000000\n');
   });
 
   it.skipIf(support)(`notify: ignored datagrams are reported at most 10 times a run${notifySkip}`, async () => {

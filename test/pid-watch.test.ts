@@ -68,7 +68,7 @@ for (const [mode, given, skip] of modes) {
       expect(watcher.size).toBe(1);
       expect(timerOf(watcher) !== null).toBe(mode === 'polling'); // pidfd mode: no timer at all
       process.kill(ref.pid, 'SIGKILL');
-      await waitFor('the death noticed', () => exits > 0, { timeoutMs: 3000 });
+      await waitFor('the death noticed', () => exits > 0);
       expect(watcher.size).toBe(0);
       expect(timerOf(watcher)).toBeNull();
       expect(exits).toBe(1);
@@ -116,7 +116,7 @@ for (const [mode, given, skip] of modes) {
       process.kill(ref.pid, 'SIGKILL');
       process.kill(other.pid, 'SIGKILL');
       // Both died at once: when the other one is noticed, the unwatched one would have been too.
-      await waitFor('the other death noticed', () => otherExits > 0, { timeoutMs: 3000 });
+      await waitFor('the other death noticed', () => otherExits > 0);
       await new Promise((done) => setImmediate(done));
       expect(exits).toBe(0);
       expect(watcher.size).toBe(0);
@@ -132,7 +132,7 @@ for (const [mode, given, skip] of modes) {
       watcher.watch(ref, () => told.push('b'));
       expect(watcher.size).toBe(2);
       process.kill(ref.pid, 'SIGKILL');
-      await waitFor('both told', () => told.length === 2, { timeoutMs: 3000 });
+      await waitFor('both told', () => told.length === 2);
       expect(told.sort()).toEqual(['a', 'b']);
     });
 
@@ -144,7 +144,7 @@ for (const [mode, given, skip] of modes) {
       watcher.watch(a, () => exited.push(a.pid));
       const unwatchB = watcher.watch(b, () => exited.push(b.pid));
       process.kill(a.pid, 'SIGKILL');
-      await waitFor('the death noticed', () => exited.length > 0, { timeoutMs: 3000 });
+      await waitFor('the death noticed', () => exited.length > 0);
       expect(exited).toEqual([a.pid]);
       expect(watcher.size).toBe(1);
       expect(timerOf(watcher) !== null).toBe(mode === 'polling');
@@ -170,7 +170,7 @@ describe.skipIf(!native?.pidfd)('PidWatcher in pidfd mode, when a pidfd cannot b
     watcher.watch(ref, () => exits++);
     expect(timerOf(watcher)).not.toBeNull();
     process.kill(ref.pid, 'SIGKILL');
-    await waitFor('the death noticed by polling', () => exits > 0, { timeoutMs: 3000 });
+    await waitFor('the death noticed by polling', () => exits > 0);
     expect(timerOf(watcher)).toBeNull();
   });
 
@@ -192,6 +192,6 @@ describe.skipIf(!native?.pidfd)('PidWatcher in pidfd mode, when a pidfd cannot b
     expect(exits).toBe(0);
     expect(timerOf(watcher)).not.toBeNull();
     process.kill(ref.pid, 'SIGKILL');
-    await waitFor('the death noticed by polling', () => exits > 0, { timeoutMs: 3000 });
+    await waitFor('the death noticed by polling', () => exits > 0);
   });
 });

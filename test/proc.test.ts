@@ -212,7 +212,7 @@ describe('PidWatcher', () => {
     watcher.watch(procRef(child.pid)!, () => exits++);
     expect(watcher.size).toBe(1);
     child.kill('SIGKILL');
-    await waitFor('exit noticed', () => exits > 0, { timeoutMs: 2000 });
+    await waitFor('exit noticed', () => exits > 0);
     expect(exits).toBe(1);
     expect(watcher.size).toBe(0);
   });
@@ -252,7 +252,7 @@ describe('PidWatcher', () => {
     watcher.watch(procRef(a.pid)!, () => exited.push(a.pid));
     const unwatchB = watcher.watch(procRef(b.pid)!, () => exited.push(b.pid));
     a.kill('SIGKILL');
-    await waitFor('exit noticed', () => exited.length > 0, { timeoutMs: 2000 });
+    await waitFor('exit noticed', () => exited.length > 0);
     expect(exited).toEqual([a.pid]);
     expect(watcher.size).toBe(1);
     unwatchB();

@@ -219,7 +219,7 @@ describe('follow', () => {
     let stdout = '';
     child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
     try {
-      const code = await waitFor('the follower process to exit by itself', () => child.exitCode ?? false, { timeoutMs: 5000 });
+      const code = await waitFor('the follower process to exit by itself', () => child.exitCode ?? false);
       expect(code).toBe(0);
       expect(stdout).toBe('hello\n');
     } finally {

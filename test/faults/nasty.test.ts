@@ -43,10 +43,8 @@ describe.skipIf(!faultsSupported())('nasty services', () => {
 
     const began = Date.now();
     const stop = await fb.box.cli('stop', 'deaf', 'deafgroup');
-    const took = Date.now() - began;
     expect(stop.code, stop.stdout + stop.stderr).toBe(0);
-    expect(took).toBeGreaterThanOrEqual(300);
-    expect(took).toBeLessThan(5000);
+    expect(Date.now() - began).toBeGreaterThanOrEqual(300); // (no upper bound: the kill lines below say 0.3 s)
     expect(procsOf('deaf')).toEqual([]);
     expect(procsOf('deafgroup')).toEqual([]);
     await fb.box.waitLog('deaf', new RegExp(`^killed pid ${first} with SIGKILL: still running 0\\.3s after SIGTERM$`));
@@ -203,11 +201,11 @@ describe.skipIf(!faultsSupported())('a hostile environment', () => {
     if (!byEvents.converged) process.kill(fb.current!, 'SIGHUP');
     const verdict = await fb.settle(expectOnly({ new1: 1, new2: 1 }));
     expect(verdict.problems).toEqual([]);
-    // From now on, changes in the new directory are seen as they happen (no rescan for an hour).
-    fb.box.write(join(other, 'new3', 'run'), fb.service(1));
-    rmSync(join(other, 'new1'), { recursive: true });
-    writeInPlace(join(other, 'new2', 'run'), fb.service(2));
-    const events = await fb.settle(expectOnly({ new2: 2, new3: 1 }), 5000);
+    // From now on, changes in the new directory are seen as they happen (no rescan for an hour; PROFILES_DIR is other/).
+    fb.box.profile('new3', { run: fb.service(1) });
+    fb.box.remove(join(other, 'new1'));
+    writeInPlace(join(other, 'new2', 'run'), fb.service(2)); // in place on purpose: the fault suite's editor
+    const events = await fb.settle(expectOnly({ new2: 2, new3: 1 }));
     expect(events.problems, 'changes in the new PROFILES_DIR are not noticed without a rescan').toEqual([]);
   });
 
@@ -231,8 +229,8 @@ describe.skipIf(!faultsSupported())('a hostile environment', () => {
     if (!byEvents.converged) process.kill(fb.current!, 'SIGHUP');
     const verdict = await fb.settle(expectOnly({ b: 'v2', c: 'v2' }));
     expect(verdict.problems).toEqual([]);
-    fb.box.write(join(releases, 'v2', 'd', 'run'), fb.service('v2'));
-    const events = await fb.settle(expectOnly({ b: 'v2', c: 'v2', d: 'v2' }), 5000);
+    fb.box.profile('d', { run: fb.service('v2') }); // into releases/v2, through the PROFILES_DIR symlink
+    const events = await fb.settle(expectOnly({ b: 'v2', c: 'v2', d: 'v2' }));
     expect(events.problems, 'a profile added to the new target is not noticed without a rescan').toEqual([]);
   });
 });

@@ -6,7 +6,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { CLI, Sandbox, alive, sh, type ProfileFiles } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
@@ -242,36 +241,7 @@ export class FaultBox {
 
   /** One request on the control socket, one reply (rejects on error or after timeoutMs). */
   ask(request: object, timeoutMs = 5000): Promise<Record<string, unknown>> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(join(this.stateDir, 'control.sock'));
-      let buffered = '';
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error(`no reply to ${JSON.stringify(request)} within ${timeoutMs}ms`));
-      }, timeoutMs);
-      socket.setEncoding('utf8');
-      socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
-      socket.on('data', (chunk: string) => {
-        buffered += chunk;
-        const newline = buffered.indexOf('\n');
-        if (newline < 0) return;
-        clearTimeout(timer);
-        socket.destroy();
-        try {
-          resolve(JSON.parse(buffered.slice(0, newline)) as Record<string, unknown>);
-        } catch (error) {
-          reject(error as Error);
-        }
-      });
-      socket.on('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      socket.on('close', () => {
-        clearTimeout(timer);
-        reject(new Error('closed without a reply'));
-      });
-    });
+    return this.box.ask(request, timeoutMs);
   }
 
   async status(): Promise<ServiceStatus[]> {
@@ -681,7 +651,7 @@ export async function killNineRounds(fb: FaultBox, { rounds, seed, log = () => u
     }
     await fb.startSupervisor();
     forgetGoneHolds();
-    const verdict = await fb.settle(expectation, 6000);
+    const verdict = await fb.settle(expectation); // a deadline, not a measure: maxSettleMs is that
     summary.rounds++;
     if (verdict.converged) summary.maxSettleMs = Math.max(summary.maxSettleMs, verdict.ms);
     for (const key of ['duplicates', 'lost', 'stale', 'extra', 'strays', 'zombies'] as const) summary[key] += verdict.converged ? 0 : verdict[key];
@@ -840,7 +810,8 @@ export async function churnRun(fb: FaultBox, ops: ChurnOp[], summary: ChurnSumma
   summary.runs++;
 
   async function check(when: string, expect: () => Expectation): Promise<void> {
-    let verdict = await fb.settle(expect, 10_000);
+    // Long enough that a loaded machine's slowness is not taken for missed events below.
+    let verdict = await fb.settle(expect, 20_000);
     if (!verdict.converged) {
       // Did the supervisor miss filesystem events? A rescan tells.
       await fb.ask({ command: 'rescan' }).catch(() => undefined);

@@ -1,5 +1,4 @@
 // N copies of one worker (lancelot, supervisord numprocs), for real.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Sandbox, alive, sh } from '../support/sandbox.js';
@@ -30,9 +29,10 @@ describe('instances', () => {
     const dir = box.profile('worker', worker(3));
     await box.startReady();
     const [p1, p2, p3] = await pids(['worker@1', 'worker@2', 'worker@3']);
-    writeFileSync(join(dir, 'instances'), '5');
+    // Renamed in whole: an empty `instances` read in between would make the profile invalid.
+    box.replace(join(dir, 'instances'), '5');
     await pids(['worker@4', 'worker@5']);
-    writeFileSync(join(dir, 'instances'), '2');
+    box.replace(join(dir, 'instances'), '2');
     await box.waitLog('worker@3', new RegExp(`^stopped pid ${p3}$`));
     await box.waitLog('worker@5', /^stopped pid \d+$/);
     expect([p1, p2].every((p) => alive(p!))).toBe(true);

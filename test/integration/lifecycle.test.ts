@@ -87,7 +87,7 @@ describe('the profiles directory drives services', () => {
     box.profile('marker', { run: forever });
     await box.runningPid('marker'); // events after the touch have been handled by now
     expect(box.count('proclaunch', /^profile changed: web/)).toBe(0);
-    box.write(join(dir, 'run'), sh('echo "v2"; exec sleep 1000'));
+    box.replace(join(dir, 'run'), sh('echo "v2"; exec sleep 1000')); // renamed in whole: never read empty
     const second = await box.runningPid('web', 2);
     expect(second).not.toBe(first);
     expect(alive(first)).toBe(false);
@@ -104,7 +104,7 @@ describe('the profiles directory drives services', () => {
     box.start();
     const pid = await box.runningPid('web');
     await waitFor('started', () => box.serviceLog('web').includes('started'));
-    box.write(join(dir, 'app.conf'), 'v2');
+    box.replace(join(dir, 'app.conf'), 'v2');
     await waitFor('reloaded', () => box.serviceLog('web').includes('reloaded v2'));
     await box.waitLog('web', new RegExp(`^reloading pid ${pid} with SIGHUP$`));
     expect(box.count('web', /^running pid/)).toBe(1);
@@ -115,7 +115,7 @@ describe('the profiles directory drives services', () => {
     box.start();
     await box.runningPid('web');
     await waitFor('env', () => box.serviceLog('web').includes('GREETING=hello HOME_SET=unset'));
-    box.write(join(dir, 'env/GREETING'), 'bye');
+    box.replace(join(dir, 'env/GREETING'), 'bye');
     await box.runningPid('web', 2);
     await waitFor('new env', () => box.serviceLog('web').includes('GREETING=bye'));
   });

@@ -85,11 +85,12 @@ describe.skipIf(!asRoot)('user, as root', () => {
       expect(canManageUsers).toBe(true);
       const stranger = spawn('sleep', ['1000'], { stdio: 'ignore' });
       try {
-        const dir = box.profile('d', { run: sh(`echo ${stranger.pid} > pids/d.pid`), pid_file: 'pids/d.pid', start_timeout: '0.5' });
+        // 2 s: the reason is the last look at the pid file then, which run must have written by that time.
+        const dir = box.profile('d', { run: sh(`echo ${stranger.pid} > pids/d.pid`), pid_file: 'pids/d.pid', start_timeout: '2' });
         spawnSync('mkdir', [`${dir}/pids`]);
         spawnSync('chown', [`${user}:`, `${dir}/pids`]);
         box.start();
-        await box.waitLog('d', /^failed: not running after start_timeout 0\.5s: pid file .*d\.pid can be written by a user other than root and names pid \d+, which is neither the profile's user's nor from its run; not trusted$/);
+        await box.waitLog('d', /^failed: not running after start_timeout 2s: pid file .*d\.pid can be written by a user other than root and names pid \d+, which is neither the profile's user's nor from its run; not trusted$/);
         expect(box.lines().filter((l) => l.level === 'ERROR')).toHaveLength(1);
         expect(stranger.exitCode).toBeNull();
         expect(stranger.signalCode).toBeNull();

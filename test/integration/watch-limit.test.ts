@@ -28,7 +28,7 @@ describe.skipIf(!compiler)('inotify watch limit reached', () => {
     await box.waitLog('proclaunch', /^cannot watch .*: the inotify watch limit is reached \(ENOSPC\); raise it with `sysctl fs\.inotify\.max_user_watches=524288`; until restarted, rescanning every 5s instead$/);
     for (const name of ['a', 'b', 'c', 'd']) await box.runningPid(name);
     box.profile('late', { run: sh('exec sleep 1000') });
-    await box.runningPid('late'); // found by the fallback rescan, within its 5 s
+    await box.runningPid('late', 1, 15_000); // found by the fallback rescan, every 5 s
     expect(box.lines().filter((l) => l.level === 'ERROR')).toHaveLength(1);
     expect(box.supervisor!.exitCode).toBeNull();
   });

@@ -1,7 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { ServiceStatus } from '../../src/control/protocol.js';
+import type { EventRecord } from '../../src/supervisor/events.js';
+import { askSocket } from './ask.js';
+import { extractShippedProfiles } from './shipped.js';
 import { waitFor } from './wait.js';
 
 export const CLI = resolve('dist/cli/main.js');
@@ -23,6 +27,8 @@ export class Sandbox {
   readonly logPath = join(this.root, 'supervisor.log');
   supervisor: ChildProcess | null = null;
   private output = '';
+  /** Names scratch files and directories beside the profiles (see replace, remove). */
+  private scratch = 0;
 
   constructor() {
     mkdirSync(this.profilesDir);
@@ -31,18 +37,44 @@ export class Sandbox {
   /** Write a profile directory (in a scratch place, then renamed in: it appears whole). */
   profile(name: string, files: ProfileFiles, { atomic = true } = {}): string {
     const target = join(this.profilesDir, name);
-    const dir = atomic ? join(this.root, `.new-${name}-${Date.now()}`) : target;
+    const dir = atomic ? join(this.root, `.new-${name}-${++this.scratch}`) : target;
     mkdirSync(dir, { recursive: true });
     for (const [file, spec] of Object.entries(files)) this.write(join(dir, file), spec);
     if (atomic) spawnSync('mv', ['-T', dir, target]);
     return target;
   }
 
+  /** Write a file in place (truncate, then write): only for files nothing reads yet. */
   write(path: string, spec: string | { content: string; mode: number }): void {
     mkdirSync(dirname(path), { recursive: true });
     const { content, mode } = typeof spec === 'string' ? { content: spec, mode: path.endsWith('/run') ? 0o755 : 0o644 } : spec;
     writeFileSync(path, content);
     chmodSync(path, mode);
+  }
+
+  /**
+   * Write a file that a running supervisor or service may read: written
+   * whole (mode included) beside the profiles, then renamed over `path`, so a
+   * reader sees the old file or the new one, never an empty or half one.
+   */
+  replace(path: string, spec: string | { content: string; mode: number }): void {
+    const scratch = join(this.root, `.replace-${basename(path)}-${++this.scratch}`);
+    this.write(scratch, typeof spec === 'string' ? { content: spec, mode: path.endsWith('/run') ? 0o755 : 0o644 } : spec);
+    mkdirSync(dirname(path), { recursive: true });
+    renameSync(scratch, path);
+  }
+
+  /** Remove a profile directory (or a part of one) at once: renamed out of sight, then deleted, never seen half-gone. */
+  remove(path: string): void {
+    const away = join(this.root, `.gone-${++this.scratch}`);
+    renameSync(path, away);
+    rmSync(away, { recursive: true, force: true });
+  }
+
+  /** Lay the committed profiles/ (all, or `names`) into PROFILES_DIR, each appearing whole. */
+  shipped(names: string[] = []): void {
+    const extracted = extractShippedProfiles(join(this.root, `.shipped-${++this.scratch}`), names);
+    for (const name of readdirSync(extracted)) renameSync(join(extracted, name), join(this.profilesDir, name));
   }
 
   /** Start `proclaunch supervise --foreground` on this sandbox, logging to logPath (`env`: added to ours). */
@@ -78,7 +110,7 @@ export class Sandbox {
 
   /** Wait for a log line of `tag` matching `pattern`; returns the regexp match. */
   waitLog(tag: string, pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
-    return waitFor(`log ${tag} ${pattern}\n--- log:\n${this.logText()}`, () => {
+    return waitFor(() => `log ${tag} ${pattern}\n--- log:\n${this.logText()}`, () => {
       for (const line of this.lines()) {
         if (line.tag !== tag) continue;
         const match = line.message.match(pattern);
@@ -107,21 +139,61 @@ export class Sandbox {
   /** Start the supervisor and wait until its control socket answers. */
   async startReady(extra: string[] = []): Promise<ChildProcess> {
     const child = this.start(extra);
-    await waitFor(`control socket\n${this.logText()}`, () => this.lines().some((l) => l.tag === 'proclaunch' && l.message.startsWith('control socket ')));
+    await waitFor(() => `control socket\n${this.logText()}`, () => this.lines().some((l) => l.tag === 'proclaunch' && l.message.startsWith('control socket ')));
     return child;
   }
 
-  /** When the last `running` line of a tag was written (from its timestamp). */
-  startedAt(tag: string): number {
-    const line = this.logText().split('\n').filter((l) => l.split(' ')[2] === tag && / running pid /.test(l)).pop();
-    return line ? Date.parse(line.split(' ')[0]!) : Number.NaN;
+  /** STATE_DIR/events.log (and the events.log.1 it rotated to), oldest first: what happened, as data. */
+  events(): EventRecord[] {
+    const records: EventRecord[] = [];
+    for (const file of ['events.log.1', 'events.log']) {
+      const path = join(this.stateDir, file);
+      if (!existsSync(path)) continue;
+      for (const line of readFileSync(path, 'utf8').split('\n')) {
+        try {
+          if (line) records.push(JSON.parse(line) as EventRecord);
+        } catch {
+          // a line being written as we read
+        }
+      }
+    }
+    return records;
   }
 
-  /** Wait for the n-th `running pid N` of a tag and return N. */
-  async runningPid(tag: string, nth = 1): Promise<number> {
-    await waitFor(`${nth} x running ${tag}\n${this.logText()}`, () => this.count(tag, /^running pid \d+/) >= nth);
-    const lines = this.lines().filter((l) => l.tag === tag && /^running pid \d+/.test(l.message));
-    return Number(lines[nth - 1]!.message.match(/pid (\d+)/)![1]);
+  /** Wait for the n-th event with the fields of `like` (e.g. { profile: 'web', event: 'started' }) and return it. */
+  waitEvent(like: Partial<EventRecord>, { nth = 1, timeoutMs = 10_000 } = {}): Promise<EventRecord> {
+    const matches = () => this.events().filter((e) => Object.entries(like).every(([k, v]) => e[k as keyof EventRecord] === v));
+    const what = () => `event #${nth} ${JSON.stringify(like)}\n--- events:\n${this.events().map((e) => JSON.stringify(e)).join('\n')}\n--- log:\n${this.logText()}`;
+    return waitFor(what, () => matches()[nth - 1], { timeoutMs });
+  }
+
+  /** When the tag last reached running (its last `started` event). */
+  startedAt(tag: string): number {
+    const last = this.events().filter((e) => e.profile === tag && e.event === 'started').pop();
+    return last ? Date.parse(last.time) : Number.NaN;
+  }
+
+  /** Wait for the n-th time the tag reached running (started, adopted, re-adopted) and return its pid. */
+  async runningPid(tag: string, nth = 1, timeoutMs = 10_000): Promise<number> {
+    return (await this.waitEvent({ profile: tag, event: 'started' }, { nth, timeoutMs })).pid!;
+  }
+
+  /** One request on the control socket, one reply (rejects on an error, or after timeoutMs). */
+  ask(request: object, timeoutMs = 5000): Promise<Record<string, unknown>> {
+    return askSocket(join(this.stateDir, 'control.sock'), request, timeoutMs);
+  }
+
+  /** `status` over the control socket (what `status --json` prints), without starting a CLI process each time. */
+  async status(...names: string[]): Promise<ServiceStatus[]> {
+    const reply = await this.ask({ command: 'status', names });
+    if (reply.ok !== true) throw new Error(`status: ${JSON.stringify(reply)}`);
+    return reply.services as ServiceStatus[];
+  }
+
+  /** `rescan` over the control socket: answered once every profile has been read again. */
+  async rescan(): Promise<void> {
+    const reply = await this.ask({ command: 'rescan' });
+    if (reply.ok !== true) throw new Error(`rescan: ${JSON.stringify(reply)}`);
   }
 
   serviceLog(tag: string): string {

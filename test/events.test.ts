@@ -12,7 +12,7 @@ const proc = (pid: number) => ({ pid, startTime: 1, pgid: pid, child: true });
 const exit = (pid: number, code: number | null, signal: NodeJS.Signals | null = null): ExitInfo => ({ pid, code, signal, at: 0, uptimeMs: 5000 });
 function view(state: 'running' | 'stopping' | 'stopped.idle' | 'stopped.failed' | 'starting', context: Partial<SnapshotView['context']> = {}): SnapshotView {
   return {
-    matches: (value) => (typeof value === 'string' ? state.split('.')[0] === value : state === 'stopped.failed'),
+    hasTag: (tag) => ({ running: ['up'], stopping: ['stopping'], 'stopped.failed': ['failed'] } as Record<string, string[]>)[state]?.includes(tag) ?? false,
     context: { proc: null, lastExit: null, problem: null, ...context },
   };
 }

@@ -1,117 +1,11 @@
-// The service machine on its own: no processes, no timers of the real world.
-// Effects are fakes that record what the machine asked for; the test plays the
-// world by sending SPAWNED, EXITED, PID_FOUND, ... itself, and moves time with
-// xstate's SimulatedClock (every `after` delay runs on it).
-import { createActor, fromCallback, SimulatedClock, type StateValue } from 'xstate';
+// The service machine on its own: no processes, no timers of the real world
+// (see machine/harness.ts). The new states and the CONFIGURE contract are in
+// machine/chart.test.ts.
 import { describe, expect, it } from 'vitest';
-import {
-  serviceMachine, type FinishInput, type ServiceEmitted, type ServiceEvent, type WatchedProc,
-} from '../src/machine/service-machine.js';
+import { serviceMachine, type FinishInput } from '../src/machine/service-machine.js';
 import { BACKOFF_MAX_MS, CRASH_LIMIT, KILL_GRACE_MS, backoffMs } from '../src/machine/policy.js';
-import type { Fingerprint, ServiceConfig } from '../src/profile/types.js';
-
-// ---------------------------------------------------------------- helpers
-
-type ConfigOverrides = Partial<Omit<ServiceConfig, 'fingerprint'>> & { fp?: Partial<Fingerprint> };
-
-/** A config for `web` whose fingerprints the test controls (`fp`), to simulate edits. */
-function makeConfig(overrides: ConfigOverrides = {}): ServiceConfig {
-  const { fp, ...rest } = overrides;
-  return {
-    name: 'web', tag: 'web', instance: null, dir: '/profiles/web', runPath: '/profiles/web/run',
-    pidFile: null, restart: 'never', down: false,
-    stopSignal: 'SIGTERM', stopTimeoutMs: 10_000, startTimeoutMs: 10_000, startDelayMs: 0, restartDelayMs: 0,
-    reloadSignal: null, user: null, env: {}, watch: [],
-    stdout: '/state/logs/web.log', stderr: '/state/logs/web.log',
-    ...rest,
-    fingerprint: { launch: 'launch-1', watch: 'watch-1', policy: 'policy-1', ...fp },
-  };
-}
-
-const proc = (pid: number, child = true): WatchedProc => ({ pid, startTime: 5000 + pid, pgid: pid, child });
-
-/** `{ stopped: 'idle' }` → `stopped.idle`. */
-function flatten(value: StateValue): string {
-  if (typeof value === 'string') return value;
-  const [key, child] = Object.entries(value)[0]!;
-  return child === undefined || (typeof child === 'object' && Object.keys(child).length === 0) ? key : `${key}.${flatten(child)}`;
-}
-
-type InvokedName = 'probePidFile' | 'awaitPidFile' | 'watchPid' | 'runFinish';
-
-/** A started service actor with recording fakes, a simulated clock and shortcuts to play the world. */
-function harness() {
-  const clock = new SimulatedClock();
-  clock.set(1_000_000); // event `at` values far from 0
-  const launches: ServiceConfig[] = [];
-  const signals: Array<{ pid: number | undefined; signal: NodeJS.Signals }> = [];
-  const leftovers: number[] = [];
-  const invoked: Record<InvokedName, unknown[]> = { probePidFile: [], awaitPidFile: [], watchPid: [], runFinish: [] };
-  const active = new Map<InvokedName, number>();
-  const logs: Array<Omit<ServiceEmitted, 'type'>> = [];
-
-  /** A callback actor that records its input and whether it is still running. */
-  const fake = <I>(name: InvokedName) =>
-    fromCallback<ServiceEvent, I>(({ input }) => {
-      invoked[name].push(input);
-      active.set(name, (active.get(name) ?? 0) + 1);
-      return () => active.set(name, (active.get(name) ?? 1) - 1);
-    });
-
-  const machine = serviceMachine.provide({
-    actions: {
-      launch: (_args, { config }) => void launches.push(config),
-      signal: (_args, { proc: p, signal }) => void signals.push({ pid: p?.pid, signal }),
-      killLeftovers: (_args, { proc: p }) => void leftovers.push(p.pid),
-    },
-    actors: {
-      probePidFile: fake<{ config: ServiceConfig }>('probePidFile'),
-      awaitPidFile: fake<{ config: ServiceConfig }>('awaitPidFile'),
-      watchPid: fake<{ proc: WatchedProc | null }>('watchPid'),
-      runFinish: fake<FinishInput>('runFinish'),
-    },
-  });
-
-  const actor = createActor(machine, { input: { tag: 'web' }, clock });
-  actor.on('log', ({ level, message }) => void logs.push({ level, message }));
-  actor.subscribe({ error: () => undefined }); // errors are checked through the snapshot below
-  actor.start();
-
-  const snapshot = () => {
-    const s = actor.getSnapshot();
-    if (s.status === 'error') throw s.error;
-    return s;
-  };
-
-  const h = {
-    actor, clock, launches, signals, leftovers, invoked, logs,
-    send: (event: ServiceEvent) => actor.send(event),
-    state: () => flatten(snapshot().value),
-    ctx: () => snapshot().context,
-    isActive: (name: InvokedName) => (active.get(name) ?? 0) > 0,
-    messages: () => logs.map((l) => l.message),
-    advance: (ms: number) => clock.increment(ms),
-    configure: (config: ServiceConfig) => actor.send({ type: 'CONFIGURE', config }),
-    spawned: (pid: number) => actor.send({ type: 'SPAWNED', proc: proc(pid), at: clock.now() }),
-    exited: (pid: number, code: number | null = 0, signal: NodeJS.Signals | null = null) =>
-      actor.send({ type: 'EXITED', pid, code, signal, at: clock.now() }),
-    finished: (code: number | null, signal: NodeJS.Signals | null = null) => actor.send({ type: 'FINISHED', code, signal }),
-    pidFound: (pid: number, adopted = false) =>
-      actor.send({ type: 'PID_FOUND', proc: proc(pid, false), at: clock.now(), adopted }),
-    /** CONFIGURE a fresh service and let it reach `running` with `pid`. */
-    run: (config: ServiceConfig, pid: number) => {
-      h.configure(config);
-      h.spawned(pid);
-      expect(h.state()).toBe('running');
-    },
-    /** The running process `pid` dies after `uptimeMs` (a crash if < 1 s). */
-    die: (pid: number, uptimeMs: number, code: number | null = 1, signal: NodeJS.Signals | null = null) => {
-      h.advance(uptimeMs);
-      h.exited(pid, code, signal);
-    },
-  };
-  return h;
-}
+import type { ServiceConfig } from '../src/profile/types.js';
+import { harness, makeConfig, proc, type ConfigOverrides } from './machine/harness.js';
 
 // ---------------------------------------------------------------- shape
 
@@ -121,8 +15,8 @@ describe('shape', () => {
   });
 
   it('has stopped.idle, stopped.delayed, stopped.backoff, stopped.failed and the finish states', () => {
-    // exited, finished and deciding are transient (eventless): a snapshot is never in them.
-    expect(Object.keys(serviceMachine.root.states.stopped!.states)).toEqual(['idle', 'delayed', 'backoff', 'exited', 'finishing', 'finished', 'deciding', 'failed']);
+    // exited and deciding are transient (eventless): a snapshot is never in them.
+    expect(Object.keys(serviceMachine.root.states.stopped!.states)).toEqual(['idle', 'delayed', 'backoff', 'exited', 'finishing', 'deciding', 'failed']);
   });
 
   it('starts in stopped.idle with no config', () => {
@@ -292,14 +186,7 @@ describe('exits and the restart policy', () => {
   /** Drive a fresh service into stopped.failed by crashing it 10 times. */
   function crashLoop(config: ServiceConfig) {
     const h = harness();
-    h.run(config, 1);
-    for (let pid = 1; pid <= CRASH_LIMIT; pid++) {
-      h.die(pid, 10, 1);
-      if (pid < CRASH_LIMIT) {
-        h.advance(backoffMs(pid));
-        h.spawned(pid + 1);
-      }
-    }
+    h.crashLoop(config);
     expect(h.state()).toBe('stopped.failed');
     return h;
   }
@@ -416,7 +303,7 @@ describe('stopping', () => {
     h.die(4242, 300, null, 'SIGINT');
     expect(h.state()).toBe('stopped.idle');
     expect(h.leftovers).toEqual([4242]);
-    expect(h.ctx()).toMatchObject({ held: true, proc: null });
+    expect(h.ctx()).toMatchObject({ want: 'down', proc: null });
     expect(h.messages().at(-1)).toBe('stopped pid 4242');
     // held: neither the restart policy nor the same config starts it again
     h.configure(makeConfig({ restart: 'always', stopSignal: 'SIGINT' }));
@@ -625,7 +512,7 @@ describe('removal', () => {
     expect(h.signals).toEqual([{ pid: 4242, signal: 'SIGTERM' }]);
     h.exited(4242, null, 'SIGTERM');
     expect(h.state()).toBe('stopped.idle');
-    expect(h.ctx()).toMatchObject({ config: null, removed: true });
+    expect(h.ctx()).toMatchObject({ config: null, want: 'removed' });
     expect(h.leftovers).toEqual([4242]);
     expect(h.messages().at(-1)).toBe('stopped pid 4242');
     h.send({ type: 'START' });
@@ -639,7 +526,7 @@ describe('removal', () => {
     h.exited(4242, 0);
     h.configure(makeConfig());
     expect(h.state()).toBe('starting.spawning');
-    expect(h.ctx().removed).toBe(false);
+    expect(h.ctx().want).toBe('run');
     expect(h.launches).toHaveLength(2);
   });
 
@@ -779,7 +666,7 @@ describe('configuration changes', () => {
 describe('start_delay and restart_delay (PETeR)', () => {
   it('start_delay: the first automatic start waits, with its due time; a command does not', () => {
     const h = harness();
-    h.send({ type: 'CONFIGURE', config: makeConfig({ startDelayMs: 10_000 }), at: h.clock.now() });
+    h.send({ type: 'CONFIGURE', config: makeConfig({ startDelayMs: 10_000 }), at: h.clock.now(), touched: false });
     expect(h.state()).toBe('stopped.delayed');
     expect(h.ctx().startsAt).toBe(h.clock.now() + 10_000);
     expect(h.messages().at(-1)).toBe('starting in 10.0s (start_delay)');
@@ -827,17 +714,16 @@ describe('start_delay and restart_delay (PETeR)', () => {
 // ---------------------------------------------------------------- invalid profiles
 
 describe('a run that cannot be executed', () => {
-  it('fails, and any reading of the profile, even an identical one, tries again (the file changed between reading and spawning)', () => {
+  it('fails, and a reading of its touched files, even an identical one, tries again (the file changed between reading and spawning)', () => {
     const h = harness();
     const config = makeConfig({ restart: 'always' });
     h.configure(config);
     h.send({ type: 'SPAWN_FAILED', reason: 'permission denied' });
     expect(h.state()).toBe('stopped.failed');
-    expect(h.ctx().spawnFailed).toBe(true);
-    h.configure(config);
+    expect(h.fullState()).toBe('stopped.failed.spawnFailed');
+    h.configure(config, true);
     expect(h.state()).toBe('starting.spawning');
     expect(h.launches).toHaveLength(2);
-    expect(h.ctx().spawnFailed).toBe(false);
   });
 
   it('a crash loop still needs a change', () => {
@@ -947,7 +833,7 @@ describe('finish (s6 convention)', () => {
     expect(h.state()).toBe('stopped.finishing');
     h.finished(0);
     expect(h.state()).toBe('stopped.idle');
-    expect(h.ctx().held).toBe(true);
+    expect(h.ctx().want).toBe('down');
     expect(h.launches).toHaveLength(1);
 
     h.send({ type: 'START' });

@@ -172,6 +172,47 @@ function installSignals(supervisor: Supervisor, logger: Logger, eventLog: EventL
   });
 }
 
+/** EX_SOFTWARE (sysexits.h): an internal error. */
+const EXIT_INTERNAL_ERROR = 70;
+
+/**
+ * An exception nobody caught (an actor that throws is not one: the
+ * supervisor supervises that one service afresh). Our state can no longer be
+ * trusted, so we do not go on: one FATAL line and exit 70, so that init
+ * (Restart=always) or the cron line starts a supervisor again. Services are
+ * left running — each leads its own session — and their records stay in
+ * STATE_DIR/services, so the next supervisor re-adopts them.
+ */
+function exitOnUncaught(logger: Logger, release: () => void): void {
+  const fatal = (what: string, error: unknown) => {
+    try {
+      const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      logger.log('FATAL', 'proclaunch', `${what}: ${text}; exiting with code ${EXIT_INTERNAL_ERROR}, leaving services running for the next supervisor to re-adopt`);
+      release();
+    } finally {
+      process.exit(EXIT_INTERNAL_ERROR);
+    }
+  };
+  process.on('uncaughtException', (error) => fatal('uncaught exception', error));
+  process.on('unhandledRejection', (reason) => fatal('unhandled promise rejection', reason));
+}
+
+/**
+ * A test hook, the only one: with PROCLAUNCH_TEST_THROW=exception (or
+ * =rejection) in its environment, the supervisor throws (or leaves a promise
+ * rejected) on SIGUSR2, from nowhere in particular — what exitOnUncaught is for.
+ */
+function installTestThrow(): void {
+  const how = process.env.PROCLAUNCH_TEST_THROW;
+  delete process.env.PROCLAUNCH_TEST_THROW; // not handed down to services
+  if (how !== 'exception' && how !== 'rejection') return;
+  process.on('SIGUSR2', () => {
+    const error = new Error(`PROCLAUNCH_TEST_THROW=${how}`);
+    if (how === 'rejection') void Promise.reject(error);
+    else throw error;
+  });
+}
+
 /** --hooks DIR: hook output goes to STATE_DIR/hooks.log (logs/hooks.log would be the log of a profile named `hooks`). */
 function startHooks(args: SuperviseArgs, logger: Logger, eventLog: EventLog): HookRunner {
   const runner = new HookRunner({
@@ -211,16 +252,14 @@ export async function supervise(argv: string[]): Promise<number> {
   const hooks = args.hooksDir === undefined ? null : startHooks(args, logger, eventLog);
   const socketPath = controlSocketPath(args.stateDir);
   let closeControl = () => {};
-  const shutdown = shutdownOn(
-    supervisor,
-    logger,
-    () => {
-      hooks?.kill(); // detached: a hook still running would outlive us
-      closeControl();
-      ownership.release();
-    },
-    async () => hooks?.close(),
-  );
+  const release = () => {
+    hooks?.kill(); // detached: a hook still running would outlive us
+    closeControl();
+    ownership.release();
+  };
+  exitOnUncaught(logger, release);
+  installTestThrow();
+  const shutdown = shutdownOn(supervisor, logger, release, async () => hooks?.close());
   installSignals(supervisor, logger, eventLog, shutdown);
   if (args.reaper) startReaping(logger);
   await supervisor.start();

@@ -8,6 +8,8 @@ import { globToRegExp, isGlob } from '../profile/names.js';
 import type { EventLog } from '../supervisor/event-log.js';
 import { loggerTag } from '../vocabulary/tags.js';
 import type { ServiceActor, ServiceSnapshot } from '../machine/service-machine.js';
+import { stateName, stateText } from '../machine/state-name.js';
+import { DOWN, FAILED, FINISHING, UP } from '../vocabulary/state-tags.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { ActionCommand, ActionResult, Request, ServiceStatus } from './protocol.js';
 import type { Handler, Reply } from './server.js';
@@ -102,20 +104,13 @@ export function select(known: string[], patterns: string[], all: boolean): { nam
   return { names: known.filter((name) => chosen.has(name)), unmatched };
 }
 
-/** `stopped.failed` → ['stopped', 'failed']; `running` → ['running', null]. */
-function stateOf(snapshot: ServiceSnapshot): [string, string | null] {
-  const value = snapshot.value;
-  if (typeof value === 'string') return [value, null];
-  const [state, sub] = Object.entries(value)[0]!;
-  return [state, typeof sub === 'string' ? sub : null];
-}
-
-const stateText = (snapshot: ServiceSnapshot): string => stateOf(snapshot).filter(Boolean).join('.');
+/** Stopped, or its `finish` runs: the old process is gone. */
+const isStopped = (s: ServiceSnapshot): boolean => s.hasTag(DOWN) || s.hasTag(FINISHING);
 
 export function serviceStatus(name: string, snapshot: ServiceSnapshot, now = Date.now()): ServiceStatus {
   const { context } = snapshot;
-  const [state, substate] = stateOf(snapshot);
-  const running = state === 'running';
+  const [state, substate] = stateName(snapshot);
+  const running = snapshot.hasTag(UP);
   const exit = context.lastExit;
   return {
     name,
@@ -127,7 +122,7 @@ export function serviceStatus(name: string, snapshot: ServiceSnapshot, now = Dat
     restarts: context.restarts,
     lastExit: exit ? { pid: exit.pid, code: exit.code, signal: exit.signal, at: timestamp(new Date(exit.at)) } : null,
     reason: context.problem,
-    held: context.held,
+    held: context.want === 'down',
     down: context.config?.down ?? false,
     startsInMs: context.startsAt === null ? null : Math.max(0, context.startsAt - now),
   };
@@ -150,12 +145,20 @@ function until(actor: ServiceActor, timeoutMs: number, decide: (s: ServiceSnapsh
       subscription.unsubscribe();
       resolve(onTimeout(actor.getSnapshot()));
     }, timeoutMs);
-    const subscription = actor.subscribe((snapshot) => {
-      const decided = decide(snapshot);
-      if (!decided) return;
-      clearTimeout(timer);
-      subscription.unsubscribe();
-      resolve(decided);
+    const subscription = actor.subscribe({
+      next: (snapshot) => {
+        const decided = decide(snapshot);
+        if (!decided) return;
+        clearTimeout(timer);
+        subscription.unsubscribe();
+        resolve(decided);
+      },
+      // The actor threw (the supervisor re-creates it): answer now. An observer without `error` would make xstate rethrow it.
+      error: () => {
+        clearTimeout(timer);
+        const s = actor.getSnapshot();
+        resolve({ ...onTimeout(s), message: 'internal error while waiting; see the supervisor log' });
+      },
     });
   });
 }
@@ -167,12 +170,12 @@ async function act(supervisor: Supervisor, name: string, command: ActionCommand,
   if (!before.context.config) return result(name, before, false, `profile invalid: ${before.context.problem ?? 'not readable'}`);
 
   if (command === 'reload') {
-    if (!before.matches('running')) return result(name, before, false, `not running (${stateText(before)})`);
+    if (!before.hasTag(UP)) return result(name, before, false, `not running (${stateText(before)})`);
     supervisor.command(name, { type: 'RELOAD' });
     return result(name, before, true, `sent ${before.context.config.reloadSignal ?? 'SIGHUP'} to pid ${oldPid}`);
   }
-  if (command === 'start' && before.matches('running')) return result(name, before, true, `already running pid ${oldPid}`);
-  if (command === 'stop' && before.matches('stopped')) {
+  if (command === 'start' && before.hasTag(UP)) return result(name, before, true, `already running pid ${oldPid}`);
+  if (command === 'stop' && isStopped(before)) {
     supervisor.command(name, { type: 'STOP' }); // still remembered, and ends a backoff
     return result(name, actor.getSnapshot(), true, 'already stopped');
   }
@@ -182,7 +185,7 @@ async function act(supervisor: Supervisor, name: string, command: ActionCommand,
 
   const timedOut = (s: ServiceSnapshot) => result(name, s, false, `timed out after ${timeoutMs / 1000}s, still ${stateText(s)}`);
   if (command === 'stop') {
-    return until(actor, timeoutMs, (s) => (s.matches('stopped') ? result(name, s, true, oldPid ? `stopped pid ${oldPid}` : 'stopped') : null), timedOut);
+    return until(actor, timeoutMs, (s) => (isStopped(s) ? result(name, s, true, oldPid ? `stopped pid ${oldPid}` : 'stopped') : null), timedOut);
   }
   // start and restart: running with a new process, or a failure.
   let left = false; // a restart must go through stopping/starting first
@@ -190,12 +193,12 @@ async function act(supervisor: Supervisor, name: string, command: ActionCommand,
     actor,
     timeoutMs,
     (s) => {
-      if (!s.matches('running')) left = true;
-      if (s.matches('running') && (command === 'start' || left || s.context.proc?.pid !== oldPid)) {
+      if (!s.hasTag(UP)) left = true;
+      if (s.hasTag(UP) && (command === 'start' || left || s.context.proc?.pid !== oldPid)) {
         return result(name, s, true, `running pid ${s.context.proc?.pid}`);
       }
-      if (s.matches({ stopped: 'failed' })) return result(name, s, false, `failed: ${s.context.problem ?? 'unknown'}`);
-      if (left && s.matches({ stopped: 'idle' }) && s.context.lastExit) {
+      if (s.hasTag(FAILED)) return result(name, s, false, `failed: ${s.context.problem ?? 'unknown'}`);
+      if (left && stateText(s) === 'stopped.idle' && s.context.lastExit) {
         const exit = s.context.lastExit;
         return result(name, s, false, `exited ${exit.signal ? `on ${exit.signal}` : `with code ${exit.code}`} and was not restarted`);
       }

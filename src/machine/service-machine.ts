@@ -1,121 +1,38 @@
-// The life of one service, as data. No I/O here: spawning, signalling and
-// watching pids are actions and actors supplied with `machine.provide(...)`
-// (see process/effects.ts); log lines are emitted, not written.
-import { assign, emit, enqueueActions, fromCallback, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
-import type { ProcRef } from '../vocabulary/proc-ref.js';
-import type { Level } from '../vocabulary/levels.js';
-import { formatDuration } from '../vocabulary/durations.js';
-import { signalName, signalNumber } from '../profile/signals.js';
+// The life of one service, as a table: state × event → guard, target,
+// actions (s6-supervise keeps its whole logic in one such table). Every guard
+// is named in guards.ts, every action in actions.ts, every log line in
+// log-lines.ts; `node scripts/machine-table.mjs` prints this chart as rows.
+//
+// No I/O here: spawning, signalling and watching pids are actions and actors
+// supplied with `machine.provide(...)` (process/effects.ts); log lines are
+// emitted, not written. Context: `want` is runit's (run | down | removed),
+// `config` the last good profile; the phases are states:
+//
+//   stopped   idle.{settled, runMissing}  nothing runs (runMissing: `run` vanished just before its spawn)
+//             delayed                    start_delay / restart_delay before an automatic start
+//             backoff                    after a crash, before the next start
+//             exited, deciding           transient: the restart policy after an exit of its own
+//             finishing.{exited, stopped, restarting, invalid}
+//                                        `finish` runs; the substate says what follows it
+//             failed.{gaveUp, spawnFailed, invalid}
+//                                        not started again until `start` or a change (spawnFailed:
+//                                        or its files touched; invalid: any valid reading)
+//   starting  choosing (transient), probing, spawning.{current, outdated}, launched,
+//             awaitingPidFile.{current, outdated}   (outdated: edited meanwhile, restart once up)
+//   running
+//   stopping  parallel: signal.{signalled, killed} × next.{stay, restart}
+import { and, fromCallback, not, or, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { DOWN, FAILED, FINISHING, STOPPING, TRANSITIONAL, UP, type StateTag } from '../vocabulary/state-tags.js';
+import { actions, effects, log } from './actions.js';
+import { exitOf, guards } from './guards.js';
+import { KILL_GRACE_MS, backoffMs, isFailure } from './policy.js';
+import type { FinishInput, ServiceContext, ServiceEmitted, ServiceEvent, WatchedProc } from './types.js';
 import type { ServiceConfig } from '../profile/types.js';
-import {
-  CRASH_LIMIT, KILL_GRACE_MS, backoffMs, crashesAfter, describeExit, isCrash, isFailure, wantsRestart, type ExitInfo,
-} from './policy.js';
 
-/** A process we watch: `child` when it is ours (its `exit` event reaches us). */
-export interface WatchedProc extends ProcRef {
-  child: boolean;
-}
+export type { EventOf, FinishInput, LastExit, ServiceContext, ServiceEmitted, ServiceEvent, ServiceEventType, Want, WatchedProc } from './types.js';
+export { FINISH_NO_RESTART } from './guards.js';
 
-export interface ServiceContext {
-  tag: string;
-  /** The last good configuration; null before the first or after removal. */
-  config: ServiceConfig | null;
-  /** Why the profile is failed or invalid, for `status`. */
-  problem: string | null;
-  /** Stopped by command: no automatic start until `start`. */
-  held: boolean;
-  removed: boolean;
-  /** `run` while starting, then the service process. */
-  proc: WatchedProc | null;
-  runningSince: number | null;
-  crashes: number;
-  restarts: number;
-  lastExit: ExitInfo | null;
-  /** A restart is in progress: start again once stopped. */
-  startAfterStop: boolean;
-  /** In stopped.delayed: how long to wait, and when the start is due (for `status`), if known. */
-  delayMs: number;
-  startsAt: number | null;
-  /**
-   * What follows `finish`: `decide` after an exit of its own (restart policy,
-   * unless finish exits 125), `start` or `idle` after a stop (restart or not).
-   */
-  afterFinish: 'decide' | 'start' | 'idle';
-  /** How `finish` ended: its exit code, or null if it was killed or could not run. */
-  finishCode: number | null;
-  /**
-   * `run` could not be executed although the profile read fine: the files
-   * changed between reading and spawning (chmod -x, then +x). Any reading,
-   * even an identical one, is worth another try.
-   */
-  spawnFailed: boolean;
-  /** The profile turned invalid while `finish` ran: stopped.failed once it is over. */
-  pendingInvalid: string | null;
-}
-
-export type ServiceEvent =
-  | { type: 'CONFIGURE'; config: ServiceConfig; at?: number }
-  | { type: 'INVALID'; reason: string }
-  | { type: 'REMOVE' }
-  | { type: 'START' }
-  | { type: 'STOP' }
-  | { type: 'RESTART' }
-  | { type: 'RELOAD' }
-  | { type: 'SIGNAL'; signal: NodeJS.Signals }
-  | { type: 'SPAWNED'; proc: WatchedProc; at: number }
-  | { type: 'SPAWN_FAILED'; reason: string }
-  | { type: 'PID_FOUND'; proc: WatchedProc; at: number; adopted: boolean }
-  /** A process the last supervisor left running (its record in STATE_DIR): take it over. */
-  | { type: 'ADOPT'; proc: WatchedProc; config: ServiceConfig; since: number }
-  | { type: 'PID_MISSING' }
-  | { type: 'PID_PROBLEM'; reason: string }
-  | { type: 'EXITED'; pid: number; code: number | null; signal: NodeJS.Signals | null; at: number }
-  /** `finish` ended (`error`: it could not be started). */
-  | { type: 'FINISHED'; code: number | null; signal: NodeJS.Signals | null; error?: string };
-
-export type ServiceEmitted = { type: 'log'; level: Level; message: string };
-
-type Exited = Extract<ServiceEvent, { type: 'EXITED' }>;
-
-/** What `finish` is run for (its arguments, s6's: exit code or -1, signal number or 0, come from `exit`). */
-export interface FinishInput {
-  config: ServiceConfig;
-  exit: ExitInfo;
-  /** The event kind the exit was (`stopped` when we asked for it). */
-  event: 'exited' | 'crashed' | 'stopped';
-}
-
-const exitOf = (context: ServiceContext, event: Exited): ExitInfo => ({
-  pid: event.pid,
-  code: event.code,
-  signal: event.signal,
-  at: event.at,
-  uptimeMs: context.runningSince === null ? 0 : Math.max(0, event.at - context.runningSince),
-});
-
-const autostart = (c: ServiceContext): boolean => c.config !== null && !c.removed && !c.held && !c.config.down;
-const isOurs = (c: ServiceContext, e: { pid: number }): boolean => c.proc?.pid === e.pid;
-/** In stopped.deciding: the exit being decided on. */
-const lastExit = (c: ServiceContext): ExitInfo => c.lastExit!;
-const nextCrashes = (c: ServiceContext): number => crashesAfter(c.crashes, lastExit(c));
-const hasFinish = (c: ServiceContext): boolean => c.config?.finishPath != null && !c.removed;
-/** s6 convention: `finish` exiting 125 means "do not restart". */
-export const FINISH_NO_RESTART = 125;
-
-/** Whether a new configuration differs in a way that should (re)start or reload the service. */
-const launchChanged = (old: ServiceConfig | null, next: ServiceConfig): boolean => old?.fingerprint.launch !== next.fingerprint.launch;
-const watchChanged = (old: ServiceConfig | null, next: ServiceConfig): boolean => old?.fingerprint.watch !== next.fingerprint.watch;
-const anyChange = (old: ServiceConfig | null, next: ServiceConfig): boolean =>
-  launchChanged(old, next) || watchChanged(old, next) || old?.fingerprint.policy !== next.fingerprint.policy;
-
-/** A CONFIGURE in stopped.idle that should start the service: new, re-added, edited, or `down` lifted. */
-function startsOnConfigure(context: ServiceContext, event: { config: ServiceConfig }): boolean {
-  const next = { ...context, config: event.config, removed: false };
-  const old = context.removed ? null : context.config;
-  const downLifted = old?.down === true && !event.config.down;
-  return autostart(next) && (old === null || launchChanged(old, event.config) || watchChanged(old, event.config) || downLifted);
-}
-
+type Callback<I> = ReturnType<typeof fromCallback<ServiceEvent, I>>;
 const noop = fromCallback(() => undefined);
 
 export const serviceMachine = setup({
@@ -124,24 +41,19 @@ export const serviceMachine = setup({
     events: {} as ServiceEvent,
     input: {} as { tag: string },
     emitted: {} as ServiceEmitted,
+    tags: {} as StateTag,
   },
-  actions: {
-    /** Spawn `run`; report SPAWNED or SPAWN_FAILED, and EXITED when it ends. */
-    launch: (_args, _params: { config: ServiceConfig }) => undefined,
-    /** Send a signal to the service's process group; EXITED if it is already gone. */
-    signal: (_args, _params: { proc: WatchedProc; signal: NodeJS.Signals }) => undefined,
-    /** The leader died while stopping: SIGKILL what is left of its group. */
-    killLeftovers: (_args, _params: { proc: WatchedProc }) => undefined,
-  },
+  guards,
+  actions: { ...effects, ...actions },
   actors: {
     /** Does the pid file already name a live process? PID_FOUND (adopted) or PID_MISSING. */
-    probePidFile: noop as ReturnType<typeof fromCallback<ServiceEvent, { config: ServiceConfig }>>,
+    probePidFile: noop as Callback<{ config: ServiceConfig }>,
     /** Wait for the pid file to name a live process: PID_FOUND, with PID_PROBLEM along the way. */
-    awaitPidFile: noop as ReturnType<typeof fromCallback<ServiceEvent, { config: ServiceConfig }>>,
+    awaitPidFile: noop as Callback<{ config: ServiceConfig }>,
     /** Report EXITED when a process that is not our child dies. */
-    watchPid: noop as ReturnType<typeof fromCallback<ServiceEvent, { proc: WatchedProc | null }>>,
+    watchPid: noop as Callback<{ proc: WatchedProc | null }>,
     /** Run the profile's `finish`; FINISHED when it ends. Stopping this actor kills it. */
-    runFinish: noop as ReturnType<typeof fromCallback<ServiceEvent, FinishInput>>,
+    runFinish: noop as Callback<FinishInput>,
   },
   delays: {
     backoff: ({ context }) => backoffMs(context.crashes),
@@ -155,550 +67,371 @@ export const serviceMachine = setup({
 }).createMachine({
   id: 'service',
   context: ({ input }) => ({
-    tag: input.tag, config: null, problem: null, held: false, removed: false, proc: null,
-    runningSince: null, crashes: 0, restarts: 0, lastExit: null, startAfterStop: false, delayMs: 0, startsAt: null,
-    afterFinish: 'decide', finishCode: null, spawnFailed: false, pendingInvalid: null,
+    tag: input.tag, config: null, problem: null, want: 'run', proc: null, runningSince: null,
+    crashes: 0, restarts: 0, lastExit: null, delayMs: 0, startsAt: null,
   }),
   initial: 'stopped',
   on: {
-    SIGNAL: {
-      guard: ({ context }) => context.proc !== null,
-      actions: [
-        emit(({ context, event }) => ({ type: 'log', level: 'INFO', message: `sending ${event.signal} to pid ${context.proc!.pid}` }) as const),
-        { type: 'signal', params: ({ context, event }) => ({ proc: context.proc!, signal: event.signal }) },
-      ],
-    },
+    SIGNAL: { guard: 'hasProcess', actions: [log('sendingSignal'), 'forwardSignal'] },
   },
   states: {
     stopped: {
       initial: 'idle',
-      entry: assign({ proc: null, runningSince: null, startAfterStop: false }),
+      entry: 'forgetProc',
       on: {
-        INVALID: { target: '.failed', actions: assign({ config: null, problem: ({ event }) => event.reason }) },
-        REMOVE: { target: '.idle', actions: assign({ config: null, removed: true, held: false, problem: null }) },
+        INVALID: { target: '.failed.invalid', actions: ['forgetConfig', 'noteProblem'] },
+        REMOVE: { target: '.idle', actions: ['wantRemoved', 'forgetConfig', 'clearProblem'] },
         START: [
-          { guard: ({ context }) => context.config !== null, target: 'starting', actions: assign({ held: false, crashes: 0, problem: null }) },
-          { actions: assign({ held: false }) },
+          { guard: 'hasConfig', target: 'starting', actions: ['wantRun', 'resetFailure'] },
+          { guard: not('wantsRemoved'), actions: 'wantRun' },
         ],
-        RESTART: { guard: ({ context }) => context.config !== null, target: 'starting', actions: assign({ held: false, crashes: 0, problem: null }) },
-        STOP: { target: '.idle', actions: assign({ held: true }) },
+        RESTART: { guard: 'hasConfig', target: 'starting', actions: ['wantRun', 'resetFailure'] },
+        STOP: { target: '.idle', actions: 'wantDown' },
       },
       states: {
         idle: {
+          tags: [DOWN],
+          initial: 'settled',
           on: {
-            ADOPT: { target: '#service.running', actions: assign({ proc: ({ event }) => event.proc, config: ({ event }) => event.config, removed: false, problem: null }) },
+            ADOPT: { target: '#service.running', actions: ['adopt', log('readopted')] },
+            // New, re-added, edited, or `down` removed: start it (after start_delay).
             CONFIGURE: [
-              {
-                // New, re-added, fixed, edited, or `down` removed: start it (after start_delay).
-                guard: ({ context, event }) => startsOnConfigure(context, event) && event.config.startDelayMs > 0,
-                target: 'delayed',
-                actions: [
-                  assign({
-                    config: ({ event }) => event.config, removed: false, problem: null,
-                    delayMs: ({ event }) => event.config.startDelayMs,
-                    startsAt: ({ event }) => (event.at === undefined ? null : event.at + event.config.startDelayMs),
-                  }),
-                  emit(({ event }) => ({ type: 'log', level: 'INFO', message: `starting in ${formatDuration(event.config.startDelayMs)} (start_delay)` }) as const),
-                ],
-              },
-              {
-                guard: ({ context, event }) => startsOnConfigure(context, event),
-                target: '#service.starting',
-                actions: assign({ config: ({ event }) => event.config, removed: false, problem: null }),
-              },
-              { actions: assign({ config: ({ event }) => event.config, removed: false, problem: null }) },
+              { guard: and(['startsOnConfigure', 'hasStartDelay']), target: 'delayed', actions: ['takeConfig', 'waitStartDelay', log('startingIn')] },
+              { guard: 'startsOnConfigure', target: '#service.starting', actions: 'takeConfig' },
+              { actions: 'takeConfig' },
             ],
+          },
+          states: {
+            settled: {},
+            /** `run` was gone when it was to be spawned: removed, or about to be re-created. The next reading tells. */
+            runMissing: {
+              on: { CONFIGURE: { guard: and(['touched', 'autostarts']), target: '#service.starting', actions: 'takeConfig' } },
+            },
           },
         },
         /** start_delay / restart_delay: an automatic start that waits. Commands start at once. */
         delayed: {
+          tags: [DOWN],
           after: { startDelay: '#service.starting' },
-          exit: assign({ startsAt: null }),
-          on: { CONFIGURE: { actions: assign({ config: ({ event }) => event.config, removed: false, problem: null }) } },
+          exit: 'clearStartsAt',
+          on: { CONFIGURE: { actions: 'takeConfig' } },
         },
         backoff: {
+          tags: [DOWN],
           after: { backoff: '#service.starting' },
-          on: { CONFIGURE: { actions: assign({ config: ({ event }) => event.config, removed: false, problem: null }) } },
+          on: { CONFIGURE: { actions: 'takeConfig' } },
         },
-        /** Transient: the service has just exited; `finish` first, if there is one. */
+        /** Transient: the service has just exited on its own; `finish` first, if there is one. */
         exited: {
-          always: [{ guard: ({ context }) => hasFinish(context), target: 'finishing' }, { target: 'deciding' }],
-        },
-        /** `finish` runs; the exit is decided once it ends (or is killed after stop_timeout). */
-        finishing: {
-          entry: emit(({ context }) => ({
-            type: 'log', level: 'INFO',
-            message: `running finish ${lastExit(context).code ?? -1} ${lastExit(context).signal === null ? 0 : signalNumber(lastExit(context).signal!)}`,
-          }) as const),
-          invoke: {
-            src: 'runFinish',
-            input: ({ context }) => ({
-              config: context.config!,
-              exit: lastExit(context),
-              event: context.afterFinish !== 'decide' ? 'stopped' : isFailure(lastExit(context)) ? 'crashed' : 'exited',
-            }),
-          },
-          after: {
-            finishTimeout: {
-              target: 'finished',
-              actions: [
-                assign({ finishCode: null }),
-                emit(({ context }) => ({ type: 'log', level: 'WARN', message: `finish killed: still running after ${(context.config?.stopTimeoutMs ?? 0) / 1000}s` }) as const),
-              ],
-            },
-          },
-          on: {
-            FINISHED: {
-              target: 'finished',
-              actions: [
-                assign({ finishCode: ({ event }) => event.code }),
-                emit(({ event }) => ({
-                  type: 'log',
-                  // 125 is finish saying "do not restart": an answer, not a problem.
-                  level: event.error || (event.code !== 0 && event.code !== FINISH_NO_RESTART) ? 'WARN' : 'INFO',
-                  message: event.error ? `finish could not run: ${event.error}`
-                    : `finish exited ${event.signal ? `signal ${signalName(event.signal)}` : `code ${event.code}`}`,
-                }) as const),
-              ],
-            },
-            // Commands wait for `finish`, then apply.
-            STOP: { actions: assign({ held: true, afterFinish: 'idle' }) },
-            START: { actions: assign({ held: false, crashes: 0, problem: null, afterFinish: 'start' }) },
-            RESTART: { actions: assign({ held: false, crashes: 0, problem: null, afterFinish: 'start' }) },
-            REMOVE: { actions: assign({ removed: true, held: false, afterFinish: 'idle' }) },
-            // Not stopped.failed at once: that would kill finish midway.
-            INVALID: { actions: assign({ problem: ({ event }) => event.reason, pendingInvalid: ({ event }) => event.reason }) },
-            CONFIGURE: {
-              actions: assign({
-                pendingInvalid: null,
-                // Edited meanwhile: start once finish is over, as an edit of a stopped service does.
-                afterFinish: ({ context, event }) => (startsOnConfigure(context, event) ? 'start' : context.afterFinish),
-                config: ({ event }) => event.config, removed: false, problem: null,
-              }),
-            },
-          },
-        },
-        /** Transient: `finish` is over. */
-        finished: {
           always: [
-            { guard: ({ context }) => context.pendingInvalid !== null, target: 'failed', actions: assign({ config: null, pendingInvalid: null }) },
-            {
-              guard: ({ context }) => context.afterFinish === 'start' && context.config !== null && !context.removed && !context.held,
-              target: '#service.starting',
-            },
-            { guard: ({ context }) => context.afterFinish !== 'decide', target: 'idle', actions: assign({ config: ({ context }) => (context.removed ? null : context.config) }) },
-            {
-              guard: ({ context }) => context.finishCode === FINISH_NO_RESTART,
-              target: 'idle',
-              actions: [
-                assign({ crashes: ({ context }) => nextCrashes(context) }),
-                emit(({ context }) => ({ type: 'log', level: 'INFO', message: `${describeExit(lastExit(context))}; not restarting (finish exited ${FINISH_NO_RESTART})` }) as const),
-              ],
-            },
+            { guard: 'hasFinish', target: 'finishing' },
             { target: 'deciding' },
           ],
         },
-        /** An exit of its own (after `finish`): restart, back off, wait, or stay stopped. */
+        /** `finish` runs; what follows it is the substate. Commands and edits change that, and wait. */
+        finishing: {
+          tags: [FINISHING, TRANSITIONAL],
+          initial: 'exited',
+          entry: log('finishRunning'),
+          invoke: { src: 'runFinish', input: ({ context }) => finishInput(context) },
+          after: { finishTimeout: { actions: 'giveUpOnFinish' } },
+          on: {
+            STOP: { target: '.stopped', actions: 'wantDown' },
+            REMOVE: { target: '.stopped', actions: 'wantRemoved' },
+            // (A removed profile has nothing to start: not stopped's START, which would use the config finish still has.)
+            START: [{ guard: not('wantsRemoved'), target: '.restarting', actions: ['wantRun', 'resetFailure'] }, {}],
+            RESTART: [{ guard: not('wantsRemoved'), target: '.restarting', actions: ['wantRun', 'resetFailure'] }, {}],
+            // Not stopped.failed at once: that would kill finish midway.
+            INVALID: { target: '.invalid', actions: 'noteProblem' },
+            // Edited meanwhile: start once finish is over, as an edit of a stopped service does.
+            CONFIGURE: [
+              { guard: 'startsOnConfigure', target: '.restarting', actions: 'takeConfig' },
+              { actions: 'takeConfig' },
+            ],
+          },
+          states: {
+            /** After an exit of its own: the restart policy, unless finish exits 125. */
+            exited: {
+              on: {
+                FINISHED: [
+                  { guard: 'finishSaysNoRestart', target: '#service.stopped.idle', actions: [log('finishEnded'), 'countCrash', log('notRestartingFinish')] },
+                  { target: '#service.stopped.deciding', actions: log('finishEnded') },
+                ],
+              },
+            },
+            /** After a stop (or a `stop` or removal meanwhile): stay stopped. */
+            stopped: {
+              on: { FINISHED: { target: '#service.stopped.idle', actions: [log('finishEnded'), 'forgetConfigIfRemoved'] } },
+            },
+            /** After a restart (or a `start`, `restart` or edit meanwhile): start; a 125 does not undo a command. */
+            restarting: {
+              on: { FINISHED: { target: '#service.starting', actions: log('finishEnded') } },
+            },
+            /** The profile turned invalid meanwhile: failed once finish is over, unless it is valid again by then. */
+            invalid: {
+              on: {
+                STOP: { actions: 'wantDown' },
+                START: { actions: 'wantRun' },
+                RESTART: { actions: 'wantRun' },
+                CONFIGURE: [
+                  { guard: 'autostarts', target: 'restarting', actions: 'takeConfig' },
+                  { target: 'stopped', actions: 'takeConfig' },
+                ],
+                FINISHED: { target: '#service.stopped.failed.invalid', actions: [log('finishEnded'), 'forgetConfig'] },
+              },
+            },
+          },
+        },
+        /** Transient: an exit of its own (after `finish`): restart, back off, wait, or stay stopped. */
         deciding: {
           always: [
-            {
-              guard: ({ context }) => !wantsRestart(context.config, lastExit(context)) || context.removed,
-              target: 'idle',
-              actions: [
-                assign({ crashes: ({ context }) => nextCrashes(context) }),
-                emit(({ context }) => ({
-                  type: 'log', level: 'INFO',
-                  message: `${describeExit(lastExit(context))}; not restarting (${context.config?.restart === 'on-failure' ? 'restart is on-failure' : 'no restart file'})`,
-                }) as const),
-              ],
-            },
-            {
-              // A periodic job: a clean exit with restart_delay is its rhythm, however short the run.
-              guard: ({ context }) => !isFailure(lastExit(context)) && (context.config?.restartDelayMs ?? 0) > 0,
-              target: 'delayed',
-              actions: [
-                emit(({ context }) => ({ type: 'log', level: 'INFO', message: `${describeExit(lastExit(context))}; restarting in ${formatDuration(context.config!.restartDelayMs)}` }) as const),
-                assign({
-                  crashes: 0, restarts: ({ context }) => context.restarts + 1,
-                  delayMs: ({ context }) => context.config!.restartDelayMs,
-                  startsAt: ({ context }) => lastExit(context).at + context.config!.restartDelayMs,
-                }),
-              ],
-            },
-            {
-              guard: ({ context }) => nextCrashes(context) >= CRASH_LIMIT,
-              target: 'failed',
-              actions: [
-                assign({
-                  crashes: ({ context }) => nextCrashes(context),
-                  problem: `crashed ${CRASH_LIMIT} times in a row; not restarting until \`proclaunch start\` or a change to the profile`,
-                }),
-                emit(({ context }) => ({ type: 'log', level: 'ERROR', message: `${describeExit(lastExit(context))}; failed: ${context.problem}` }) as const),
-              ],
-            },
-            {
-              guard: ({ context }) => isCrash(lastExit(context)),
-              target: 'backoff',
-              actions: [
-                emit(({ context }) => {
-                  const crashes = nextCrashes(context);
-                  return { type: 'log', level: 'WARN', message: `${describeExit(lastExit(context))}; restarting in ${backoffMs(crashes)}ms (crash ${crashes} of ${CRASH_LIMIT})` } as const;
-                }),
-                assign({ crashes: ({ context }) => nextCrashes(context), restarts: ({ context }) => context.restarts + 1 }),
-              ],
-            },
-            {
-              // Not a crash, no restart_delay: start_delay before each automatic start.
-              guard: ({ context }) => (context.config?.startDelayMs ?? 0) > 0,
-              target: 'delayed',
-              actions: [
-                emit(({ context }) => ({ type: 'log', level: 'INFO', message: `${describeExit(lastExit(context))}; restarting in ${formatDuration(context.config!.startDelayMs)}` }) as const),
-                assign({
-                  crashes: ({ context }) => nextCrashes(context), restarts: ({ context }) => context.restarts + 1,
-                  delayMs: ({ context }) => context.config!.startDelayMs,
-                  startsAt: ({ context }) => lastExit(context).at + context.config!.startDelayMs,
-                }),
-              ],
-            },
-            {
-              target: '#service.starting',
-              actions: [
-                emit(({ context }) => ({ type: 'log', level: 'INFO', message: `${describeExit(lastExit(context))}; restarting now` }) as const),
-                assign({ crashes: ({ context }) => nextCrashes(context), restarts: ({ context }) => context.restarts + 1 }),
-              ],
-            },
+            { guard: 'wontRestart', target: 'idle', actions: ['countCrash', log('notRestarting')] },
+            { guard: 'isPeriodic', target: 'delayed', actions: ['forgetCrashes', 'countRestart', 'waitRestartDelay', log('restartingIn')] },
+            { guard: 'reachesCrashLimit', target: 'failed.gaveUp', actions: ['countCrash', 'failCrashLimit', log('failedAfterExit')] },
+            { guard: 'crashed', target: 'backoff', actions: ['countCrash', 'countRestart', log('crashRestarting')] },
+            // Not a crash, no restart_delay: start_delay before each automatic start.
+            { guard: 'waitsStartDelay', target: 'delayed', actions: ['countCrash', 'countRestart', 'waitStartDelayAfterExit', log('restartingIn')] },
+            { target: '#service.starting', actions: ['countCrash', 'countRestart', log('restartingNow')] },
           ],
         },
         failed: {
-          on: {
-            CONFIGURE: [
-              {
-                guard: ({ context, event }) => (anyChange(context.config, event.config) || context.spawnFailed) && autostart({ ...context, config: event.config, removed: false }),
-                target: '#service.starting',
-                actions: assign({ config: ({ event }) => event.config, crashes: 0, problem: null, removed: false }),
+          tags: [DOWN, FAILED],
+          initial: 'gaveUp',
+          states: {
+            /** A crash loop, a start timeout, a `run` that exited badly: `start` or a change gets it going. */
+            gaveUp: {
+              on: {
+                CONFIGURE: [
+                  { guard: and(['profileChanged', 'autostarts']), target: '#service.starting', actions: ['takeConfig', 'resetFailure'] },
+                  { guard: 'profileChanged', target: '#service.stopped.idle', actions: ['takeConfig', 'resetFailure'] },
+                ],
               },
-              {
-                guard: ({ context, event }) => anyChange(context.config, event.config) || context.spawnFailed,
-                target: 'idle',
-                actions: assign({ config: ({ event }) => event.config, crashes: 0, problem: null, removed: false }),
+            },
+            /** `run` could not be executed although the profile read fine: its files changed since (chmod -x, then +x). */
+            spawnFailed: {
+              on: {
+                CONFIGURE: [
+                  { guard: and([or(['profileChanged', 'touched']), 'autostarts']), target: '#service.starting', actions: ['takeConfig', 'resetFailure'] },
+                  { guard: or(['profileChanged', 'touched']), target: '#service.stopped.idle', actions: ['takeConfig', 'resetFailure'] },
+                ],
               },
-            ],
+            },
+            /** The profile cannot be used (no config): any valid reading of it gets it going again. */
+            invalid: {
+              on: {
+                CONFIGURE: [
+                  { guard: 'autostarts', target: '#service.starting', actions: ['takeConfig', 'resetFailure'] },
+                  { target: '#service.stopped.idle', actions: ['takeConfig', 'resetFailure'] },
+                ],
+              },
+            },
           },
         },
       },
     },
 
     starting: {
-      entry: assign({ proc: null, runningSince: null, startAfterStop: false, spawnFailed: false }),
+      tags: [TRANSITIONAL],
+      entry: 'forgetProc',
       initial: 'choosing',
       after: {
         startTimeout: [
-          {
-            // Stopped while waiting for a pid file that never came: nothing to stop.
-            guard: ({ context }) => (context.held || context.removed) && context.proc === null,
-            target: '#service.stopped.idle',
-            actions: [
-              assign({ config: ({ context }) => (context.removed ? null : context.config) }),
-              emit({ type: 'log', level: 'INFO', message: 'stopped (its pid file never named a live process)' } as const),
-            ],
-          },
-          {
-          target: '#service.stopped.failed',
-          actions: [
-            assign({ problem: ({ context }) => `not running after start_timeout ${(context.config?.startTimeoutMs ?? 0) / 1000}s: ${context.problem ?? 'run did not exit'}` }),
-            emit(({ context }) => ({ type: 'log', level: 'ERROR', message: `failed: ${context.problem}` }) as const),
-            // A `run` that never exited is killed, not left behind.
-            enqueueActions(({ context, enqueue }) => {
-              if (context.proc) enqueue({ type: 'signal', params: { proc: context.proc, signal: 'SIGKILL' } });
-            }),
-          ],
-          },
+          // Stopped or removed while waiting for a pid file that never came: nothing to stop.
+          { guard: not('wantsRun'), target: '#service.stopped.idle', actions: ['forgetConfigIfRemoved', log('pidFileNeverNamed')] },
+          // A `run` that never exited is killed, not left behind.
+          { target: '#service.stopped.failed.gaveUp', actions: ['failStartTimeout', log('failed'), 'sendKill'] },
         ],
       },
       on: {
-        STOP: [
-          { guard: ({ context }) => context.proc !== null, target: 'stopping', actions: assign({ held: true }) },
-          { target: 'stopped.idle', actions: assign({ held: true }) },
-        ],
-        REMOVE: [
-          { guard: ({ context }) => context.proc !== null, target: 'stopping', actions: assign({ removed: true, held: false }) },
-          { target: 'stopped.idle', actions: assign({ removed: true, held: false, config: null }) },
-        ],
-        INVALID: { actions: assign({ problem: ({ event }) => event.reason }) },
-        CONFIGURE: [
-          {
-            guard: ({ context, event }) => launchChanged(context.config, event.config) && context.proc !== null,
-            target: 'stopping',
-            actions: assign({ config: ({ event }) => event.config, startAfterStop: true, problem: null }),
-          },
-          { actions: assign({ config: ({ event }) => event.config, problem: null }) },
-        ],
+        STOP: { target: 'stopped.idle', actions: 'wantDown' },
+        REMOVE: { target: 'stopped.idle', actions: ['wantRemoved', 'forgetConfig'] },
+        INVALID: { actions: 'noteProblem' },
+        CONFIGURE: { actions: 'takeConfig' },
       },
       states: {
         choosing: {
-          always: [{ guard: ({ context }) => context.config?.pidFile != null, target: 'probing' }, { target: 'spawning' }],
+          always: [
+            { guard: 'hasPidFile', target: 'probing' },
+            { target: 'spawning' },
+          ],
         },
         probing: {
           invoke: { src: 'probePidFile', input: ({ context }) => ({ config: context.config! }) },
-          // A new profile while probing: probe again, with it (the pid file may have moved).
           on: {
             PID_MISSING: 'spawning',
-            PID_FOUND: { target: '#service.running', actions: assign({ proc: ({ event }) => event.proc }) },
-            CONFIGURE: {
-              guard: ({ context, event }) => launchChanged(context.config, event.config),
-              target: '#service.starting',
-              reenter: true,
-              actions: assign({ config: ({ event }) => event.config, problem: null }),
-            },
+            PID_FOUND: { target: '#service.running', actions: ['takeProc', 'upSince', log('running')] },
+            // A new profile while probing: probe again, with it (the pid file may have moved).
+            CONFIGURE: { guard: 'launchChanged', target: '#service.starting', reenter: true, actions: 'takeConfig' },
           },
         },
         spawning: {
-          entry: { type: 'launch', params: ({ context }) => ({ config: context.config! }) },
+          entry: 'launchRun',
+          initial: 'current',
           on: {
             // The process is on its way: `stopping` waits for SPAWNED, then signals it.
-            STOP: { target: '#service.stopping', actions: assign({ held: true }) },
-            // A new `run`, env, ... while the old one is being spawned: restart once it is there.
-            CONFIGURE: { guard: ({ context, event }) => launchChanged(context.config, event.config), actions: assign({ config: ({ event }) => event.config, startAfterStop: true, problem: null }) },
-            REMOVE: { target: '#service.stopping', actions: assign({ removed: true, held: false }) },
+            STOP: { target: '#service.stopping', actions: 'wantDown' },
+            REMOVE: { target: '#service.stopping', actions: 'wantRemoved' },
             SPAWNED: [
-              {
-                // The profile changed while `run` was being spawned: that process runs the old one.
-                guard: ({ context }) => context.startAfterStop,
-                target: '#service.stopping',
-                actions: assign({ proc: ({ event }) => event.proc }),
-              },
-              {
-                guard: ({ context }) => context.config?.pidFile != null,
-                target: 'launched',
-                actions: [
-                  assign({ proc: ({ event }) => event.proc }),
-                  emit(({ event, context }) => ({ type: 'log', level: 'INFO', message: `started pid ${event.proc.pid}; waiting for pid file ${context.config!.pidFile}` }) as const),
-                ],
-              },
-              {
-                target: '#service.running',
-                actions: [
-                  assign({ proc: ({ event }) => event.proc }),
-                  emit(({ event }) => ({ type: 'log', level: 'INFO', message: `started pid ${event.proc.pid}` }) as const),
-                ],
-              },
+              { guard: 'hasPidFile', target: 'launched', actions: ['takeProc', log('startedAwaitingPidFile')] },
+              { target: '#service.running', actions: ['takeProc', 'upSince', log('started'), log('running')] },
             ],
-            SPAWN_FAILED: {
-              target: '#service.stopped.failed',
-              actions: [
-                assign({ problem: ({ event }) => event.reason, spawnFailed: true }),
-                emit(({ event }) => ({ type: 'log', level: 'ERROR', message: `failed: ${event.reason}` }) as const),
-              ],
+            SPAWN_FAILED: [
+              { guard: 'runMissing', target: '#service.stopped.idle.runMissing', actions: log('removedBeforeStart') },
+              { target: '#service.stopped.failed.spawnFailed', actions: ['failSpawn', log('failed')] },
+            ],
+          },
+          states: {
+            current: {
+              on: { CONFIGURE: { guard: 'launchChanged', target: 'outdated', actions: 'takeConfig' } },
+            },
+            /** A new `run`, env, ... while the old one is being spawned: that process runs the old one; restart it once it is there. */
+            outdated: {
+              on: { SPAWNED: { target: '#service.stopping.next.restart', actions: 'takeProc' } },
             },
           },
         },
+        /** A self-daemonizing `run`: it must exit 0, leaving the pid file behind. */
         launched: {
-          // A self-daemonizing `run`: it must exit 0, leaving the pid file behind.
           on: {
+            STOP: { target: '#service.stopping', actions: 'wantDown' },
+            REMOVE: { target: '#service.stopping', actions: 'wantRemoved' },
+            CONFIGURE: { guard: 'launchChanged', target: '#service.stopping.next.restart', actions: 'takeConfig' },
             EXITED: [
-              { guard: ({ context, event }) => !isOurs(context, event) },
-              {
-                guard: ({ event }) => event.code === 0,
-                target: 'awaitingPidFile',
-                actions: assign({ proc: null }),
-              },
-              {
-                guard: ({ context }) => context.config?.restart !== 'never' && context.crashes + 1 < CRASH_LIMIT,
-                target: '#service.stopped.backoff',
-                actions: [
-                  assign({ crashes: ({ context }) => context.crashes + 1, lastExit: ({ context, event }) => exitOf(context, event) }),
-                  emit(({ context, event }) => ({
-                    type: 'log', level: 'WARN',
-                    message: `run ${describeExit(exitOf(context, event))} before writing its pid file; restarting in ${backoffMs(context.crashes)}ms (crash ${context.crashes} of ${CRASH_LIMIT})`,
-                  }) as const),
-                ],
-              },
-              {
-                target: '#service.stopped.failed',
-                actions: [
-                  assign({
-                    lastExit: ({ context, event }) => exitOf(context, event),
-                    problem: ({ context, event }) => `run ${describeExit(exitOf(context, event))} before writing its pid file`,
-                  }),
-                  emit(({ context }) => ({ type: 'log', level: 'ERROR', message: `failed: ${context.problem}` }) as const),
-                ],
-              },
+              { guard: 'notOurs' },
+              { guard: 'exitedCleanly', target: 'awaitingPidFile', actions: 'forgetProc' },
+              { guard: 'mayRetryRun', target: '#service.stopped.backoff', actions: ['countRunCrash', 'noteExit', log('runCrashed')] },
+              { target: '#service.stopped.failed.gaveUp', actions: ['noteExit', 'failRunExit', log('failed')] },
             ],
           },
         },
+        /**
+         * `run` is gone and the daemon it forked is not known yet: a stop or
+         * removal waits for it, so that it is stopped rather than left behind.
+         */
         awaitingPidFile: {
           invoke: { src: 'awaitPidFile', input: ({ context }) => ({ config: context.config! }) },
+          initial: 'current',
           on: {
-            // `run` is gone and the daemon it forked is not known yet: keep
-            // waiting for it, so that it is stopped rather than left behind.
-            STOP: { actions: assign({ held: true }) },
-            REMOVE: { actions: assign({ removed: true, held: false }) },
-            CONFIGURE: { guard: ({ context, event }) => launchChanged(context.config, event.config), actions: assign({ config: ({ event }) => event.config, startAfterStop: true, problem: null }) },
-            PID_PROBLEM: { actions: assign({ problem: ({ event }) => event.reason }) },
+            STOP: { actions: 'wantDown' },
+            REMOVE: { actions: 'wantRemoved' },
+            PID_PROBLEM: { actions: 'noteProblem' },
             PID_FOUND: [
-              {
-                // Stopped, removed or changed meanwhile: stop (and maybe restart) the daemon now that it is known.
-                guard: ({ context }) => context.held || context.removed || context.startAfterStop,
-                target: '#service.stopping',
-                actions: assign({ proc: ({ event }) => event.proc, problem: null }),
-              },
-              { target: '#service.running', actions: assign({ proc: ({ event }) => event.proc, problem: null }) },
+              { guard: not('wantsRun'), target: '#service.stopping', actions: ['takeProc', 'clearProblem'] },
+              { target: '#service.running', actions: ['takeProc', 'clearProblem', 'upSince', log('running')] },
             ],
+          },
+          states: {
+            current: {
+              on: { CONFIGURE: { guard: 'launchChanged', target: 'outdated', actions: 'takeConfig' } },
+            },
+            /** Edited meanwhile: restart the daemon once it is known. */
+            outdated: {
+              on: { PID_FOUND: { guard: 'wantsRun', target: '#service.stopping.next.restart', actions: ['takeProc', 'clearProblem'] } },
+            },
           },
         },
       },
     },
 
     running: {
-      entry: [
-        assign({ runningSince: ({ event }) => (event.type === 'ADOPT' ? event.since : 'at' in event ? (event.at ?? null) : null) }),
-        emit(({ context, event }) => ({
-          type: 'log', level: 'INFO',
-          message: `running pid ${context.proc!.pid}${
-            event.type === 'ADOPT' ? ' (re-adopted: left running by the last supervisor)'
-            : event.type === 'PID_FOUND' && event.adopted ? ' (adopted: its pid file named a live process)' : ''}`,
-        }) as const),
-      ],
+      tags: [UP],
       invoke: { src: 'watchPid', input: ({ context }) => ({ proc: context.proc }) },
       on: {
         EXITED: [
-          { guard: ({ context, event }) => !isOurs(context, event) },
+          { guard: 'notOurs' },
           // What happens next is decided in `stopped`, after `finish` if there is one.
-          { target: 'stopped.exited', actions: assign({ lastExit: ({ context, event }) => exitOf(context, event), afterFinish: 'decide' }) },
+          { target: 'stopped.exited', actions: 'noteExit' },
         ],
-        STOP: { target: 'stopping', actions: assign({ held: true }) },
-        REMOVE: { target: 'stopping', actions: assign({ removed: true, held: false }) },
-        RESTART: { target: 'stopping', actions: assign({ startAfterStop: true, held: false }) },
-        RELOAD: {
-          actions: [
-            emit(({ context }) => ({ type: 'log', level: 'INFO', message: `reloading pid ${context.proc!.pid} with ${context.config?.reloadSignal ?? 'SIGHUP'}` }) as const),
-            { type: 'signal', params: ({ context }) => ({ proc: context.proc!, signal: context.config?.reloadSignal ?? 'SIGHUP' }) },
-          ],
-        },
-        INVALID: {
-          actions: [
-            assign({ problem: ({ event }) => event.reason }),
-            emit(({ context }) => ({ type: 'log', level: 'WARN', message: `left running pid ${context.proc!.pid} with its last good profile` }) as const),
-          ],
-        },
+        STOP: { target: 'stopping', actions: 'wantDown' },
+        REMOVE: { target: 'stopping', actions: 'wantRemoved' },
+        RESTART: { target: 'stopping.next.restart', actions: 'wantRun' },
+        RELOAD: { actions: [log('reloading'), 'sendReloadSignal'] },
+        INVALID: { actions: ['noteProblem', log('leftRunning')] },
         CONFIGURE: [
-          {
-            guard: ({ context, event }) => launchChanged(context.config, event.config) || (watchChanged(context.config, event.config) && !event.config.reloadSignal),
-            target: 'stopping',
-            actions: assign({ config: ({ event }) => event.config, startAfterStop: true, problem: null }),
-          },
-          {
-            guard: ({ context, event }) => watchChanged(context.config, event.config),
-            actions: [
-              assign({ config: ({ event }) => event.config, problem: null }),
-              emit(({ context }) => ({ type: 'log', level: 'INFO', message: `reloading pid ${context.proc!.pid} with ${context.config!.reloadSignal}` }) as const),
-              { type: 'signal', params: ({ context }) => ({ proc: context.proc!, signal: context.config!.reloadSignal! }) },
-            ],
-          },
-          { actions: assign({ config: ({ event }) => event.config, problem: null }) },
+          { guard: 'needsRestart', target: 'stopping.next.restart', actions: 'takeConfig' },
+          { guard: 'watchChanged', actions: ['takeConfig', log('reloading'), 'sendReloadSignal'] },
+          { actions: 'takeConfig' },
         ],
       },
     },
 
+    /** The stop signal, then SIGKILL (`signal`), and beside it what follows once the process is gone (`next`). */
     stopping: {
-      entry: [
-        emit(({ context }) => ({
-          type: 'log', level: 'INFO',
-          message: context.proc ? `stopping pid ${context.proc.pid} with ${context.config?.stopSignal ?? 'SIGTERM'}` : 'stopping (waiting for the process to start)',
-        }) as const),
-        // Without a process yet (stopped while spawning), SPAWNED re-enters `stopping` and signals then.
-        enqueueActions(({ context, enqueue }) => {
-          if (context.proc) enqueue({ type: 'signal', params: { proc: context.proc, signal: context.config?.stopSignal ?? 'SIGTERM' } });
-        }),
-      ],
+      tags: [STOPPING, TRANSITIONAL],
+      type: 'parallel',
       invoke: { src: 'watchPid', input: ({ context }) => ({ proc: context.proc }) },
-      initial: 'signalled',
-      states: {
-        signalled: {
-          after: {
-            stopTimeout: {
-              target: 'killed',
-              actions: [
-                emit(({ context }) => ({ type: 'log', level: 'WARN', message: `killed pid ${context.proc?.pid ?? '?'} with SIGKILL: still running ${(context.config?.stopTimeoutMs ?? 0) / 1000}s after ${context.config?.stopSignal ?? 'SIGTERM'}` }) as const),
-                { type: 'signal', params: ({ context }) => ({ proc: context.proc!, signal: 'SIGKILL' as const }) },
-              ],
-            },
-          },
-        },
-        killed: {
-          after: {
-            killGrace: {
-              target: '#service.stopped.idle',
-              actions: [
-                assign({ config: ({ context }) => (context.removed ? null : context.config) }),
-                emit(({ context }) => ({ type: 'log', level: 'ERROR', message: `gave up on pid ${context.proc?.pid ?? '?'}: still there ${KILL_GRACE_MS / 1000}s after SIGKILL (stuck in the kernel?)` }) as const),
-              ],
-            },
-          },
-        },
-      },
       on: {
-        SIGNAL: {
-          guard: ({ context }) => context.proc !== null,
-          actions: { type: 'signal', params: ({ context, event }) => ({ proc: context.proc!, signal: event.signal }) },
-        },
-        SPAWNED: {
-          target: 'stopping',
-          reenter: true,
-          actions: assign({ proc: ({ event }) => event.proc }),
-        },
-        SPAWN_FAILED: 'stopped.idle',
-        PID_FOUND: { target: 'stopping', reenter: true, actions: assign({ proc: ({ event }) => event.proc }) },
-        EXITED: [
-          { guard: ({ context, event }) => !isOurs(context, event) },
-          {
-            // `finish` runs after a stop too; a restart waits for it.
-            guard: ({ context }) => hasFinish(context),
-            target: 'stopped.finishing',
-            actions: [
-              { type: 'killLeftovers', params: ({ context }) => ({ proc: context.proc! }) },
-              emit(({ context }) => ({ type: 'log', level: 'INFO', message: `stopped pid ${context.proc!.pid}` }) as const),
-              assign({
-                lastExit: ({ context, event }) => exitOf(context, event),
-                afterFinish: ({ context }) => (context.startAfterStop && context.config !== null && !context.held ? 'start' : 'idle'),
-              }),
-            ],
-          },
-          {
-            target: 'stopped.idle',
-            actions: [
-              { type: 'killLeftovers', params: ({ context }) => ({ proc: context.proc! }) },
-              emit(({ context }) => ({ type: 'log', level: 'INFO', message: `stopped pid ${context.proc!.pid}` }) as const),
-              assign({
-                lastExit: ({ context, event }) => exitOf(context, event),
-                config: ({ context }) => (context.removed ? null : context.config),
-              }),
-              // A restart: start again once the old process is gone.
-              enqueueActions(({ context, enqueue }) => {
-                // Not `autostart`: a restart of a running `down` profile is asked for explicitly.
-                if (context.startAfterStop && context.config !== null && !context.removed && !context.held) enqueue.raise({ type: 'START' });
-              }),
-            ],
-          },
+        SIGNAL: { guard: 'hasProcess', actions: 'forwardSignal' },
+        SPAWN_FAILED: [
+          { guard: 'wantsRemoved', target: 'stopped.idle', actions: ['forgetConfig', log('removedBeforeStart')] },
+          { target: 'stopped.idle' },
         ],
-        START: { actions: assign({ startAfterStop: true, held: false }) },
-        RESTART: { actions: assign({ startAfterStop: true, held: false }) },
-        STOP: { actions: assign({ startAfterStop: false, held: true }) },
-        REMOVE: { actions: assign({ startAfterStop: false, removed: true, held: false }) },
-        INVALID: { actions: assign({ problem: ({ event }) => event.reason }) },
-        CONFIGURE: {
-          actions: assign({
-            config: ({ event }) => event.config,
-            // Removed, then put back before the old process was gone: start it again.
-            startAfterStop: ({ context, event }) => context.startAfterStop || (context.removed && autostart({ ...context, config: event.config, removed: false })),
-            removed: false,
-            problem: null,
-          }),
+        INVALID: { actions: 'noteProblem' },
+        CONFIGURE: { actions: 'takeConfig' },
+      },
+      states: {
+        signal: {
+          initial: 'signalled',
+          on: {
+            // Stopped while spawning (no process yet): signal it now that it is there.
+            SPAWNED: { target: '.signalled', actions: 'takeProc' },
+            PID_FOUND: { target: '.signalled', actions: 'takeProc' },
+          },
+          states: {
+            signalled: {
+              entry: [log('stopping'), 'sendStopSignal'],
+              after: { stopTimeout: { target: 'killed', actions: [log('killed'), 'sendKill'] } },
+            },
+            killed: {
+              after: { killGrace: { target: '#service.stopped.idle', actions: ['forgetConfigIfRemoved', log('gaveUp')] } },
+            },
+          },
+        },
+        next: {
+          initial: 'stay',
+          states: {
+            /** Stay stopped: a stop, or a removal. */
+            stay: {
+              on: {
+                START: { guard: not('wantsRemoved'), target: 'restart', actions: 'wantRun' },
+                RESTART: { guard: not('wantsRemoved'), target: 'restart', actions: 'wantRun' },
+                STOP: { actions: 'wantDown' },
+                REMOVE: { actions: 'wantRemoved' },
+                // Removed, then put back before the old process was gone: start it again.
+                CONFIGURE: { guard: 'readdedAutostarts', target: 'restart', actions: 'takeConfig' },
+                EXITED: [
+                  { guard: 'notOurs' },
+                  // `finish` runs after a stop too.
+                  { guard: 'hasFinish', target: '#service.stopped.finishing.stopped', actions: ['killGroup', log('stopped'), 'noteStoppedExit'] },
+                  { target: '#service.stopped.idle', actions: ['killGroup', log('stopped'), 'noteStoppedExit', 'forgetConfigIfRemoved'] },
+                ],
+              },
+            },
+            /** A restart: start again once the old process is gone (and its `finish`). */
+            restart: {
+              on: {
+                STOP: { target: 'stay', actions: 'wantDown' },
+                REMOVE: { target: 'stay', actions: 'wantRemoved' },
+                EXITED: [
+                  { guard: 'notOurs' },
+                  { guard: 'hasFinish', target: '#service.stopped.finishing.restarting', actions: ['killGroup', log('stopped'), 'noteStoppedExit'] },
+                  // Started by the restart itself, not `autostart`: a restart of a running `down` profile was asked for.
+                  { target: '#service.starting', actions: ['killGroup', log('stopped'), 'noteStoppedExit', 'resetFailure'] },
+                ],
+              },
+            },
+          },
         },
       },
     },
   },
 });
+
+/** `finish` is told the exit, and what kind of event it was. */
+function finishInput(context: ServiceContext): FinishInput {
+  const exit = exitOf(context);
+  return { config: context.config!, exit, event: exit.requested ? 'stopped' : isFailure(exit) ? 'crashed' : 'exited' };
+}
 
 export type ServiceMachine = typeof serviceMachine;
 export type ServiceActor = ActorRefFrom<ServiceMachine>;

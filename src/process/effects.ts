@@ -1,6 +1,6 @@
 // The machine's effects on the real world: this is where processes are
 // spawned, signalled and watched. Everything here reports back with events.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fromCallback } from 'xstate';
 import { hookEnv } from '../hooks/env.js';
 import { timestamp } from '../log/logger.js';
@@ -19,16 +19,26 @@ export interface EffectsOptions {
   /** How often to look at a pid file while a daemon starts (only during `start_timeout`). */
   pidFilePollMs?: number;
   warn(tag: string, message: string): void;
+  /** The last `run` pid of each tag (given, so that the supervisor can drop a tag it lets go of). */
+  lastRun?: Map<string, number>;
 }
 
 type Send = (event: ServiceEvent) => void;
 
-function spawnFailure(config: ServiceConfig, error: NodeJS.ErrnoException): string {
-  if (error.code === 'ENOENT' && error.path === 'setpriv') return 'setpriv (util-linux) is not installed; it is needed to run as another user';
-  if (error.code === 'ENOENT') return `cannot execute ${config.runPath}: its interpreter (the #! line) was not found`;
-  if (error.code === 'EACCES') return `cannot execute ${config.runPath}: permission denied (is it executable, and its interpreter?)`;
-  if (error.code === 'ENOEXEC') return `cannot execute ${config.runPath}: not a binary and no #! line`;
-  return `cannot start ${config.runPath}: ${error.message}`;
+interface SpawnFailure {
+  reason: string;
+  /** The file itself is gone: removed since the profile was read (execve says ENOENT for it as for a missing #! interpreter). */
+  missing: boolean;
+}
+
+function spawnFailure(config: ServiceConfig, error: NodeJS.ErrnoException): SpawnFailure {
+  const failure = (reason: string, missing = false): SpawnFailure => ({ reason, missing });
+  if (error.code === 'ENOENT' && error.path === 'setpriv') return failure('setpriv (util-linux) is not installed; it is needed to run as another user');
+  if (error.code === 'ENOENT' && !existsSync(config.runPath)) return failure(`cannot execute ${config.runPath}: it does not exist (any more)`, true);
+  if (error.code === 'ENOENT') return failure(`cannot execute ${config.runPath}: its interpreter (the #! line) was not found`);
+  if (error.code === 'EACCES') return failure(`cannot execute ${config.runPath}: permission denied (is it executable, and its interpreter?)`);
+  if (error.code === 'ENOEXEC') return failure(`cannot execute ${config.runPath}: not a binary and no #! line`);
+  return failure(`cannot start ${config.runPath}: ${error.message}`);
 }
 
 function interpreterOf(runPath: string): string {
@@ -49,10 +59,10 @@ export function launch(config: ServiceConfig, stateDir: string, send: Send, onSp
     return;
   }
   child.once('error', (error: NodeJS.ErrnoException) => {
-    let reason = spawnFailure(config, error);
-    const interpreter = interpreterOf(config.runPath);
-    if (error.code === 'ENOENT' && interpreter) reason += ` (#!${interpreter})`;
-    send({ type: 'SPAWN_FAILED', reason });
+    const { reason, missing } = spawnFailure(config, error);
+    if (missing) return send({ type: 'SPAWN_FAILED', reason, runMissing: true });
+    const interpreter = error.code === 'ENOENT' ? interpreterOf(config.runPath) : '';
+    send({ type: 'SPAWN_FAILED', reason: interpreter ? `${reason} (#!${interpreter})` : reason });
   });
   child.once('spawn', () => {
     const pid = child.pid!;
@@ -87,7 +97,7 @@ export function runFinish({ config, exit, event }: FinishInput, stateDir: string
   }
   child.once('error', (error: NodeJS.ErrnoException) => {
     done = true;
-    send({ type: 'FINISHED', code: null, signal: null, error: spawnFailure(finishConfig, error) });
+    send({ type: 'FINISHED', code: null, signal: null, error: spawnFailure(finishConfig, error).reason });
   });
   child.once('exit', (code, signal) => {
     done = true;
@@ -108,7 +118,7 @@ export function runFinish({ config, exit, event }: FinishInput, stateDir: string
 export function processEffects(options: EffectsOptions): Parameters<typeof serviceMachine.provide>[0] {
   const pollMs = options.pidFilePollMs ?? 20;
   // The last `run` of each tag: a daemon it forked may be named by a pid file we cannot trust otherwise.
-  const lastRun = new Map<string, number>();
+  const lastRun = options.lastRun ?? new Map<string, number>();
   const trustOf = (config: ServiceConfig): PidTrust => ({ uid: config.user?.uid ?? null, runPid: lastRun.get(config.tag) ?? null });
   return {
     actions: {

@@ -4,6 +4,7 @@
 import { isFailure } from '../machine/policy.js';
 import type { ServiceContext } from '../machine/service-machine.js';
 import { signalName } from '../profile/signals.js';
+import { FAILED, STOPPING, UP, type StateTag } from '../vocabulary/state-tags.js';
 
 export const EVENT_KINDS = ['started', 'exited', 'stopped', 'crashed', 'failed', 'added', 'removed', 'changed', 'invalid'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -23,7 +24,7 @@ export type EventDetail = Omit<EventRecord, 'time' | 'profile'>;
 
 /** The parts of an actor snapshot the events depend on. */
 export interface SnapshotView {
-  matches(value: 'running' | 'stopping' | { stopped: 'failed' }): boolean;
+  hasTag(tag: StateTag): boolean;
   context: Pick<ServiceContext, 'proc' | 'lastExit' | 'problem'>;
 }
 
@@ -37,14 +38,14 @@ export function eventsBetween(before: SnapshotView, after: SnapshotView): EventD
   const exit = after.context.lastExit;
   if (exit && exit !== before.context.lastExit) {
     const what = { pid: exit.pid, code: exit.code, signal: exit.signal === null ? null : signalName(exit.signal) };
-    if (before.matches('stopping')) events.push({ event: 'stopped', ...what });
+    if (before.hasTag(STOPPING)) events.push({ event: 'stopped', ...what });
     else events.push({ event: isFailure(exit) ? 'crashed' : 'exited', ...what });
   }
-  if (after.matches({ stopped: 'failed' }) && !before.matches({ stopped: 'failed' })) {
+  if (after.hasTag(FAILED) && !before.hasTag(FAILED)) {
     events.push({ event: 'failed', ...(after.context.problem ? { reason: after.context.problem } : {}) });
   }
   const pid = after.context.proc?.pid;
-  if (after.matches('running') && pid !== undefined && !(before.matches('running') && before.context.proc?.pid === pid)) {
+  if (after.hasTag(UP) && pid !== undefined && !(before.hasTag(UP) && before.context.proc?.pid === pid)) {
     events.push({ event: 'started', pid });
   }
   return events;

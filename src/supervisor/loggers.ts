@@ -12,6 +12,7 @@ import { holdPipe, isHeld, logPipePath, releasePipe } from '../process/log-pipe.
 import { readProfile, type ReadOptions } from '../profile/read.js';
 import type { ProfileReading, ServiceConfig } from '../profile/types.js';
 import { isLoggerTag, loggerTag } from '../vocabulary/tags.js';
+import { DOWN, STOPPING } from '../vocabulary/state-tags.js';
 import type { ServiceActor } from '../machine/service-machine.js';
 
 
@@ -69,8 +70,8 @@ export function watchedPaths(configs: ServiceConfig[]): string[] {
 export interface LoggerRemovalDeps {
   stateDir: string;
   actor(tag: string): ServiceActor | undefined;
-  /** Every tag the supervisor knows. */
-  tags(): Iterable<string>;
+  /** The tags of profile NAME the supervisor knows. */
+  tagsOf(name: string): Iterable<string>;
   /** The tag's profile (or log/) is gone, as last read. */
   gone(tag: string): boolean;
   profileOf(tag: string): string;
@@ -90,6 +91,11 @@ export class LoggerRemovals {
   private readonly stopping = new Set<string>();
 
   constructor(private readonly deps: LoggerRemovalDeps) {}
+
+  /** Logger tags still waiting or stopping. */
+  get size(): number {
+    return this.waiting.size + this.stopping.size;
+  }
 
   remove(tag: string): void {
     this.stopping.delete(tag);
@@ -111,7 +117,7 @@ export class LoggerRemovals {
     for (const tag of this.stopping) {
       const snapshot = this.deps.actor(tag)?.getSnapshot();
       if (!this.deps.gone(tag)) this.stopping.delete(tag);
-      else if (!snapshot || snapshot.matches('stopped')) {
+      else if (!snapshot || snapshot.hasTag(DOWN)) {
         this.stopping.delete(tag);
         const path = logPipePath(this.deps.stateDir, this.deps.profileOf(tag));
         try {
@@ -125,15 +131,14 @@ export class LoggerRemovals {
 
   /** Does a process of profile NAME (not its logger) still write into the pipe? */
   private pipeInUse(name: string): boolean {
-    for (const tag of this.deps.tags()) {
-      if (isLoggerTag(tag) || this.deps.profileOf(tag) !== name) continue;
+    for (const tag of this.deps.tagsOf(name)) {
+      if (isLoggerTag(tag)) continue;
       const snapshot = this.deps.actor(tag)?.getSnapshot();
       if (!snapshot) continue;
-      if (snapshot.matches('stopping')) return true; // whatever its new config says, the old process is still there
+      if (snapshot.hasTag(STOPPING)) return true; // whatever its new config says, the old process is still there
       if (!snapshot.context.config?.logPipe) continue;
-      const value = snapshot.value as string | Record<string, unknown>;
-      // `finish` writes where the service wrote.
-      if (!snapshot.matches('stopped') || (typeof value === 'object' && value.stopped === 'finishing')) return true;
+      // Not DOWN: it runs, starts, or its `finish` runs (finish writes where the service wrote).
+      if (!snapshot.hasTag(DOWN)) return true;
     }
     return false;
   }

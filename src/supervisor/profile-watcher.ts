@@ -1,157 +1,277 @@
-import { watch, type FSWatcher } from 'chokidar';
-import { readdirSync, statSync, watch as watchDirectory, type FSWatcher as DirectoryWatcher } from 'node:fs';
-import { basename, isAbsolute, join, relative, sep } from 'node:path';
-import { PROFILE_FILES } from '../profile/read.js';
+// When to look at which profile. Filesystem events (fs-events.ts), coalesced
+// and looked at again after chokidar's 50 ms window; a full look at start-up,
+// on SIGHUP, `rescan` and when PROFILES_DIR itself comes, goes or is replaced;
+// and the safety net, a stat()-only pass every --rescan-interval. What it hands
+// over is only "look at profile NAME now", one look at a time per profile.
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { quote } from '../log/escape.js';
+import { judgeName } from '../profile/names.js';
+import { profileSignature } from '../profile/signature.js';
+import type { Level } from '../vocabulary/levels.js';
+import { directoryIdentity, FsEvents } from './fs-events.js';
+
+/** What is known when a profile is looked at. */
+export interface Look {
+  /** Its files changed on disk since the last look (even if back to the same content). */
+  touched: boolean;
+  /** PROFILES_DIR is not there (or not readable): every profile counts as missing. */
+  rootMissing: boolean;
+}
 
 export interface ProfileWatcherOptions {
   profilesDir: string;
-  /** A profile's files may have changed: reconcile that one profile. */
-  onProfile(name: string): void;
-  /** The directory itself appeared or vanished, or the watch just became ready: rescan everything. */
-  onRoot(): void;
-  onError(error: NodeJS.ErrnoException): void;
+  log(level: Level, message: string): void;
+  /** Read profile NAME and act on it. Never called twice at once for one name. */
+  look(name: string, look: Look): Promise<void>;
+  /** Profile names something is held for: a full look covers them even once their directory is gone. */
+  known(): Iterable<string>;
+  /** The safety net's period (default 300 s). */
+  rescanIntervalMs?: number;
+  /** Its period once the inotify watch limit is hit and events are off (default 5 s). */
+  fallbackRescanMs?: number;
+  /** Coalesce a burst of filesystem events into one look at each profile (default 1 ms). */
+  debounceMs?: number;
 }
 
-const RELEVANT = new Set<string>(PROFILE_FILES);
+/** Profiles looked at per event-loop turn by the safety net (~20 µs each). */
+const SAFETY_NET_SLICE = 100;
+/** chokidar emits at most one `change` per file per 50 ms and drops the rest. */
+const CHOKIDAR_CHANGE_THROTTLE_MS = 50;
+/** While PROFILES_DIR is gone, look for its return this often. */
+const MISSING_ROOT_POLL_MS = 1000;
 
-/**
- * Below PROFILES_DIR, what a profile reading depends on: NAME, its files,
- * env/VAR, log/FILE and log/env/VAR. Deeper entries of other directories
- * belong to the service.
- */
-function isProfilePath(parts: string[]): boolean {
-  if (parts.length <= 2) return true;
-  const [, first, second] = parts;
-  if (first === 'env') return parts.length === 3;
-  if (first !== 'log') return false;
-  if (parts.length === 3) return RELEVANT.has(second!);
-  return parts.length === 4 && second === 'env';
-}
-
-/** `dev:ino` of the directory `path` names now (following symlinks), or null if it names none. */
-export function directoryIdentity(path: string): string | null {
-  try {
-    const s = statSync(path);
-    return s.isDirectory() ? `${s.dev}:${s.ino}` : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Turns filesystem events under PROFILES_DIR into "look at profile NAME".
- * Files a service writes into its own directory are not profile files and
- * are ignored here, so a chatty service costs nothing.
- *
- * PROFILES_DIR itself is watched with a plain fs.watch, whose events name the
- * entry that came or went; chokidar watches each profile directory. Given
- * PROFILES_DIR, chokidar would re-read it (an lstat of every profile) on each
- * of its events: 40 ms of work, queued ahead of the new profile's reading,
- * for every profile added among 1,000.
- */
 export class ProfileWatcher {
-  private readonly watcher: FSWatcher;
-  private readonly root: DirectoryWatcher | null = null;
-  private rootIdentity: string | null;
-  /** Profile directories under chokidar's watch, with the `dev:ino` they had then. */
-  private readonly profiles = new Map<string, string | null>();
-  /** Extra files named in `watch` that lie outside what the tree watch covers. */
-  private readonly extra = new Map<string, Set<string>>();
+  private events: FsEvents | null = null;
+  private readonly queued = new Set<string>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  /** The trailing look of each flushed batch: one timer a batch, so a busy profile never postpones another's. */
+  private readonly trailing = new Map<NodeJS.Timeout, string[]>();
+  /** Looks under way, by name: asking again waits for the look after it. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private rescanTimer: NodeJS.Timeout | null = null;
+  private rootMissing = false;
+  private rootIdentity: string | null = null;
+  private watchFailed = false; // inotify refused us: the safety net is all we have
+  private closed = false;
+  /** Entries skipped with a WARN (a bad name), so that it is said once while they are there. */
+  private readonly badNames = new Set<string>();
+  /** Each profile's stat() summary when it was last looked at, and the extra paths (`watch`) it covers. */
+  private readonly signatures = new Map<string, string>();
+  private readonly watchLists = new Map<string, string[]>();
 
-  constructor(private readonly options: ProfileWatcherOptions) {
-    this.rootIdentity = directoryIdentity(options.profilesDir);
-    try {
-      for (const name of readdirSync(options.profilesDir)) {
-        const path = join(options.profilesDir, name);
-        const id = name.startsWith('.') ? null : directoryIdentity(path);
-        if (id !== null) this.profiles.set(path, id);
-      }
-    } catch {
-      // no PROFILES_DIR: the supervisor's rescan says so
-    }
-    const initial = [...this.profiles.keys()];
-    // Given from the start, so that `ready` (then a full rescan) comes once they are all watched.
-    this.watcher = watch(initial, {
-      ignoreInitial: true,
-      depth: 2, // NAME/env/VAR, NAME/log/env/VAR
-      atomic: false, // we compare contents ourselves; atomic would delay events by 100 ms
-      followSymlinks: true,
-      // What a service or its logger writes below its profile (log/main/current, data/…) is not watched.
-      ignored: (path: string) => !this.extra.has(path) && !isProfilePath(relative(options.profilesDir, path).split(sep)),
+  constructor(private readonly options: ProfileWatcherOptions) {}
+
+  /** PROFILES_DIR was not there at the last full look. */
+  get missing(): boolean {
+    return this.rootMissing;
+  }
+
+  /** Start watching, and the safety net. The first full look is the caller's (`rescan`). */
+  start(): void {
+    this.startEvents();
+    this.setRescanInterval(this.steadyRescanMs());
+  }
+
+  private startEvents(): void {
+    this.events = new FsEvents({
+      profilesDir: this.options.profilesDir,
+      onProfile: (name) => {
+        this.options.log('DEBUG', `filesystem event for ${quote(name)}`);
+        this.queue(name);
+      },
+      onRoot: () => void this.rescan(),
+      onError: (error) => this.eventsFailed(error),
     });
+  }
+
+  private steadyRescanMs(): number {
+    return this.watchFailed ? (this.options.fallbackRescanMs ?? 5000) : (this.options.rescanIntervalMs ?? 300_000);
+  }
+
+  private eventsFailed(error: NodeJS.ErrnoException): void {
+    const { profilesDir } = this.options;
+    if (error.code !== 'ENOSPC' && error.code !== 'EMFILE') return this.options.log('WARN', `watching ${profilesDir}: ${error.message}`);
+    this.watchFailed = true;
+    const every = this.steadyRescanMs();
+    this.options.log('ERROR', `cannot watch ${profilesDir}: the inotify watch limit is reached (${error.code}); raise it with \`sysctl fs.inotify.max_user_watches=524288\`; until restarted, rescanning every ${every / 1000}s instead`);
+    void this.events?.close();
+    this.events = null;
+    if (!this.rootMissing) this.setRescanInterval(every);
+  }
+
+  private setRescanInterval(ms: number): void {
+    if (this.rescanTimer) clearInterval(this.rescanTimer);
+    this.rescanTimer = setInterval(() => void this.safetyNet(), ms);
+  }
+
+  /** Look at every profile now (start-up, SIGHUP, `rescan`, PROFILES_DIR itself changed). */
+  async rescan(): Promise<void> {
+    if (this.closed) return;
+    const { profilesDir } = this.options;
+    let entries: string[];
     try {
-      this.root = watchDirectory(options.profilesDir, (_event, filename) => this.rootEvent(filename));
-      this.root.on('error', (error) => options.onError(error as NodeJS.ErrnoException));
+      entries = await readdir(profilesDir);
     } catch (error) {
-      // ENOSPC (the inotify watch limit), or no PROFILES_DIR: said after the constructor returns.
-      queueMicrotask(() => options.onError(error as NodeJS.ErrnoException));
+      if (!this.rootMissing) {
+        this.options.log('ERROR', `profiles directory ${profilesDir} is not readable: ${(error as Error).message}; its services are stopped until it is back`);
+        this.setRescanInterval(MISSING_ROOT_POLL_MS); // only while it is gone
+      }
+      this.rootMissing = true;
+      await Promise.all([...new Set(this.options.known())].map((name) => this.look(name)));
+      return;
     }
-    this.watcher.on('all', (event, path) => this.route(path, event));
-    // chokidar drops a change of mode only (and changes within 50 ms of another): the raw inotify events say it all.
-    this.watcher.on('raw', (event, evPath, details) => {
-      const watched = (details as { watchedPath?: string }).watchedPath;
-      if (!watched || typeof evPath !== 'string' || !evPath) return;
-      this.route(basename(watched) === evPath ? watched : join(watched, evPath), event);
-    });
-    // Edits made while the watch was being set up produced no event: look once more.
-    this.watcher.on('ready', () => options.onRoot());
-    this.watcher.on('error', (error) => options.onError(error as NodeJS.ErrnoException));
-  }
-
-  /** An entry of PROFILES_DIR came, went or changed — or PROFILES_DIR itself did. */
-  private rootEvent(filename: string | Buffer | null): void {
-    if (directoryIdentity(this.options.profilesDir) !== this.rootIdentity) return this.options.onRoot();
-    if (typeof filename !== 'string' || !filename) return this.options.onRoot();
-    this.follow(filename);
-    this.route(join(this.options.profilesDir, filename), 'rename');
-  }
-
-  /** Keep chokidar on profile directory NAME while it is one. */
-  private follow(name: string): void {
-    if (name.startsWith('.')) return;
-    const path = join(this.options.profilesDir, name);
-    const now = directoryIdentity(path);
-    const was = this.profiles.get(path);
-    if (was === now && this.profiles.has(path)) return;
-    // Gone, or another directory now (a re-pointed symlink, `mv new web`): chokidar still watches the old one.
-    if (this.profiles.delete(path)) this.watcher.unwatch(path);
-    if (now !== null) {
-      this.profiles.set(path, now);
-      this.watcher.add(path);
+    const identity = directoryIdentity(profilesDir);
+    if (!this.rootMissing && identity !== null && this.rootIdentity !== null && identity !== this.rootIdentity && this.events) {
+      this.options.log('INFO', `profiles directory ${profilesDir} is now another directory; watching it`);
+      await this.restartEvents();
     }
-  }
-
-  private route(path: string, event: string): void {
-    for (const name of this.extra.get(path) ?? []) this.options.onProfile(name);
-    const rel = relative(this.options.profilesDir, path);
-    if (rel === '') return this.options.onRoot();
-    if (rel.startsWith('..') || isAbsolute(rel)) return;
-    const [name, file, inLog] = rel.split(sep);
-    // log/ is a profile of its own, one level down; what its logger writes there (log/main/current) is not looked at.
-    if (file === 'log' && inLog !== undefined && (!RELEVANT.has(inLog) || inLog === 'log')) return;
-    // A plain file `log` being written (the service's own output) is not a logger; log/ itself appearing or going is.
-    if (file === 'log' && inLog === undefined && event === 'change') return;
-    if (name && (file === undefined || RELEVANT.has(file))) this.options.onProfile(name);
-  }
-
-  /** Keep the files a profile names in `watch` under watch, wherever they are. */
-  setWatchList(name: string, paths: string[]): void {
-    for (const [path, names] of this.extra) {
-      if (names.delete(name) && names.size === 0) {
-        this.extra.delete(path);
-        this.watcher.unwatch(path);
+    this.rootIdentity = identity;
+    if (this.rootMissing) {
+      this.rootMissing = false;
+      this.options.log('INFO', `profiles directory ${profilesDir} is back`);
+      this.setRescanInterval(this.steadyRescanMs());
+      await this.restartEvents(); // the old watch died with the directory
+    }
+    const present = new Set<string>();
+    for (const name of entries) {
+      const verdict = judgeName(name);
+      if (verdict === 'profile') present.add(name);
+      else if (verdict === 'invalid' && !this.badNames.has(name)) {
+        this.badNames.add(name);
+        this.options.log('WARN', `skipped ${quote(name)}: a profile name is letters, digits, '.', '_' and '-', starting with a letter or digit`);
       }
     }
-    for (const path of paths) {
-      const names = this.extra.get(path) ?? new Set<string>();
-      if (names.size === 0) this.watcher.add(path);
-      names.add(name);
-      this.extra.set(path, names);
+    for (const name of this.badNames) if (!entries.includes(name)) this.badNames.delete(name); // gone: said again if it comes back
+    for (const name of this.options.known()) present.add(name);
+    await Promise.all([...present].map((name) => this.look(name)));
+  }
+
+  private async restartEvents(): Promise<void> {
+    if (!this.events) return;
+    await this.events.close();
+    if (!this.closed) this.startEvents();
+  }
+
+  /**
+   * The safety-net pass: what filesystem events may have missed (an inotify
+   * queue overflow). Only stat() of each profile's files, compared with what
+   * they were when it was last looked at; a profile is read again only if
+   * they differ. In slices, so that no slice blocks the event loop for long.
+   */
+  private async safetyNet(): Promise<void> {
+    const { profilesDir } = this.options;
+    const identity = directoryIdentity(profilesDir);
+    if (this.rootMissing || identity === null || identity !== this.rootIdentity) return this.rescan();
+    let names: string[];
+    try {
+      names = await readdir(profilesDir);
+    } catch {
+      return this.rescan();
+    }
+    const all = [...new Set([...names.filter((n) => judgeName(n) !== 'ignore'), ...this.signatures.keys()])];
+    for (let i = 0; i < all.length && !this.closed; i += SAFETY_NET_SLICE) {
+      for (const name of all.slice(i, i + SAFETY_NET_SLICE)) {
+        const verdict = judgeName(name);
+        if (verdict === 'invalid' && !this.badNames.has(name)) void this.rescan();
+        if (verdict !== 'profile') continue;
+        if (profileSignature(join(profilesDir, name), this.watchLists.get(name)) !== this.signatures.get(name)) void this.look(name);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
-  close(): Promise<void> {
-    this.root?.close();
-    return this.watcher.close();
+  /**
+   * A filesystem event touched profile NAME: look at it soon, once per burst,
+   * and once more after chokidar's 50 ms window in which it drops further
+   * `change` events for the same file (a write then a chmod would be lost).
+   */
+  private queue(name: string): void {
+    const verdict = judgeName(name);
+    if (verdict === 'invalid') void this.rescan();
+    if (verdict !== 'profile') return;
+    this.queued.add(name);
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = null;
+      const names = [...this.queued];
+      this.queued.clear();
+      for (const n of names) void this.look(n);
+      const timer = setTimeout(() => {
+        this.trailing.delete(timer);
+        for (const n of names) void this.look(n);
+      }, CHOKIDAR_CHANGE_THROTTLE_MS + 10);
+      this.trailing.set(timer, names);
+    }, this.options.debounceMs ?? 1);
+  }
+
+  /**
+   * Look at profile NAME now; asked again while a look is under way, it looks
+   * once more after, and the promise resolves once that look is done too (so
+   * `rescan` answers after every profile has been read as it is now).
+   */
+  look(name: string): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const current = this.inFlight.get(name);
+    if (current) {
+      this.again.add(name);
+      return current;
+    }
+    // Registered before it starts, so that its own end always finds it there.
+    const looking = Promise.resolve().then(() => this.lookOnce(name));
+    this.inFlight.set(name, looking);
+    return looking;
+  }
+
+  private async lookOnce(name: string): Promise<void> {
+    try {
+      // Taken before reading: a change made during the read shows at the next safety-net pass.
+      const signature = profileSignature(join(this.options.profilesDir, name), this.watchLists.get(name));
+      const touched = signature !== this.signatures.get(name);
+      this.signatures.set(name, signature);
+      await this.options.look(name, { touched, rootMissing: this.rootMissing });
+    } finally {
+      this.inFlight.delete(name);
+      if (this.again.delete(name)) await this.look(name);
+    }
+  }
+
+  /** The files a profile names in `watch` (and its logger's env/): watched, and part of its signature. */
+  setWatchList(name: string, paths: string[]): void {
+    this.events?.setWatchList(name, paths);
+    if (paths.join('\0') === (this.watchLists.get(name) ?? []).join('\0')) return;
+    if (paths.length > 0) this.watchLists.set(name, paths);
+    else this.watchLists.delete(name);
+    this.signatures.delete(name); // taken without these paths: look again at the next pass
+  }
+
+  /** Profile NAME is gone and nothing of it is supervised any more: keep nothing of it. */
+  forget(name: string): void {
+    this.setWatchList(name, []);
+    this.signatures.delete(name);
+    this.queued.delete(name);
+    for (const [timer, names] of this.trailing) if (names.includes(name)) this.trailing.set(timer, names.filter((n) => n !== name));
+  }
+
+  /** How many names each map holds (for tests: nothing of a forgotten name may stay). */
+  counts(): Record<string, number> {
+    return {
+      signatures: this.signatures.size,
+      watchLists: this.watchLists.size,
+      lookQueue: this.queued.size + [...this.trailing.values()].reduce((n, names) => n + names.length, 0) + this.inFlight.size + this.again.size,
+      badNames: this.badNames.size,
+      ...this.events?.counts(),
+    };
+  }
+
+  /** Stop watching and the timers. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.rescanTimer) clearInterval(this.rescanTimer);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    for (const timer of this.trailing.keys()) clearTimeout(timer);
+    this.trailing.clear();
+    await this.events?.close();
+    this.events = null;
   }
 }

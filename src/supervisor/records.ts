@@ -68,6 +68,11 @@ export class ServiceRecords {
     this.pids.set(tag, proc.pid);
   }
 
+  /** How many records are on disk. */
+  get size(): number {
+    return this.written.size;
+  }
+
   has(tag: string, pid: number): boolean {
     return this.pids.get(tag) === pid;
   }

@@ -4,7 +4,7 @@
 
 /** `running`: the process is up (and ready). */
 export const UP = 'up';
-/** Nothing of the service runs: stopped, but not while `finish` runs. */
+/** Nothing of the service runs: stopped.idle, delayed, backoff or failed (not while `finish` runs). */
 export const DOWN = 'down';
 /** On the way somewhere: starting, stopping, or `finish` running. A command waits for it to end. */
 export const TRANSITIONAL = 'transitional';
@@ -12,7 +12,11 @@ export const TRANSITIONAL = 'transitional';
 export const STOPPING = 'stopping';
 /** `stopped.finishing`: `finish` runs (it writes where the service wrote). */
 export const FINISHING = 'finishing';
-/** `stopped.failed`: not started again until `start` or a change to its files. */
+/**
+ * `stopped.failed` (gaveUp, spawnFailed or invalid): not started again until
+ * `start` or a change to its files (spawnFailed: or its files touched; invalid:
+ * any valid reading).
+ */
 export const FAILED = 'failed';
 
 export type StateTag = typeof UP | typeof DOWN | typeof TRANSITIONAL | typeof STOPPING | typeof FINISHING | typeof FAILED;

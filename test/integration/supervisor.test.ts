@@ -132,6 +132,28 @@ describe('signals to the supervisor', () => {
   });
 });
 
+describe('an exception nobody caught (test hook PROCLAUNCH_TEST_THROW, thrown on SIGUSR2)', () => {
+  for (const [how, what] of [['exception', 'uncaught exception'], ['rejection', 'unhandled promise rejection']] as const) {
+    it(`${what}: one FATAL line, exit 70, services left running; the next supervisor re-adopts them`, async () => {
+      box.profile('web', { run: forever });
+      const child = box.start([], { env: { PROCLAUNCH_TEST_THROW: how } });
+      const pid = await box.runningPid('web');
+      const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+      child.kill('SIGUSR2');
+      expect(await exited).toBe(70);
+      const fatal = box.lines().filter((l) => l.level === 'FATAL');
+      expect(fatal).toHaveLength(1);
+      expect(fatal[0]!.message).toMatch(new RegExp(`^${what}: Error: PROCLAUNCH_TEST_THROW=${how}\\\\n.*; exiting with code 70, leaving services running for the next supervisor to re-adopt$`));
+      expect(alive(pid)).toBe(true);
+      expect(existsSync(join(box.stateDir, 'services', 'web.json'))).toBe(true);
+      expect(readFileSync(`/proc/${pid}/environ`, 'latin1')).not.toContain('PROCLAUNCH_TEST_THROW'); // the hook is not handed down
+      box.start();
+      await box.waitLog('web', new RegExp(`^running pid ${pid} \\(re-adopted: left running by the last supervisor\\)$`));
+      expect(box.count('web', /^started pid/)).toBe(1);
+    });
+  }
+});
+
 describe('bad input: one clear ERROR, nothing else disturbed', () => {
   it.each<[string, ProfileFiles, RegExp]>([
     ['no run', { restart: '' }, /^profile invalid: bad: no run file$/],

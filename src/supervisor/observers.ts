@@ -1,0 +1,81 @@
+// What each snapshot of a service means outside its actor: its record in
+// STATE_DIR/services (so that the next supervisor takes the process over),
+// its hold in STATE_DIR/held (a stop by command outlives us), and the event
+// history. One subscription per actor, attached when it is created; the
+// machine knows nothing of them, and no other code calls them.
+import { timestamp } from '../log/logger.js';
+import type { ServiceActor, ServiceSnapshot } from '../machine/service-machine.js';
+import type { Level } from '../vocabulary/levels.js';
+import { STOPPING, UP } from '../vocabulary/state-tags.js';
+import type { EventLog } from './event-log.js';
+import { eventsBetween, type EventDetail } from './events.js';
+import type { HeldProfiles } from './holds.js';
+import type { ServiceRecords } from './records.js';
+
+export interface ObserverDeps {
+  eventLog: EventLog;
+  holds: HeldProfiles;
+  records: ServiceRecords;
+  /** Whether a STOP now is a stop by command, to remember (not while every service is stopped at shutdown). */
+  keepHolds(): boolean;
+  log(level: Level, message: string): void;
+}
+
+/** What the supervisor does after the observers, on each snapshot and on a failure of the actor. */
+export interface AfterObservers {
+  next(snapshot: ServiceSnapshot): void;
+  /** The actor threw (a guard or an action): `last` is its last good snapshot. */
+  error(error: unknown, last: ServiceSnapshot): void;
+}
+
+export class SnapshotObservers {
+  private recordsFailing = false;
+
+  constructor(private readonly deps: ObserverDeps) {}
+
+  /** Follow `actor` (already started: its initial snapshot says nothing). */
+  attach(tag: string, actor: ServiceActor, then: AfterObservers): void {
+    let before = actor.getSnapshot();
+    // With an `error` observer: an actor that throws ends alone, not the process (xstate rethrows unobserved errors).
+    actor.subscribe({
+      next: (after) => {
+        for (const detail of eventsBetween(before, after)) this.record(tag, detail);
+        this.keepRecord(tag, after);
+        this.keepHold(tag, before, after);
+        before = after;
+        then.next(after);
+      },
+      error: (error) => then.error(error, before),
+    });
+  }
+
+  /** One event of the history: derived from snapshots here, or a reading of the supervisor's (added, removed, ...). */
+  record(profile: string, detail: EventDetail): void {
+    this.deps.eventLog.append({ time: timestamp(), profile, ...detail });
+  }
+
+  /** Keep STATE_DIR/services/TAG.json in step with the process the actor owns. */
+  private keepRecord(tag: string, snapshot: ServiceSnapshot): void {
+    const { records } = this.deps;
+    const { proc, config, runningSince } = snapshot.context;
+    try {
+      if (proc && config && snapshot.hasTag(UP)) records.save(tag, proc, runningSince ?? Date.now(), config);
+      else if (proc && config && snapshot.hasTag(STOPPING)) {
+        if (!records.has(tag, proc.pid)) records.save(tag, proc, runningSince ?? Date.now(), config);
+      } else records.remove(tag);
+      this.recordsFailing = false;
+    } catch (error) {
+      if (!this.recordsFailing) this.deps.log('ERROR', `cannot write the record of ${tag}: ${(error as Error).message}; a supervisor started after this one may not find it`);
+      this.recordsFailing = true;
+    }
+  }
+
+  /** STATE_DIR/held: the tags the machine keeps down because a command stopped them. */
+  private keepHold(tag: string, before: ServiceSnapshot, after: ServiceSnapshot): void {
+    if (!this.deps.keepHolds()) return;
+    const was = before.context.want === 'down';
+    const now = after.context.want === 'down';
+    if (now && !was) this.deps.holds.add(tag);
+    else if (was && !now) this.deps.holds.delete(tag);
+  }
+}

@@ -1,0 +1,51 @@
+// Profiles added and removed again at once (a deployment tool, 4,100 of them
+// in the report): many are removed while their `run` is being spawned, so the
+// spawn finds no `run`. That is not the user's error: no ERROR from the
+// service (the machine once said "its interpreter (the #! line) was not
+// found"), one INFO `removed before it started` at most, nothing left running.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { Sandbox, sh } from '../support/sandbox.js';
+import { waitFor } from '../support/wait.js';
+
+let box: Sandbox;
+beforeEach(() => {
+  box = new Sandbox();
+});
+afterEach(async () => {
+  await box.cleanup();
+});
+
+const COUNT = 400;
+
+it(`${COUNT} profiles added, then removed while they start: no ERROR, each said once, none left running`, async () => {
+  box.start();
+  await box.waitLog('proclaunch', /^control socket /);
+  const staging = join(box.root, 'staging');
+  const trash = join(box.root, 'trash');
+  mkdirSync(trash);
+  const names = Array.from({ length: COUNT }, (_, i) => `p${i}`);
+  for (const name of names) {
+    mkdirSync(join(staging, name), { recursive: true });
+    writeFileSync(join(staging, name, 'run'), sh('exec sleep 1000'), { mode: 0o755 });
+  }
+  // Each appears whole and goes whole (renamed in, renamed out), so no reading finds half a profile.
+  for (const name of names) renameSync(join(staging, name), join(box.profilesDir, name));
+  await waitFor('the first start', () => box.lines().some((l) => l.message.startsWith('started pid ')));
+  for (const name of names) renameSync(join(box.profilesDir, name), join(trash, name));
+
+  await waitFor('every profile removed', () => box.lines().filter((l) => l.tag === 'proclaunch' && l.message.startsWith('profile removed: ')).length === COUNT, { timeoutMs: 30_000 });
+  await waitFor('no service process left', () => box.processes().length === 0, { timeoutMs: 30_000 });
+  const lines = box.lines();
+  // (The reader may still call a directory that vanishes mid-read `profile invalid: pN: no run file`: a proclaunch line, not the service's.)
+  expect(lines.filter((l) => l.tag !== 'proclaunch' && (l.level === 'ERROR' || l.level === 'FATAL'))).toEqual([]);
+  expect(lines.filter((l) => /cannot execute|interpreter/.test(l.message))).toEqual([]);
+  for (const name of names) expect(box.count(name, /^removed before it started$/), name).toBeLessThanOrEqual(1);
+  // Each one that started ended once: stopped, or (its script renamed away before `sh` opened it) exited on its own.
+  // One stopped while spawning is signalled once SPAWNED: it ends without a `started` line.
+  for (const name of names) {
+    const [started, ended] = [box.count(name, /^started pid \d+$/), box.count(name, /^(stopped|exited) pid \d+/)];
+    expect([started, ended], name).toSatisfy(() => started <= ended && ended <= 1);
+  }
+});

@@ -1,6 +1,6 @@
 // Start order as data, without processes: unmet needs, cycles, dependents.
 import { describe, expect, it } from 'vitest';
-import { dependentsOf, findCycles, needsClosure, unmetNeed, type NeedPhase, type ServiceView } from '../src/needs/graph.js';
+import { dependentsIndex, dependentsOf, findCycles, needsClosure, unmetNeed, type NeedPhase, type ServiceView } from '../src/needs/graph.js';
 import type { Need } from '../src/profile/readiness.js';
 
 const view = (tag: string, phase: NeedPhase = 'ready'): ServiceView => ({ tag, name: tag.split('@')[0]!, phase });
@@ -62,6 +62,13 @@ describe('dependents and closure', () => {
   it('dependentsOf: who needs this instance', () => {
     expect(dependentsOf({ tag: 'db@1', name: 'db' }, needsByTag).sort()).toEqual(['api@1', 'cache', 'web']);
     expect(dependentsOf({ tag: 'db@2', name: 'db' }, needsByTag).sort()).toEqual(['cache', 'web']);
+  });
+
+  it('dependentsIndex: the same answer for every tag at once (what stops before what)', () => {
+    const all = new Map<string, Need[]>([...needsByTag, ['db@1', []], ['db@2', []]]);
+    expect(Object.fromEntries(dependentsIndex(all))).toEqual({ 'db@1': ['api@1', 'cache', 'web'], 'db@2': ['cache', 'web'], cache: ['api@1'] });
+    // Only among the tags given: `stop db@2 web` orders those two, whoever else needs db.
+    expect(Object.fromEntries(dependentsIndex(new Map([['db@2', []], ['web', [need('db')]]])))).toEqual({ 'db@2': ['web'] });
   });
 
   it('needsClosure: needs of needs', () => {

@@ -2,7 +2,7 @@
 // form a cycle, and who depends on whom. Pure: the supervisor feeds it what
 // its actors' snapshots say (needs/coordinator.ts).
 import { needText, type Need } from '../profile/readiness.js';
-import { byTag, instanceOf } from '../vocabulary/tags.js';
+import { byTag, instanceOf, profileOf } from '../vocabulary/tags.js';
 
 /** What a service is, as far as the services that need it care. */
 export type NeedPhase = 'ready' | 'not ready' | 'stopped by command' | 'failed' | 'down';
@@ -18,18 +18,34 @@ export interface ServiceView {
 const answers = (need: Need, service: ServiceView): boolean =>
   service.name === need.name && (need.instance === null || instanceOf(service.tag) === String(need.instance));
 
+/** The need a service waits for, and why: `db@2` is `not ready`, `cache` is `missing`. */
+export interface Unmet {
+  /** A tag (`db`, `db@2`), or the need as written when nothing answers it. */
+  need: string;
+  phase: NeedPhase | 'missing';
+}
+
+/** The first need that is not running and ready; null when every need is. */
+export function firstUnmet(needs: readonly Need[], services: readonly ServiceView[]): Unmet | null {
+  for (const need of needs) {
+    const matching = services.filter((s) => answers(need, s)).sort((a, b) => byTag(a.tag, b.tag));
+    if (matching.length === 0) return { need: needText(need), phase: 'missing' };
+    const blocked = matching.find((s) => s.phase !== 'ready');
+    if (blocked) return { need: blocked.tag, phase: blocked.phase };
+  }
+  return null;
+}
+
+/** `waiting for db (stopped by command)`: an unmet need as `status` shows it. */
+export const unmetText = (unmet: Unmet): string => `waiting for ${unmet.need} (${unmet.phase})`;
+
 /**
  * The first need that is not running and ready, as `status` shows it:
  * `waiting for db (stopped by command)`; null when every need is ready.
  */
 export function unmetNeed(needs: readonly Need[], services: readonly ServiceView[]): string | null {
-  for (const need of needs) {
-    const matching = services.filter((s) => answers(need, s)).sort((a, b) => byTag(a.tag, b.tag));
-    if (matching.length === 0) return `waiting for ${needText(need)} (missing)`;
-    const blocked = matching.find((s) => s.phase !== 'ready');
-    if (blocked) return `waiting for ${blocked.tag} (${blocked.phase})`;
-  }
-  return null;
+  const unmet = firstUnmet(needs, services);
+  return unmet && unmetText(unmet);
 }
 
 /**
@@ -129,4 +145,24 @@ export function needsClosure(needs: readonly Need[], services: readonly ServiceV
     }
   }
   return [...found].sort(byTag);
+}
+
+/**
+ * Who stops before whom: for each tag among the keys of `needsByTag`, the
+ * tags among them that need it. One pass over every need, through an index
+ * by profile name, not a scan of every tag for each.
+ */
+export function dependentsIndex(needsByTag: ReadonlyMap<string, readonly Need[]>): Map<string, string[]> {
+  const tagsOf = new Map<string, string[]>();
+  for (const tag of needsByTag.keys()) tagsOf.set(profileOf(tag), [...(tagsOf.get(profileOf(tag)) ?? []), tag]);
+  const dependents = new Map<string, Set<string>>();
+  for (const [dependent, needs] of needsByTag) {
+    for (const need of needs) {
+      for (const tag of tagsOf.get(need.name) ?? []) {
+        if (tag === dependent || !answers(need, { tag, name: need.name, phase: 'ready' })) continue;
+        dependents.set(tag, (dependents.get(tag) ?? new Set()).add(dependent));
+      }
+    }
+  }
+  return new Map([...dependents].map(([tag, set]) => [tag, [...set].sort(byTag)]));
 }

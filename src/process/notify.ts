@@ -8,6 +8,12 @@
 // random but kept in STATE_DIR/notify/TAG, and the next supervisor binds the
 // same name again (a datagram sent while none runs is lost: datagram sockets
 // hold nothing without a reader).
+//
+// A run is listened to by one actor of the machine after another (while it
+// awaits readiness, while it runs, while it stops). The run (its pid, and
+// the MAINPID= it gave) is kept by the socket, not by the listener: what it
+// sends between two listeners is read at once, against its trust, and kept
+// (a few results) for the next one, and a MAINPID= stays trusted.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -54,11 +60,22 @@ export function openNotifySocket(onDatagram: (datagram: NotifyDatagram) => void,
   return { address: `@${name}`, close: () => void native.notifyClose(handle) };
 }
 
+/** The run the socket is for: whose datagrams are believed, and what came while nobody listened. */
+interface Run {
+  trust: NotifyTrust;
+  waiting: NotifyResult[];
+}
+
 interface Held {
   socket: NotifySocket;
-  /** The service's run that is listening now, if any. */
-  listener: { trust: NotifyTrust; onResult: (result: NotifyResult) => void } | null;
+  /** The service's current run, from its spawn (or the first listener) on; null before. */
+  run: Run | null;
+  /** Who is told now, if anyone. */
+  listener: ((result: NotifyResult) => void) | null;
 }
+
+/** Results kept for the next listener: a gap between two listeners is one tick; only a flood overflows it (the oldest go). */
+const MAX_WAITING = 32;
 
 /** Address → the socket we hold for a profile. */
 const held = new Map<string, Held>();
@@ -105,9 +122,12 @@ export function holdNotifySocket(stateDir: string, tag: string): HeldNotify {
   let entry: Held | null = null;
   const open = (id: string): NotifySocket =>
     openNotifySocket((datagram) => {
-      const listener = entry?.listener;
-      if (!listener) return; // between runs: nobody to tell, as systemd drops a dead unit's notifications
-      for (const result of interpretDatagram(datagram, listener.trust)) listener.onResult(result);
+      const run = entry?.run;
+      if (!entry || !run) return; // no run yet: nobody to believe, as systemd drops a dead unit's notifications
+      for (const result of interpretDatagram(datagram, run.trust)) {
+        if (entry.listener) entry.listener(result);
+        else if (run.waiting.push(result) > MAX_WAITING) run.waiting.shift();
+      }
     }, id);
   let socket: NotifySocket;
   try {
@@ -123,24 +143,53 @@ export function holdNotifySocket(stateDir: string, tag: string): HeldNotify {
     socket.close();
     throw new Error(`cannot keep the notify socket's name in ${path}: ${(error as Error).message}`);
   }
-  entry = { socket, listener: null };
+  entry = { socket, run: null, listener: null };
   held.set(socket.address, entry);
   addresses.set(key, socket.address);
   return { address: socket.address, warning };
 }
 
-/**
- * Listen for the run whose pid is `pid`: `onResult` for each line of each
- * datagram from it or its descendants (or from a MAINPID= it gave), and an
- * `ignored` result with the reason for anything else. One listener per
- * socket: a new one replaces the last. Returns the function that stops it.
- * Call it when the run is spawned (the same tick): nothing sent before is kept.
- */
-export function watchNotify(address: string, run: { pid: number; uid: number | null }, onResult: (result: NotifyResult) => void): () => void {
+const heldAt = (address: string): Held => {
   const entry = held.get(address);
   if (!entry) throw new Error(`the notify socket ${address} is not open`);
-  const listener = { trust: { pid: run.pid, uid: run.uid, mainPids: [] }, onResult };
+  return entry;
+};
+
+/** Is `pid` the socket's current run (its `run`, or a MAINPID= it gave)? Else it becomes the run, afresh. */
+function runOf(entry: Held, run: { pid: number; uid: number | null }): Run {
+  const current = entry.run;
+  if (current && (current.trust.pid === run.pid || current.trust.mainPids.includes(run.pid))) return current;
+  return (entry.run = { trust: { pid: run.pid, uid: run.uid, mainPids: [] }, waiting: [] });
+}
+
+/**
+ * A run was just spawned (call it in the same tick): from now on its
+ * datagrams are read, and kept until watchNotify attaches a listener.
+ */
+export function expectNotifyRun(address: string, run: { pid: number; uid: number | null }): void {
+  runOf(heldAt(address), run);
+}
+
+/**
+ * Listen for the run whose pid is `pid` (its `run`, or a MAINPID= it gave):
+ * `onResult` for each line of each datagram from it or its descendants (or
+ * from a MAINPID= it gave), and an `ignored` result with the reason for
+ * anything else; what came since the run was expected, or since its last
+ * listener stopped, comes first (in the next tick). One listener per socket:
+ * a new one replaces the last. A pid that is not the current run's starts a
+ * new run (nothing sent before is kept). Returns the function that stops it.
+ */
+export function watchNotify(address: string, run: { pid: number; uid: number | null }, onResult: (result: NotifyResult) => void): () => void {
+  const entry = heldAt(address);
+  const current = runOf(entry, run);
+  const listener = (result: NotifyResult): void => onResult(result);
   entry.listener = listener;
+  if (current.waiting.length > 0) {
+    process.nextTick(() => {
+      if (entry.listener !== listener || entry.run !== current) return; // replaced meanwhile: they stay for the next
+      for (const result of current.waiting.splice(0)) listener(result);
+    });
+  }
   return () => {
     if (entry.listener === listener) entry.listener = null;
   };

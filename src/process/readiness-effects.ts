@@ -7,7 +7,7 @@ import { fromCallback, type EventObject } from 'xstate';
 import type { ServiceConfig } from '../profile/types.js';
 import type { ProcRef } from '../vocabulary/proc-ref.js';
 import { formatDuration } from '../vocabulary/durations.js';
-import { holdNotifySocket, releaseNotifySocket, watchNotify } from './notify.js';
+import { expectNotifyRun, holdNotifySocket, releaseNotifySocket, watchNotify } from './notify.js';
 import { healthLoop, probeUntilReady } from './probe-loop.js';
 import { runProbe, type ProbeResult } from './probe.js';
 import { holdReadyFd, releaseReadyFd } from './ready-fd.js';
@@ -23,6 +23,8 @@ export type ReadinessEvent =
   | { type: 'NOTIFY_IGNORED'; reason: string }
   /** A `ready` or `health` run that failed: its reason and the tail of its output, for `status`. */
   | { type: 'PROBE_FAILED'; probe: 'ready' | 'health'; reason: string; output: string; inARow: number }
+  /** `health` passed again after failing (not after every pass): the failures in a row are over. */
+  | { type: 'PROBE_PASSED'; probe: 'health' }
   /** `health` failed `health_retries` times in a row, or no WATCHDOG=1 came within watchdog_timeout: restart. */
   | { type: 'UNHEALTHY'; reason: string }
   /** The readiness file or notify socket could not be watched: a WARN; ready_timeout decides. */
@@ -47,6 +49,8 @@ export interface ReadinessSetup {
   extraFds: ExtraFds;
   /** Close our copies once the child is spawned (or failed to be). */
   close(): void;
+  /** The run is spawned (call it in the same tick): with notify, its datagrams are read from now on, before the machine listens. */
+  spawned(run: { pid: number; uid: number | null }): void;
   /** Something to WARN about (a notify socket name that had to change). */
   warning: string | null;
 }
@@ -61,9 +65,11 @@ export function prepareReadiness(stateDir: string, tag: string, files: Readiness
   const env: Record<string, string | null> = { NOTIFY_SOCKET: null, WATCHDOG_USEC: null, WATCHDOG_PID: null };
   const extraFds = new Map<number, number>();
   let warning: string | null = null;
+  let spawned: ReadinessSetup['spawned'] = () => undefined;
   if (files.notify) {
     const held = holdNotifySocket(stateDir, tag);
     env.NOTIFY_SOCKET = held.address;
+    spawned = (run) => expectNotifyRun(held.address, run);
     warning = held.warning;
     // sd_watchdog_enabled() reads it; no WATCHDOG_PID: the pid is not known before the spawn.
     if (files.watchdogMs !== null) env.WATCHDOG_USEC = String(Math.round(files.watchdogMs * 1000));
@@ -73,7 +79,7 @@ export function prepareReadiness(stateDir: string, tag: string, files: Readiness
     ready.reset();
     extraFds.set(files.notificationFd, ready.openForChild());
   }
-  return { env, extraFds, warning, close: () => extraFds.forEach((fd) => closeSync(fd)) };
+  return { env, extraFds, warning, close: () => extraFds.forEach((fd) => closeSync(fd)), spawned };
 }
 
 /** The profile is gone and its service stopped: its readiness file and notify socket with it. */
@@ -179,12 +185,16 @@ export function probeReady(input: ProbeInput, send: Send): () => void {
 
 /** health: every interval while running; UNHEALTHY after `retries` failures in a row (and the loop ends). */
 export function probeHealth(input: ProbeInput & { retries: number }, send: Send): () => void {
+  let failing = 0;
   return healthLoop({
     run: runner(input),
     intervalMs: input.intervalMs,
     retries: input.retries,
     onResult: (result, inARow) => {
+      const wasFailing = failing > 0;
+      failing = inARow;
       if (!result.ok) send(failedEvent('health', result, inARow));
+      else if (wasFailing) send({ type: 'PROBE_PASSED', probe: 'health' });
     },
     onUnhealthy: (last, inARow) => send({ type: 'UNHEALTHY', reason: `health failed ${inARow} times in a row, last: ${last.reason ?? 'failed'}` }),
   });

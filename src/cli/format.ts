@@ -48,6 +48,7 @@ function noteOf(s: ServiceStatus): string {
   if (s.held) return 'stopped by command';
   if (s.startsInMs !== null) return `starts in ${formatDuration(s.startsInMs)}`;
   if (s.status) return s.status;
+  if (s.probe) return `${s.probe.kind} failed${s.probe.inARow > 1 ? ` ${s.probe.inARow} times in a row` : ''}: ${s.probe.reason}`;
   return s.down ? 'down file' : '';
 }
 

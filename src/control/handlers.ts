@@ -110,8 +110,6 @@ export function serviceStatus(name: string, snapshot: ServiceSnapshot, waiting: 
   const { context } = snapshot;
   const [state, substate] = stateName(snapshot);
   const running = snapshot.hasTag(UP);
-  // STATUS= from an sd_notify service (the machine branch keeps it in context.notifyStatus).
-  const notifyStatus = (context as { notifyStatus?: string | null }).notifyStatus ?? null;
   const exit = context.lastExit;
   return {
     name,
@@ -127,7 +125,8 @@ export function serviceStatus(name: string, snapshot: ServiceSnapshot, waiting: 
     down: context.config?.down ?? false,
     startsInMs: context.startsAt === null ? null : Math.max(0, context.startsAt - now),
     ready: running && substate !== 'reloading',
-    status: notifyStatus,
+    status: context.notifyStatus,
+    probe: context.lastProbe && { kind: context.lastProbe.probe, reason: context.lastProbe.reason, inARow: context.lastProbe.inARow, output: context.lastProbe.output },
     waitingFor: state === 'starting' && substate === 'waiting' && waiting ? { ...waiting } : null,
   };
 }

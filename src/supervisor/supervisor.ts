@@ -99,7 +99,7 @@ export class Supervisor {
         return service && service.last !== 'missing' ? service.actor : undefined;
       },
       tagsOf: (name) => this.services.tagsOfProfile(name),
-      send: (tag, event) => this.services.get(tag)?.actor.send(event as never),
+      send: (tag, event) => this.services.get(tag)?.actor.send(event),
     });
     this.watcher = new ProfileWatcher({ ...options, log, look: (name, look) => this.readings.look(name, look), known: () => this.services.profiles() });
     this.readings = new Readings({ ...options, services: this.services, observers, watcher: this.watcher, loggerRemovals: this.loggerRemovals, needs: this.needs, cycles: new NeedCycles(), closed: () => this.closed });

@@ -14,9 +14,11 @@ const snapshot = ({ tags, want, down }: Fake): NeedSnapshot => ({ hasTag: (t) =>
 function world() {
   const actors = new Map<string, { state: Fake; getSnapshot(): NeedSnapshot }>();
   const sent: Array<[string, string | null]> = [];
+  const invalid = new Set<string>();
   const coordinator = new NeedsCoordinator({
     actor: (tag) => actors.get(tag),
     tagsOf: (name) => [...actors.keys()].filter((tag) => profileOf(tag) === name),
+    invalid: (tag) => invalid.has(tag),
     send: (tag, event: NeedsEvent) => sent.push([tag, event.unmet]),
   });
   const set = (tag: string, state: Partial<Fake>) => {
@@ -31,7 +33,7 @@ function world() {
   };
   /** What was sent since the last call. */
   const take = () => sent.splice(0);
-  return { coordinator, set, remove, take, actors };
+  return { coordinator, set, remove, take, actors, invalid };
 }
 
 const needs = (...texts: string[]): Need[] => texts.map((t) => ({ name: t.split('@')[0]!, instance: t.includes('@') ? Number(t.split('@')[1]) : null }));
@@ -130,6 +132,30 @@ describe('NeedsCoordinator', () => {
     expect(w.coordinator.counts()).toEqual({ needs: 0, neededBy: 0, phases: 0, told: 0 });
   });
 
+  it('a dependent whose profile turns invalid (or is removed) is told nothing: "met" would start it on its old profile', () => {
+    const w = world();
+    w.set('web', {});
+    w.coordinator.setNeeds('web', needs('db'));
+    w.take();
+    w.coordinator.setNeeds('web', null);
+    w.set('db', { tags: [UP] });
+    expect(w.take()).toEqual([]);
+    // Valid again: told where its needs stand now.
+    w.coordinator.setNeeds('web', needs('db'));
+    expect(w.take()).toEqual([['web', null]]);
+  });
+
+  it('a need whose profile is invalid is failed to its dependents, even while it waits or runs on', () => {
+    const w = world();
+    w.set('a', { tags: ['transitional'] });
+    w.set('d', {});
+    w.coordinator.setNeeds('d', needs('a'));
+    expect(w.take()).toEqual([['d', 'waiting for a (not ready)']]);
+    w.invalid.add('a');
+    w.coordinator.changed('a');
+    expect(w.take()).toEqual([['d', 'waiting for a (failed)']]);
+  });
+
   it('a profile that never had needs is never told anything', () => {
     const w = world();
     w.set('plain', {});
@@ -143,7 +169,7 @@ describe('NeedsCoordinator', () => {
     w.set('db', { tags: [UP] });
     w.set('web', {});
     w.coordinator.setNeeds('web', needs('db'));
-    w.coordinator.setNeeds('web', null);
+    w.coordinator.setNeeds('web', []);
     w.remove('web');
     w.coordinator.forget('web');
     w.remove('db');

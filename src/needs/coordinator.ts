@@ -30,14 +30,16 @@ export interface CoordinatorDeps {
   actor(tag: string): NeedsActor | undefined;
   /** The tags of a profile that have an actor (its logger's included: skipped here). */
   tagsOf(profile: string): Iterable<string>;
+  /** Its profile is invalid now (a cycle, a bad file): failed to those that need it, even while it waits or runs on. */
+  invalid(tag: string): boolean;
   send(tag: string, event: NeedsEvent): void;
 }
 
 /** What a service is to the services that need it. */
-export function phaseOf(snapshot: NeedSnapshot): NeedPhase {
+export function phaseOf(snapshot: NeedSnapshot, invalid = false): NeedPhase {
   if (snapshot.hasTag(UP)) return 'ready';
   if (snapshot.context.want === 'down') return 'stopped by command';
-  if (snapshot.hasTag(FAILED)) return 'failed';
+  if (snapshot.hasTag(FAILED) || invalid) return 'failed';
   if (snapshot.context.config?.down && snapshot.hasTag(DOWN)) return 'down';
   return 'not ready';
 }
@@ -54,7 +56,12 @@ export class NeedsCoordinator {
 
   constructor(private readonly deps: CoordinatorDeps) {}
 
-  /** A profile's needs as now read (empty or null: none, invalid, in a cycle or removed); its tags are told if that changes their verdict. */
+  /**
+   * A profile's needs as now read: its tags are told if that changes their
+   * verdict. null: not valid (invalid, in a cycle, removed) — followed no
+   * more, and told nothing: "met" would start one that waits, with the
+   * profile it had before.
+   */
   setNeeds(profile: string, needs: readonly Need[] | null): void {
     const before = this.needsOf.get(profile) ?? [];
     const after = needs ?? [];
@@ -63,7 +70,7 @@ export class NeedsCoordinator {
     if (after.length === 0) this.needsOf.delete(profile);
     else this.needsOf.set(profile, after);
     for (const name of new Set(after.map((n) => n.name))) this.neededBy.set(name, (this.neededBy.get(name) ?? new Set()).add(profile));
-    this.evaluate(profile);
+    if (needs !== null) this.evaluate(profile);
   }
 
   /** Just before a CONFIGURE of `tag`: tell its actor where its needs stand, if it has any (or was told of some). */
@@ -79,7 +86,7 @@ export class NeedsCoordinator {
     const dependents = this.neededBy.get(profile);
     if (!dependents) return; // nobody needs it: nothing to remember either
     const actor = this.deps.actor(tag);
-    const phase = actor ? phaseOf(actor.getSnapshot()) : 'missing';
+    const phase = actor ? phaseOf(actor.getSnapshot(), this.deps.invalid(tag)) : 'missing';
     if ((this.phases.get(tag) ?? 'missing') === phase) return;
     if (phase === 'missing') this.phases.delete(tag);
     else this.phases.set(tag, phase);
@@ -124,7 +131,7 @@ export class NeedsCoordinator {
         if (isLoggerTag(tag)) continue;
         const actor = this.deps.actor(tag);
         if (!actor) continue;
-        const phase = phaseOf(actor.getSnapshot());
+        const phase = phaseOf(actor.getSnapshot(), this.deps.invalid(tag));
         this.phases.set(tag, phase);
         views.push({ tag, name, phase });
       }

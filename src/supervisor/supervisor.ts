@@ -98,6 +98,7 @@ export class Supervisor {
         const service = this.services.get(tag);
         return service && service.last !== 'missing' ? service.actor : undefined;
       },
+      invalid: (tag) => this.services.get(tag)?.last === 'invalid',
       tagsOf: (name) => this.services.tagsOfProfile(name),
       send: (tag, event) => this.services.get(tag)?.actor.send(event),
     });

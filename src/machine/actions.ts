@@ -94,11 +94,11 @@ export const actions = {
       return { ...event.proc, child: false };
     },
   }),
-  /** Running since the process was spawned or found, or said it was ready. */
+  /** Running since the process was spawned or found, or said it was ready (or a reading dropped its readiness file). */
   upSince: update({
     runningSince: ({ event }) => {
-      assertEvent(event, ['SPAWNED', 'PID_FOUND', 'READY']);
-      return event.at;
+      assertEvent(event, ['SPAWNED', 'PID_FOUND', 'READY', 'CONFIGURE']);
+      return event.at ?? null;
     },
   }),
   /** Take over what the last supervisor left running, with the config it ran. */

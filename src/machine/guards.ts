@@ -93,6 +93,10 @@ export const guards = {
   /** `notification-fd`, `notify` or `ready`: running only once it says so. */
   hasReadiness: ({ context }: MachineArgs) => readinessOf(context.config).kind !== 'none',
   isAwaitingReady: stateIn('#service.starting.awaitingReady'),
+  /** The new reading says how it is ready differently (another probe, interval, fd): wait for it that way. */
+  readinessChanged: ({ context, event }: MachineArgs) => JSON.stringify(readinessOf(context.config)) !== JSON.stringify(readinessOf(reading(event).config)),
+  /** The new reading has no readiness file any more: it is ready as it runs. */
+  readinessDropped: ({ event }: MachineArgs) => readinessOf(reading(event).config).kind === 'none',
   /** Its record says it was ready (running) when the last supervisor left it. */
   adoptedReady: ({ event }: MachineArgs) => {
     assertEvent(event, 'ADOPT');

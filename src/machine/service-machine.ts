@@ -409,6 +409,9 @@ export const serviceMachine = setup({
             RESTART: { target: '#service.stopping.next.restart', actions: 'wantRun' },
             CONFIGURE: [
               { guard: 'launchChanged', target: '#service.stopping.next.restart', actions: 'takeConfig' },
+              { guard: 'readinessDropped', target: '#service.running', actions: ['takeConfig', 'upSince', log('running')] },
+              // Another probe or interval: wait for it that way (its actors again, with the new config).
+              { guard: 'readinessChanged', target: 'awaitingReady', reenter: true, actions: 'takeConfig' },
               { actions: 'takeConfig' },
             ],
           },

@@ -119,6 +119,8 @@ describe('starting.awaitingReady: the process runs, not ready until it says so',
     ['RESTART', 'stopping.signal.signalled+stopping.next.restart', [{ pid: 42, signal: 'SIGTERM' }], (h) => h.send({ type: 'RESTART' })],
     ['a new `run`', 'stopping.signal.signalled+stopping.next.restart', [{ pid: 42, signal: 'SIGTERM' }], (h) => h.configure(notify({ fp: { launch: 'launch-2' } }))],
     ['a policy edit', 'starting.awaitingReady', [], (h) => h.configure(notify({ fp: { policy: 'policy-2' } }))],
+    ['`notify` removed (a new launch: NOTIFY_SOCKET goes)', 'stopping.signal.signalled+stopping.next.restart', [{ pid: 42, signal: 'SIGTERM' }],
+      (h) => h.configure(makeConfig({ restart: 'always', fp: { launch: 'launch-2' } }))],
   ])('%s while awaiting readiness → %s', (_what, state, signals, act) => {
     const h = harness();
     h.configure(notify());
@@ -126,6 +128,21 @@ describe('starting.awaitingReady: the process runs, not ready until it says so',
     act(h);
     expect(h.fullState()).toBe(state);
     expect(h.signals).toEqual(signals);
+  });
+
+  it('an edit of the `ready` probe waits with the new one; the `ready` file removed: running at once', () => {
+    const h = harness();
+    h.configure(withReadiness(PROBE));
+    h.spawned(42);
+    const slower = withReadiness({ ...PROBE, intervalMs: 2000 }, { fp: { policy: 'policy-2' } });
+    h.configure(slower);
+    expect(h.state()).toBe('starting.awaitingReady');
+    expect(h.invoked.probeReady).toHaveLength(2);
+    expect(h.lastInput('probeReady')).toEqual({ config: slower });
+    h.send({ type: 'CONFIGURE', config: makeConfig({ restart: 'always', fp: { policy: 'policy-3' } }), at: h.clock.now(), touched: true });
+    expect(h.state()).toBe('running');
+    expect(h.ctx().runningSince).toBe(h.clock.now());
+    expect(h.isActive('probeReady')).toBe(false);
   });
 
   it('MAINPID= while awaiting: the new pid is watched (not ours) and listened for; the run\'s exit is then not the service\'s', () => {

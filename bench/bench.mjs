@@ -41,6 +41,7 @@ import {
   supervisorProcesses,
   until,
 } from './lib.mjs';
+import { needsBench, needsReport } from './needs.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..');
@@ -482,6 +483,7 @@ async function runCost() {
 const load0 = loadavg();
 const started = new Date();
 let costs;
+let needs;
 try {
   log(`measuring ${adapters.map((a) => a.name).join(', ')}${quick ? ' (quick)' : ''}; scratch ${scratch}`);
   costs = await runCost();
@@ -490,6 +492,7 @@ try {
   await footprintRun(FOOTPRINT_SCALES.slice(0, -1));
   await footprintRun(FOOTPRINT_SCALES.slice(-1));
   for (let run = 0; run < BULK_RUNS; run++) for (const adapter of adapters) await bulkRun(adapter, run);
+  needs = await needsBench({ quick, log });
 } finally {
   cleanupAllSync();
 }
@@ -657,6 +660,11 @@ for (const a of adapters) {
   }
   say(`| ${a.name} | ${cells.join(' | ')} |`);
 }
+say();
+
+say('## 7. Start order and health (proclaunch alone; bench/needs.mjs)');
+say();
+for (const line of needsReport(needs)) say(line);
 say();
 
 // The issue's targets, checked against proclaunch's figures in this run.

@@ -111,6 +111,9 @@ export function serviceStatus(name: string, snapshot: ServiceSnapshot, waiting: 
   const [state, substate] = stateName(snapshot);
   const running = snapshot.hasTag(UP);
   const exit = context.lastExit;
+  // A probe that still fails: `ready` while awaiting readiness (its last failure stays in context after), `health` until it passes.
+  const last = context.lastProbe;
+  const failing = last && (last.probe === 'health' || substate === 'awaitingReady') ? last : null;
   return {
     name,
     state,
@@ -126,7 +129,7 @@ export function serviceStatus(name: string, snapshot: ServiceSnapshot, waiting: 
     startsInMs: context.startsAt === null ? null : Math.max(0, context.startsAt - now),
     ready: running && substate !== 'reloading',
     status: context.notifyStatus,
-    probe: context.lastProbe && { kind: context.lastProbe.probe, reason: context.lastProbe.reason, inARow: context.lastProbe.inARow, output: context.lastProbe.output },
+    probe: failing && { kind: failing.probe, reason: failing.reason, inARow: failing.inARow, output: failing.output },
     waitingFor: state === 'starting' && substate === 'waiting' && waiting ? { ...waiting } : null,
   };
 }

@@ -205,7 +205,7 @@ export class Supervisor {
     this.services.recoverNow();
     const tags = [...this.services.tags()];
     const stop = (tag: string) => this.services.get(tag)?.actor.send({ type: 'STOP' });
-    // Loggers last, so that what a service says while it stops is logged.
+    // Loggers last (after every service, not only their own): what a service says while it stops is logged.
     await Promise.all(this.stopInOrder(tags.filter((tag) => !isLoggerTag(tag)), stop).values());
     await Promise.all(this.stopInOrder(tags.filter(isLoggerTag), stop).values());
   }
@@ -217,6 +217,9 @@ export class Supervisor {
   stopInOrder(tags: string[], send: (tag: string) => void): Map<string, Promise<void>> {
     const needsByTag = new Map(tags.map((tag) => [tag, this.services.get(tag)?.actor.getSnapshot().context.config?.needs ?? []]));
     const dependents = dependentsIndex(needsByTag);
+    // A logger after its service, so that what the service says while it stops is logged.
+    const chosen = new Set(tags);
+    for (const tag of tags.filter(isLoggerTag)) dependents.set(tag, [...this.services.tagsOfProfile(profileOf(tag))].filter((t) => t !== tag && chosen.has(t)));
     const down = new Map<string, Promise<void>>();
     const visiting = new Set<string>();
     const after = (tag: string): Promise<void> => {

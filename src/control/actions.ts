@@ -133,13 +133,16 @@ async function act(supervisor: Supervisor, name: string, command: Exclude<Action
  * ones are left to the operator. Their rows come first.
  */
 function start(supervisor: Supervisor, names: string[], options: ActOptions): Promise<ActionResult[]> {
-  const views: ServiceView[] = supervisor.names().map((tag) => ({ tag, name: profileOf(tag), phase: phaseOf(supervisor.actor(tag)!.getSnapshot()) }));
-  const needsByTag = new Map(views.map((v) => [v.tag, supervisor.needsOf(v.name)]));
+  const all = supervisor.names();
   const named = new Set(names);
+  // (`start --all`: every need is named already.)
+  const views: ServiceView[] = names.length === all.length ? [] : all.map((tag) => ({ tag, name: profileOf(tag), phase: phaseOf(supervisor.actor(tag)!.getSnapshot()) }));
+  const phases = new Map(views.map((v) => [v.tag, v.phase]));
+  const needsByTag = new Map(views.map((v) => [v.tag, supervisor.needsOf(v.name)]));
   const neededBy = new Map<string, string[]>();
-  for (const name of names) {
+  for (const name of views.length ? names : []) {
     for (const tag of needsClosure(supervisor.needsOf(profileOf(name)), views, needsByTag)) {
-      const phase = views.find((v) => v.tag === tag)?.phase;
+      const phase = phases.get(tag);
       if (named.has(tag) || (phase !== 'stopped by command' && phase !== 'down')) continue;
       neededBy.set(tag, [...(neededBy.get(tag) ?? []), name]);
     }

@@ -17,8 +17,6 @@ afterEach(async () => {
   await fb.cleanup();
 });
 
-const procsOf = (tag: string) => fb.census().services.get(tag) ?? [];
-const statusOf = async (tag: string) => (await fb.status()).find((s) => s.name === tag);
 const at = (tag: string, event: string) => fb.box.events().filter((e) => e.profile === tag && e.event === event).map((e) => Date.parse(e.time));
 
 describe.skipIf(!faultsSupported())('kill -9 during a start in order', () => {
@@ -26,24 +24,24 @@ describe.skipIf(!faultsSupported())('kill -9 during a start in order', () => {
     fb.box.profile('db', { run: fb.service(1), restart: '' });
     fb.box.profile('web', { run: fb.service(1), restart: '', needs: 'db\n' });
     await fb.startSupervisor();
-    await waitFor('both running', () => procsOf('db').length === 1 && procsOf('web').length === 1);
+    await waitFor('both running', () => fb.procsOf('db').length === 1 && fb.procsOf('web').length === 1);
     expect((await fb.box.cli('stop', 'db', 'web')).code).toBe(0);
     expect((await fb.box.cli('restart', 'web', '--no-wait')).code).toBe(0);
-    await waitFor('web waiting', async () => (await statusOf('web'))?.substate === 'waiting');
+    await waitFor('web waiting', async () => (await fb.statusOf('web'))?.substate === 'waiting');
 
     await fb.killSupervisor();
     await fb.startSupervisor();
     await waitFor('web waiting again, for db (stopped by command)', async () => {
-      const web = await statusOf('web');
+      const web = await fb.statusOf('web');
       return web?.substate === 'waiting' && web.held === false && (web as { waitingFor?: { phase: string } }).waitingFor?.phase === 'stopped by command';
     });
-    expect(procsOf('db')).toEqual([]);
-    expect(procsOf('web')).toEqual([]);
+    expect(fb.procsOf('db')).toEqual([]);
+    expect(fb.procsOf('web')).toEqual([]);
 
     const started = await fb.box.cli('start', 'web');
     expect(started.code, started.stdout).toBe(0);
-    expect(procsOf('db')).toHaveLength(1);
-    expect(procsOf('web')).toHaveLength(1);
+    expect(fb.procsOf('db')).toHaveLength(1);
+    expect(fb.procsOf('web')).toHaveLength(1);
     expect(at('web', 'started').at(-1)!).toBeGreaterThanOrEqual(at('db', 'started').at(-1)!);
   });
 
@@ -53,20 +51,20 @@ describe.skipIf(!faultsSupported())('kill -9 during a start in order', () => {
     fb.box.profile('web', { run: fb.service(1), restart: '', needs: 'db\n' });
     await fb.startSupervisor();
     await waitFor('db awaiting ready, web waiting', async () => {
-      const [dbs, webs] = [await statusOf('db'), await statusOf('web')];
-      return dbs?.substate === 'awaitingReady' && webs?.substate === 'waiting' && procsOf('db').length === 1;
+      const [dbs, webs] = [await fb.statusOf('db'), await fb.statusOf('web')];
+      return dbs?.substate === 'awaitingReady' && webs?.substate === 'waiting' && fb.procsOf('db').length === 1;
     });
-    const first = procsOf('db')[0]!.pid;
+    const first = fb.procsOf('db')[0]!.pid;
 
     await fb.killSupervisor();
     await fb.startSupervisor();
-    await waitFor('db re-adopted, still awaiting ready', async () => (await statusOf('db'))?.pid === first && (await statusOf('db'))?.substate === 'awaitingReady');
-    expect(procsOf('db').map((p) => p.pid)).toEqual([first]);
-    expect(procsOf('web')).toEqual([]);
+    await waitFor('db re-adopted, still awaiting ready', async () => (await fb.statusOf('db'))?.pid === first && (await fb.statusOf('db'))?.substate === 'awaitingReady');
+    expect(fb.procsOf('db').map((p) => p.pid)).toEqual([first]);
+    expect(fb.procsOf('web')).toEqual([]);
 
     writeFileSync(join(db, 'go'), '');
-    await waitFor('web running', () => procsOf('web').length === 1 && at('web', 'started').length === 1);
-    expect(procsOf('db').map((p) => p.pid)).toEqual([first]); // never a second db
+    await waitFor('web running', () => fb.procsOf('web').length === 1 && at('web', 'started').length === 1);
+    expect(fb.procsOf('db').map((p) => p.pid)).toEqual([first]); // never a second db
     expect(at('web', 'started')[0]!).toBeGreaterThanOrEqual(at('db', 'ready').at(-1)!);
   });
 });

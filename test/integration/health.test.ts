@@ -26,15 +26,14 @@ const running = (argv: string[]) => setup.box.processes().filter((p) => {
   }
 });
 
+/** `web`: a sleeper whose health probe is `probe`, run every 50 ms. */
+const withHealth = (probe: string, files: Record<string, string>) =>
+  setup.box.profile('web', { run: sh('exec sleep 1000'), health: { content: sh(probe), mode: 0o755 }, health_interval: '0.05', ...files });
+
 describe('health', () => {
   it('a health probe that starts failing: `unhealthy` after health_retries in a row, naming its output, and the service is restarted', async () => {
     const { box } = setup;
-    box.profile('web', {
-      run: sh('exec sleep 1000'),
-      health: { content: sh('if [ -e sick ]; then echo "db connection refused"; exit 1; fi'), mode: 0o755 },
-      health_interval: '0.05',
-      health_retries: '2',
-    });
+    withHealth('if [ -e sick ]; then echo "db connection refused"; exit 1; fi', { health_retries: '2' });
     const { running: up } = await setup.start();
     const first = await up('web');
     writeFileSync(file('web', 'sick'), '');
@@ -50,13 +49,7 @@ describe('health', () => {
 
   it('a health probe that hangs is killed at health_timeout (with its group): a failure, not a stuck service', async () => {
     const { box } = setup;
-    box.profile('web', {
-      run: sh('exec sleep 1000'),
-      health: { content: sh('sleep 999 & exec sleep 998'), mode: 0o755 },
-      health_interval: '0.05',
-      health_timeout: '0.2',
-      health_retries: '1',
-    });
+    withHealth('sleep 999 & exec sleep 998', { health_timeout: '0.2', health_retries: '1' });
     const { running: up } = await setup.start();
     const first = await up('web');
     const unhealthy = await box.waitEvent({ profile: 'web', event: 'unhealthy' });

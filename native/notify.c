@@ -90,8 +90,8 @@ static void notify_on_teardown(napi_async_cleanup_hook_handle hook, void *data) 
   if (s->open) notify_stop(s); /* else its close callback is pending and removes the hook */
 }
 
-/* Close every fd that came with a message; return the sender's credentials. */
-static void notify_control(struct msghdr *msg, struct ucred *cred) {
+/* The sender's credentials, and every fd that came with a message (closed by notify_close_fds). */
+static void notify_control(struct msghdr *msg, struct ucred *cred, int *fds, size_t *nfds) {
   struct cmsghdr *c;
   for (c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
     if (c->cmsg_level != SOL_SOCKET) continue;
@@ -99,13 +99,14 @@ static void notify_control(struct msghdr *msg, struct ucred *cred) {
       memcpy(cred, CMSG_DATA(c), sizeof *cred);
     } else if (c->cmsg_type == SCM_RIGHTS) {
       size_t i, n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (i = 0; i < n; i++) {
-        int fd;
-        memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        close(fd);
-      }
+      for (i = 0; i < n && *nfds < NOTIFY_MAX_FDS; i++) memcpy(&fds[(*nfds)++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
     }
   }
+}
+
+static void notify_close_fds(const int *fds, size_t nfds) {
+  size_t i;
+  for (i = 0; i < nfds; i++) close(fds[i]);
 }
 
 /* One datagram to JS. Returns 0 when nothing more should be read now. */
@@ -142,13 +143,15 @@ static void notify_on_poll(uv_poll_t *handle, int status, int events) {
     struct cmsghdr align;
     char space[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * NOTIFY_MAX_FDS)];
   } control;
-  int i;
+  int i, r;
   (void)status;
   (void)events;
   for (i = 0; i < NOTIFY_BATCH && s->open; i++) {
     struct iovec iov = {buf, sizeof buf};
     struct msghdr msg;
     struct ucred cred = {0, (uid_t)-1, (gid_t)-1};
+    int fds[NOTIFY_MAX_FDS];
+    size_t nfds = 0;
     ssize_t n;
     memset(&msg, 0, sizeof msg);
     msg.msg_iov = &iov;
@@ -159,9 +162,12 @@ static void notify_on_poll(uv_poll_t *handle, int status, int events) {
     do n = recvmsg(s->fd, &msg, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
     if (n < 0) return; /* EAGAIN: drained; anything else: poll again later */
-    notify_control(&msg, &cred);
-    /* The fds are closed already: a barrier is answered once this datagram is handled, as systemd does. */
-    if (!notify_deliver(s, buf, n, (msg.msg_flags & MSG_TRUNC) || n > (ssize_t)sizeof buf, &cred)) return;
+    notify_control(&msg, &cred, fds, &nfds);
+    /* The fds are closed once the datagram is handled (as systemd does): a barrier's sender
+     * (systemd-notify) is still alive, and traceable to the service, while JS looks at it. */
+    r = notify_deliver(s, buf, n, (msg.msg_flags & MSG_TRUNC) || n > (ssize_t)sizeof buf, &cred);
+    notify_close_fds(fds, nfds);
+    if (!r) return;
   }
 }
 

@@ -2,12 +2,12 @@
 // across listeners: the machine listens from one state after another, and a
 // run is expected from its spawn, before the machine's first listener.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { NotifyResult } from '../src/process/notify-message.js';
-import { expectNotifyRun, holdNotifySocket, notifySupport, releaseNotifySocket, watchNotify } from '../src/process/notify.js';
+import { interpretDatagram, type NotifyResult } from '../src/process/notify-message.js';
+import { expectNotifyRun, holdNotifySocket, notifySupport, openNotifySocket, releaseNotifySocket, watchNotify } from '../src/process/notify.js';
 import { waitFor } from './support/wait.js';
 
 const support = notifySupport();
@@ -110,5 +110,47 @@ describe.skipIf(support !== null)(`notify runs across listeners${support ? ` (SK
     } catch {
       // gone
     }
+  });
+});
+
+describe('sd_notify_barrier (systemd-notify waits for it)', () => {
+  it('a datagram of quietly ignored keys only (BARRIER=1) is not traced: its sender may be gone already', () => {
+    const gone = { data: Buffer.from('BARRIER=1'), size: 9, truncated: false, pid: 999_999_999, uid: 0 };
+    expect(interpretDatagram(gone, { pid: process.pid, uid: null, mainPids: [] })).toEqual([]);
+  });
+
+  it.skipIf(support !== null)('the fd sent with BARRIER=1 is closed only after the datagram was handled: its sender is still there to be traced', async () => {
+    const seen: { text: string; alive: boolean }[] = [];
+    const alive = (pid: number): boolean => {
+      try {
+        return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+      } catch {
+        return false;
+      }
+    };
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const socket = openNotifySocket((d) => {
+      // Within the callback, give an answered sender half a second to end (it would at once): it must not have been answered yet.
+      for (let waited = 0; waited < 500 && alive(d.pid); waited += 10) Atomics.wait(pause, 0, 0, 10);
+      seen.push({ text: d.data?.toString() ?? '', alive: alive(d.pid) });
+    });
+    // sd_notify_barrier: BARRIER=1 with the write end of a pipe, then wait until the receiver closes it (POLLHUP).
+    const barrier = `import array, os, select, socket
+a = '\\0' + os.environ['A'][1:]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+r, w = os.pipe()
+s.sendmsg([b'BARRIER=1'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [w]))], 0, a)
+os.close(w)
+p = select.poll(); p.register(r, select.POLLHUP)
+print('answered' if p.poll(5000) else 'timeout')
+`;
+    const child = spawn('python3', ['-c', barrier], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, A: socket.address } });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    await waitFor('the barrier answered', () => out.includes('answered') || out.includes('timeout'));
+    socket.close();
+    expect(out.trim()).toBe('answered');
+    expect(seen).toEqual([{ text: 'BARRIER=1', alive: true }]);
   });
 });

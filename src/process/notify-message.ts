@@ -125,9 +125,12 @@ export function interpretDatagram(datagram: NotifyDatagram, trust: NotifyTrust):
   if (datagram.truncated || !datagram.data) {
     return [{ kind: 'ignored', reason: `a datagram of ${datagram.size} bytes from pid ${datagram.pid} is over the 4 KiB limit; dropped unread` }];
   }
+  const lines = parseNotify(datagram.data);
+  // Only keys we ignore quietly (BARRIER=1 of systemd-notify, whose sender may be gone the moment it is answered): nothing to trust.
+  if (lines.length === 0) return [];
   const distrust = untrustedSender(datagram.pid, trust);
   if (distrust) return [{ kind: 'ignored', reason: distrust }];
-  return parseNotify(datagram.data).map((line) => {
+  return lines.map((line) => {
     if (line.kind !== 'mainpid') return line;
     const result = mainPid(line.pid, trust);
     if (result.kind === 'mainpid' && !trust.mainPids.includes(result.proc.pid)) trust.mainPids.push(result.proc.pid);

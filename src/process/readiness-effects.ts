@@ -196,7 +196,8 @@ export function probeHealth(input: ProbeInput & { retries: number }, send: Send)
       if (!result.ok) send(failedEvent('health', result, inARow));
       else if (wasFailing) send({ type: 'PROBE_PASSED', probe: 'health' });
     },
-    onUnhealthy: (last, inARow) => send({ type: 'UNHEALTHY', reason: `health failed ${inARow} times in a row, last: ${last.reason ?? 'failed'}` }),
+    onUnhealthy: (last, inARow) =>
+      send({ type: 'UNHEALTHY', reason: `health failed ${inARow} time${inARow === 1 ? '' : 's'} in a row, last: ${last.reason ?? 'failed'}` }),
   });
 }
 

@@ -153,10 +153,12 @@ describe('the profiles directory drives services', () => {
 describe('stopping', () => {
   it('uses stop_signal, and SIGKILLs the whole group after stop_timeout', async () => {
     box.profile('stubborn', { run: sh('trap "echo got-term" TERM; sleep 1000 & while :; do wait; done'), stop_timeout: '0.5' });
-    box.profile('polite', { run: sh('trap "echo got-int; exit 0" INT; while :; do sleep 0.05; done'), stop_signal: 'INT' });
+    box.profile('polite', { run: sh('trap "echo got-int; exit 0" INT; echo trapped; while :; do sleep 0.05; done'), stop_signal: 'INT' });
     box.start();
     const stubborn = await box.runningPid('stubborn');
     await box.runningPid('polite');
+    // Started is not yet trapping: under load, a SIGINT before the trap would end it silently.
+    await waitFor('polite traps INT', () => box.serviceLog('polite').includes('trapped'));
     await waitFor('grandchild', () => box.processes().length >= 3);
     expect(await box.stopSupervisor('SIGTERM')).toBe(0);
     expect(box.serviceLog('polite')).toContain('got-int');

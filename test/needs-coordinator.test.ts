@@ -111,6 +111,16 @@ describe('NeedsCoordinator', () => {
     expect(w.take()).toEqual([['all', 'waiting for db@1 (failed)'], ['one', 'waiting for db@1 (failed)']]);
   });
 
+  it('dependentsOf: who needs a tag, by the index (an instance need only for that instance)', () => {
+    const w = world();
+    for (const tag of ['db@1', 'db@2', 'web@2', 'web@1', 'one']) w.set(tag, {});
+    w.coordinator.setNeeds('web', needs('db'));
+    w.coordinator.setNeeds('one', needs('db@1'));
+    expect(w.coordinator.dependentsOf('db@1')).toEqual(['one', 'web@1', 'web@2']);
+    expect(w.coordinator.dependentsOf('db@2')).toEqual(['web@1', 'web@2']);
+    expect(w.coordinator.dependentsOf('web@1')).toEqual([]);
+  });
+
   it('every instance of a dependent is told', () => {
     const w = world();
     w.set('web@1', {});

@@ -118,13 +118,19 @@ async function act(supervisor: Supervisor, name: string, command: Exclude<Action
         // Nothing says when it is ready: it is, once it has outlived the crash window.
         const upFor = Date.now() - (s.context.runningSince ?? Date.now());
         if (s.context.config?.readiness.kind === 'none' && upFor < CRASH_WINDOW_MS) return CRASH_WINDOW_MS - upFor;
-        return result(name, s, true, `running pid ${upPid}${note}`);
+        return result(name, s, true, `running pid ${upPid}${note}${command === 'restart' ? keptRunning(supervisor, name) : ''}`);
       }
       if (s.hasTag(FAILED)) return result(name, s, false, `failed: ${s.context.problem ?? 'unknown'}`);
       return null;
     },
     timedOut(supervisor, name, timeoutMs),
   );
+}
+
+/** `(not restarted with it: web, api)`: restarting a need does not restart what needs it (systemd's Wants=). */
+function keptRunning(supervisor: Supervisor, name: string): string {
+  const running = supervisor.dependentsOf(name).filter((tag) => supervisor.actor(tag)?.getSnapshot().hasTag(UP));
+  return running.length === 0 ? '' : ` (not restarted with it: ${running.join(', ')})`;
 }
 
 /**

@@ -6,8 +6,8 @@
 import type { Need } from '../profile/readiness.js';
 import type { Want } from '../machine/types.js';
 import { DOWN, FAILED, UP, type StateTag } from '../vocabulary/state-tags.js';
-import { isLoggerTag, profileOf } from '../vocabulary/tags.js';
-import { firstUnmet, unmetText, type NeedPhase, type ServiceView, type Unmet } from './graph.js';
+import { byTag, isLoggerTag, profileOf } from '../vocabulary/tags.js';
+import { dependentsOf, firstUnmet, unmetText, type NeedPhase, type ServiceView, type Unmet } from './graph.js';
 
 /** What the machine is told: the first unmet need (`waiting for db (missing)`), or null when all are met. */
 export interface NeedsEvent {
@@ -101,6 +101,15 @@ export class NeedsCoordinator {
   /** The needs of `profile` as last read (none: empty). */
   needs(profile: string): readonly Need[] {
     return this.needsOf.get(profile) ?? [];
+  }
+
+  /** The tags whose needs `tag` answers (`needs db@2`: only db@2's), from the index: no scan of every service. */
+  dependentsOf(tag: string): string[] {
+    const needsByTag = new Map<string, readonly Need[]>();
+    for (const profile of this.neededBy.get(profileOf(tag)) ?? []) {
+      for (const t of this.deps.tagsOf(profile)) if (!isLoggerTag(t)) needsByTag.set(t, this.needsOf.get(profile) ?? []);
+    }
+    return dependentsOf({ tag, name: profileOf(tag) }, needsByTag).sort(byTag);
   }
 
   /** `tag` is gone for good (its actor released): nothing of it stays. */

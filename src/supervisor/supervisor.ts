@@ -189,6 +189,11 @@ export class Supervisor {
     return this.needs.unmet(tag);
   }
 
+  /** The tags that need `tag`. */
+  dependentsOf(tag: string): string[] {
+    return this.needs.dependentsOf(tag);
+  }
+
   /** The needs of a profile as last read. */
   needsOf(name: string): ReturnType<NeedsCoordinator['needs']> {
     return this.needs.needs(name);

@@ -64,6 +64,10 @@ describe('start order', () => {
     box.profile('web', slowReady(['db']));
     await box.startReady();
     await box.waitEvent({ profile: 'web', event: 'ready' });
+    const webPid = (await box.status('web'))[0]!.pid;
+    // Restarting a need does not restart what needs it (systemd's Wants=), and says so.
+    expect((await box.cli('restart', 'db')).stdout).toMatch(/^db  ok  running pid \d+ \(not restarted with it: web\)\n$/);
+    expect((await box.status('web'))[0]!.pid).toBe(webPid);
     expect((await box.cli('stop', 'db')).code).toBe(0);
     // `stop NAME` stops only NAME: web keeps running (systemd's Wants=).
     expect((await box.status('web'))[0]).toMatchObject({ state: 'running', ready: true });

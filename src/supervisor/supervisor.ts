@@ -60,6 +60,7 @@ export class Supervisor {
   private readonly adoption: Adoption;
   private readonly loggerRemovals: LoggerRemovals;
   private readonly needs: NeedsCoordinator;
+  private readonly cycles = new NeedCycles();
   private closed = false;
 
   constructor(private readonly options: SupervisorOptions) {
@@ -103,7 +104,7 @@ export class Supervisor {
       send: (tag, event) => this.services.get(tag)?.actor.send(event),
     });
     this.watcher = new ProfileWatcher({ ...options, log, look: (name, look) => this.readings.look(name, look), known: () => this.services.profiles() });
-    this.readings = new Readings({ ...options, services: this.services, observers, watcher: this.watcher, loggerRemovals: this.loggerRemovals, needs: this.needs, cycles: new NeedCycles(), closed: () => this.closed });
+    this.readings = new Readings({ ...options, services: this.services, observers, watcher: this.watcher, loggerRemovals: this.loggerRemovals, needs: this.needs, cycles: this.cycles, closed: () => this.closed });
   }
 
   /** Stopping every service or exiting: no more starts. */
@@ -148,6 +149,7 @@ export class Supervisor {
     return {
       ...this.services.counts(),
       ...this.needs.counts(),
+      needCycles: this.cycles.size,
       graceTimers: this.readings.pendingGrace,
       leftovers: this.adoption.size,
       loggerRemovals: this.loggerRemovals.size,

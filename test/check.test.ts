@@ -4,7 +4,7 @@ import { evaluateCheck, isDown, parseThreshold } from '../src/cli/check.js';
 import type { ServiceStatus } from '../src/control/protocol.js';
 
 const service = (name: string, over: Partial<ServiceStatus> = {}): ServiceStatus => ({
-  name, state: 'running', substate: null, pid: 100, since: null, uptimeMs: 1, restarts: 0, lastExit: null, reason: null, held: false, down: false, startsInMs: null, ready: true, status: null, probe: null, waitingFor: null, ...over,
+  name, state: 'running', substate: null, pid: 100, since: null, uptimeMs: 1, restarts: 0, lastExit: null, reason: null, held: false, down: false, startsInMs: null, ready: true, status: null, notifyStopping: false, probe: null, waitingFor: null, ...over,
 });
 const failed = (name: string) => service(name, { state: 'stopped', substate: 'failed', pid: null, reason: 'boom' });
 const fleet = (up: number, downCount: number) => [

@@ -47,7 +47,8 @@ function noteOf(s: ServiceStatus): string {
   if (s.waitingFor) return `waiting for ${s.waitingFor.need} (${s.waitingFor.phase})`;
   if (s.held) return 'stopped by command';
   if (s.startsInMs !== null) return `starts in ${formatDuration(s.startsInMs)}`;
-  if (s.status) return s.status;
+  if (s.status) return s.notifyStopping ? `${s.status} (STOPPING=1)` : s.status;
+  if (s.notifyStopping) return 'says it is stopping (STOPPING=1)';
   if (s.probe) return `${s.probe.kind} failed${s.probe.inARow > 1 ? ` ${s.probe.inARow} times in a row` : ''}: ${s.probe.reason}`;
   return s.down ? 'down file' : '';
 }

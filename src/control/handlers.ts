@@ -129,6 +129,7 @@ export function serviceStatus(name: string, snapshot: ServiceSnapshot, waiting: 
     startsInMs: context.startsAt === null ? null : Math.max(0, context.startsAt - now),
     ready: running && substate !== 'reloading',
     status: context.notifyStatus,
+    notifyStopping: context.notifyStopping && context.proc !== null,
     probe: failing && { kind: failing.probe, reason: failing.reason, inARow: failing.inARow, output: failing.output },
     waitingFor: state === 'starting' && substate === 'waiting' && waiting ? { ...waiting } : null,
   };

@@ -48,6 +48,8 @@ export interface ServiceStatus {
   ready: boolean;
   /** The service's own `STATUS=` text (sd_notify), or null. */
   status: string | null;
+  /** It said `STOPPING=1` (sd_notify) and is still there. */
+  notifyStopping: boolean;
   /** The last failed run of its `ready` or `health` probe (while it still fails), with the tail of its output. */
   probe: { kind: 'ready' | 'health'; reason: string; inARow: number; output: string } | null;
   /** In starting.waiting: the need it waits for (`db`, `db@2`) and why (missing, stopped by command, failed, down, not ready). */

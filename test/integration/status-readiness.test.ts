@@ -40,3 +40,10 @@ it.skipIf(noNotify)('the service\'s own STATUS= text (sd_notify) is in NOTE and 
   await waitFor('STATUS= seen', async () => (await box.status('web'))[0]?.status === 'serving 3 clients');
   expect(await row('web')).toMatch(/^web\s+running\s+\d+ .* serving 3 clients$/);
 });
+
+it.skipIf(noNotify)('STOPPING=1 shows in NOTE and as JSON `notifyStopping`', async () => {
+  box.profile('web', { run: sh('systemd-notify --ready --status="draining"\nsystemd-notify STOPPING=1\nexec sleep 1000'), notify: '' });
+  await box.startReady();
+  await waitFor('STOPPING=1 seen', async () => (await box.status('web'))[0]?.notifyStopping === true);
+  expect(await row('web')).toMatch(/ draining \(STOPPING=1\)$/);
+});

@@ -31,9 +31,14 @@ function world() {
     actors.delete(tag);
     coordinator.changed(tag);
   };
+  /** A reading of `profile`, as the supervisor applies it: its needs, then (valid) a CONFIGURE of each of its tags. */
+  const read = (profile: string, list: Need[] | null) => {
+    coordinator.setNeeds(profile, list);
+    if (list) for (const tag of [...actors.keys()].filter((t) => profileOf(t) === profile)) coordinator.configuring(tag);
+  };
   /** What was sent since the last call. */
   const take = () => sent.splice(0);
-  return { coordinator, set, remove, take, actors, invalid };
+  return { coordinator, set, remove, take, read, actors, invalid };
 }
 
 const needs = (...texts: string[]): Need[] => texts.map((t) => ({ name: t.split('@')[0]!, instance: t.includes('@') ? Number(t.split('@')[1]) : null }));
@@ -57,6 +62,8 @@ describe('NeedsCoordinator', () => {
     const w = world();
     w.set('web', {});
     w.coordinator.setNeeds('web', needs('db'));
+    expect(w.take()).toEqual([]); // told at its CONFIGURE, not before: it would act on the profile it had
+    w.coordinator.configuring('web');
     expect(w.take()).toEqual([['web', 'waiting for db (missing)']]);
     w.coordinator.configuring('web');
     expect(w.take()).toEqual([]); // this actor knows already
@@ -77,7 +84,7 @@ describe('NeedsCoordinator', () => {
     const w = world();
     w.set('db', { tags: [UP] });
     w.set('web', {});
-    w.coordinator.setNeeds('web', needs('db'));
+    w.read('web', needs('db'));
     expect(w.take()).toEqual([['web', null]]);
     w.set('web', {}); // a new fake object: another actor
     w.coordinator.configuring('web');
@@ -87,8 +94,8 @@ describe('NeedsCoordinator', () => {
   it('re-evaluates only the dependents of the service that changed', () => {
     const w = world();
     for (const tag of ['a', 'b', 'x', 'y']) w.set(tag, {});
-    w.coordinator.setNeeds('x', needs('a'));
-    w.coordinator.setNeeds('y', needs('b'));
+    w.read('x', needs('a'));
+    w.read('y', needs('b'));
     w.take();
     w.set('a', { tags: [UP] });
     expect(w.take()).toEqual([['x', null]]);
@@ -102,8 +109,8 @@ describe('NeedsCoordinator', () => {
     w.set('db@2', {});
     w.set('all', {});
     w.set('one', {});
-    w.coordinator.setNeeds('all', needs('db'));
-    w.coordinator.setNeeds('one', needs('db@1'));
+    w.read('all', needs('db'));
+    w.read('one', needs('db@1'));
     expect(w.take()).toEqual([['all', 'waiting for db@2 (not ready)'], ['one', null]]);
     w.set('db@2', { tags: [UP] });
     expect(w.take()).toEqual([['all', null]]);
@@ -114,8 +121,8 @@ describe('NeedsCoordinator', () => {
   it('dependentsOf: who needs a tag, by the index (an instance need only for that instance)', () => {
     const w = world();
     for (const tag of ['db@1', 'db@2', 'web@2', 'web@1', 'one']) w.set(tag, {});
-    w.coordinator.setNeeds('web', needs('db'));
-    w.coordinator.setNeeds('one', needs('db@1'));
+    w.read('web', needs('db'));
+    w.read('one', needs('db@1'));
     expect(w.coordinator.dependentsOf('db@1')).toEqual(['one', 'web@1', 'web@2']);
     expect(w.coordinator.dependentsOf('db@2')).toEqual(['web@1', 'web@2']);
     expect(w.coordinator.dependentsOf('web@1')).toEqual([]);
@@ -125,16 +132,16 @@ describe('NeedsCoordinator', () => {
     const w = world();
     w.set('web@1', {});
     w.set('web@2', {});
-    w.coordinator.setNeeds('web', needs('db'));
+    w.read('web', needs('db'));
     expect(w.take()).toEqual([['web@1', 'waiting for db (missing)'], ['web@2', 'waiting for db (missing)']]);
   });
 
   it('needs taken away: told once that nothing is unmet, then left alone', () => {
     const w = world();
     w.set('web', {});
-    w.coordinator.setNeeds('web', needs('db'));
+    w.read('web', needs('db'));
     w.take();
-    w.coordinator.setNeeds('web', []);
+    w.read('web', []);
     expect(w.take()).toEqual([['web', null]]);
     w.coordinator.configuring('web');
     w.set('db', { tags: [UP] });
@@ -145,13 +152,13 @@ describe('NeedsCoordinator', () => {
   it('a dependent whose profile turns invalid (or is removed) is told nothing: "met" would start it on its old profile', () => {
     const w = world();
     w.set('web', {});
-    w.coordinator.setNeeds('web', needs('db'));
+    w.read('web', needs('db'));
     w.take();
-    w.coordinator.setNeeds('web', null);
+    w.read('web', null);
     w.set('db', { tags: [UP] });
     expect(w.take()).toEqual([]);
     // Valid again: told where its needs stand now.
-    w.coordinator.setNeeds('web', needs('db'));
+    w.read('web', needs('db'));
     expect(w.take()).toEqual([['web', null]]);
   });
 
@@ -159,7 +166,7 @@ describe('NeedsCoordinator', () => {
     const w = world();
     w.set('a', { tags: ['transitional'] });
     w.set('d', {});
-    w.coordinator.setNeeds('d', needs('a'));
+    w.read('d', needs('a'));
     expect(w.take()).toEqual([['d', 'waiting for a (not ready)']]);
     w.invalid.add('a');
     w.coordinator.changed('a');
@@ -170,7 +177,7 @@ describe('NeedsCoordinator', () => {
     const w = world();
     w.set('plain', {});
     w.coordinator.configuring('plain');
-    w.coordinator.setNeeds('plain', null);
+    w.read('plain', null);
     expect(w.take()).toEqual([]);
   });
 
@@ -178,8 +185,8 @@ describe('NeedsCoordinator', () => {
     const w = world();
     w.set('db', { tags: [UP] });
     w.set('web', {});
-    w.coordinator.setNeeds('web', needs('db'));
-    w.coordinator.setNeeds('web', []);
+    w.read('web', needs('db'));
+    w.read('web', []);
     w.remove('web');
     w.coordinator.forget('web');
     w.remove('db');

@@ -57,10 +57,10 @@ export class NeedsCoordinator {
   constructor(private readonly deps: CoordinatorDeps) {}
 
   /**
-   * A profile's needs as now read: its tags are told if that changes their
-   * verdict. null: not valid (invalid, in a cycle, removed) — followed no
-   * more, and told nothing: "met" would start one that waits, with the
-   * profile it had before.
+   * A profile's needs as now read; null when it is not valid (invalid, in a
+   * cycle, removed): followed no more. Its tags are told nothing here, but
+   * each just before its CONFIGURE (configuring): told first, a tag that
+   * waits would start on the profile it had before.
    */
   setNeeds(profile: string, needs: readonly Need[] | null): void {
     const before = this.needsOf.get(profile) ?? [];
@@ -70,7 +70,6 @@ export class NeedsCoordinator {
     if (after.length === 0) this.needsOf.delete(profile);
     else this.needsOf.set(profile, after);
     for (const name of new Set(after.map((n) => n.name))) this.neededBy.set(name, (this.neededBy.get(name) ?? new Set()).add(profile));
-    if (needs !== null) this.evaluate(profile);
   }
 
   /** Just before a CONFIGURE of `tag`: tell its actor where its needs stand, if it has any (or was told of some). */

@@ -46,6 +46,7 @@ import {
   supervisorProcesses,
   until,
 } from './lib.mjs';
+import { needsBench, needsReport } from './needs.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..');
@@ -490,6 +491,7 @@ const load0 = loadavg();
 const started = new Date();
 let costs;
 const floods = [];
+let needs;
 try {
   log(`measuring ${adapters.map((a) => a.name).join(', ')}${quick ? ' (quick)' : ''}; scratch ${scratch}`);
   costs = await runCost();
@@ -502,6 +504,7 @@ try {
     log(`proclaunch: a flood, ${mode} output (${FLOOD_SECONDS} s)`);
     floods.push(await floodRun(mode, { seconds: FLOOD_SECONDS, scratch }).catch((error) => ({ mode, error: error.message })));
   }
+  needs = await needsBench({ quick, log });
 } finally {
   cleanupAllSync();
 }
@@ -679,6 +682,10 @@ say(`\`exec yes\` for ${FLOOD_SECONDS} s, under proclaunch alone, while another 
   `${Object.entries(FLOOD_MODES).map(([mode, what]) => `**${mode}**: ${what}`).join('; ')}.`);
 say();
 for (const row of floodTable(floods)) say(row);
+say();
+say('## 8. Start order and health (proclaunch alone; bench/needs.mjs)');
+say();
+for (const line of needsReport(needs)) say(line);
 say();
 
 // The issue's targets, checked against proclaunch's figures in this run.

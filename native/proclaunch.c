@@ -16,14 +16,15 @@
  *       when it is not our child. Never waits for "any child": that would
  *       steal libuv's children and lose their `exit` events. With `strict`
  *       true, false (instead of null) when it is not our child (ECHILD).
- *   spawn(file, argv, envp, cwd, stdinFd, stdoutFd, stderrFd) -> pid   (glibc >= 2.29 only)
+ *   spawn(file, argv, envp, cwd, stdinFd, stdoutFd, stderrFd[, extraFds]) -> pid   (glibc >= 2.29 only)
  *       posix_spawn(3): glibc starts the child with clone(CLONE_VM |
  *       CLONE_VFORK), so nothing of this (big) process is copied, unlike
  *       libuv's fork(). The child gets its own session (setsid, as `detached`),
  *       an empty signal mask and every signal at its default disposition (Node
  *       ignores SIGPIPE), stdin, stdout and stderr dup'ed from the given fds
- *       (-1: /dev/null; O_NONBLOCK cleared, as libuv does), the working
- *       directory `cwd` (null: ours), and no other fd (closed from 3 up). `file` is executed as given: no PATH search, no /bin/sh
+ *       (-1: /dev/null; O_NONBLOCK cleared, as libuv does), extraFds
+       [target, source, ...] dup'ed at their targets (native/extra-fds.c), the working
+ *       directory `cwd` (null: ours), and no other fd (closed from 3 up, but the targets). `file` is executed as given: no PATH search, no /bin/sh
  *       fallback for ENOEXEC (the caller does both). Returns once the child has
  *       exec'd; throws an Error with .code (ENOENT, EACCES, ENOEXEC, E2BIG...)
  *       and .errno (negative, as in Node's errors) when it could not, the
@@ -48,6 +49,8 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "extra-fds.h"
+#include "notify.h"
 #include "output.h"
 
 /* posix_spawn with POSIX_SPAWN_SETSID (2.26) and addchdir_np (2.29); addclosefrom_np is 2.34. */
@@ -502,10 +505,13 @@ static int make_blocking(int fd) {
   return 0;
 }
 
-/* In the child, after the dup2s: close every fd above 2. */
-static int add_close_others(posix_spawn_file_actions_t *actions) {
+/* In the child, after the dup2s: close every fd above 2 but the extra fds' targets. */
+static int add_close_others(posix_spawn_file_actions_t *actions, const extra_fds_t *extra) {
 #if HAVE_ADDCLOSEFROM
-  return posix_spawn_file_actions_addclosefrom_np(actions, 3); /* close_range(2) in the child */
+  int fd, r, top = extra_fds_top(extra);
+  for (fd = 3; fd <= top; fd++) /* glibc's child ignores EBADF here: most are not open */
+    if (!extra_fds_is_target(extra, fd) && (r = posix_spawn_file_actions_addclose(actions, fd)) != 0) return r;
+  return posix_spawn_file_actions_addclosefrom_np(actions, top + 1); /* close_range(2) in the child */
 #else
   /* Every fd of ours above 2 without FD_CLOEXEC, as listed now (those with it close at exec anyway). */
   DIR *dir = opendir("/proc/self/fd");
@@ -516,7 +522,7 @@ static int add_close_others(posix_spawn_file_actions_t *actions) {
     char *end;
     long fd = strtol(entry->d_name, &end, 10);
     int flags;
-    if (*end || end == entry->d_name || fd < 3 || fd == dirfd(dir)) continue;
+    if (*end || end == entry->d_name || fd < 3 || fd == dirfd(dir) || extra_fds_is_target(extra, (int)fd)) continue;
     flags = fcntl((int)fd, F_GETFD);
     if (flags >= 0 && !(flags & FD_CLOEXEC)) r = posix_spawn_file_actions_addclose(actions, (int)fd);
   }
@@ -561,11 +567,12 @@ static void throw_spawn_error(napi_env env, int err, const char *file) {
 }
 
 static napi_value spawn_process(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value args[7], result = NULL;
+  size_t argc = 8;
+  napi_value args[8], result = NULL;
   napi_valuetype type;
   char *file = NULL, *cwd = NULL, **argv = NULL, **envp = NULL;
   int given[3], use[3], moved[3] = {-1, -1, -1};
+  extra_fds_t extra = {0};
   int i, j, r = 0;
   int have_attr = 0, have_actions = 0;
   posix_spawnattr_t attr;
@@ -589,6 +596,7 @@ static napi_value spawn_process(napi_env env, napi_callback_info info) {
   if (type != napi_null && type != napi_undefined && !(cwd = get_string(env, args[3], "cwd"))) goto done;
   for (i = 0; i < 3; i++)
     if (!get_fd(env, args[4 + i], &given[i])) goto done;
+  if (argc > 7 && !extra_fds_get(env, args[7], &extra)) goto done;
 
   /*
    * The child's 0, 1 and 2 are replaced in turn: a source among them could be
@@ -610,6 +618,7 @@ static napi_value spawn_process(napi_env env, napi_callback_info info) {
   }
   for (i = 0; i < 3; i++)
     if (use[i] >= 0 && (r = make_blocking(use[i])) != 0) goto failed; /* EBADF for a bad fd, too */
+  if ((r = extra_fds_move(&extra)) != 0) goto failed;
 
   sigemptyset(&none);
   /* Every signal to SIG_DFL. Not sigfillset: it leaves out glibc's internal signals (32 and 33), and
@@ -629,7 +638,8 @@ static napi_value spawn_process(napi_env env, napi_callback_info info) {
     else r = posix_spawn_file_actions_adddup2(&actions, use[i], i);
     if (r != 0) goto failed;
   }
-  if ((cwd && (r = posix_spawn_file_actions_addchdir_np(&actions, cwd)) != 0) || (r = add_close_others(&actions)) != 0)
+  if ((r = extra_fds_add_dup2s(&extra, &actions)) != 0) goto failed; /* after 0-2: a target may be a source of those */
+  if ((cwd && (r = posix_spawn_file_actions_addchdir_np(&actions, cwd)) != 0) || (r = add_close_others(&actions, &extra)) != 0)
     goto failed;
   keep_zombies();
   /* Returns once the child has exec'd, or with the errno of what failed in it (that child reaped). */
@@ -643,6 +653,7 @@ done:
   if (have_attr) posix_spawnattr_destroy(&attr);
   for (i = 0; i < 3; i++)
     if (moved[i] >= 0) close(moved[i]);
+  extra_fds_close(&extra);
   free(file);
   free(cwd);
   free(argv);
@@ -682,6 +693,7 @@ NAPI_MODULE_INIT() {
       {"setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
       {"isChildSubreaper", NULL, is_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reap", NULL, reap, NULL, NULL, NULL, napi_enumerable, NULL},
+      NOTIFY_PROPERTIES
 #if HAVE_SPAWN
       {"spawn", NULL, spawn_process, NULL, NULL, NULL, napi_enumerable, NULL},
 #endif

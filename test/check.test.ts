@@ -4,7 +4,7 @@ import { evaluateCheck, isDown, parseThreshold } from '../src/cli/check.js';
 import type { ServiceStatus } from '../src/control/protocol.js';
 
 const service = (name: string, over: Partial<ServiceStatus> = {}): ServiceStatus => ({
-  name, state: 'running', substate: null, pid: 100, since: null, uptimeMs: 1, restarts: 0, lastExit: null, reason: null, held: false, down: false, startsInMs: null, ...over,
+  name, state: 'running', substate: null, pid: 100, since: null, uptimeMs: 1, restarts: 0, lastExit: null, reason: null, held: false, down: false, startsInMs: null, ready: true, status: null, notifyStopping: false, probe: null, waitingFor: null, ...over,
 });
 const failed = (name: string) => service(name, { state: 'stopped', substate: 'failed', pid: null, reason: 'boom' });
 const fleet = (up: number, downCount: number) => [
@@ -54,5 +54,14 @@ describe('evaluateCheck', () => {
     expect(isDown(failed('a'))).toBe(true);
     // A `down` profile started by hand counts as running.
     expect(evaluateCheck([service('a', { down: true })], w('0'), null).line).toMatch(/1\/1 running/);
+  });
+  it('a service waiting for a need stopped by command (or with a down file) is held back, not down; one waiting for a missing or failed need is down', () => {
+    const waiting = (phase: string) => service('web', { state: 'starting', substate: 'waiting', pid: null, ready: false, waitingFor: { need: 'db', phase } });
+    const db = service('db', { state: 'stopped', substate: 'idle', pid: null, held: true });
+    expect(evaluateCheck([db, waiting('stopped by command'), service('api')], w('0'), null).line).toBe('PROCLAUNCH OK - 1/1 running | running=1;;;0;1 down=0;0;;0;1');
+    expect(isDown(waiting('down'))).toBe(false);
+    expect(isDown(waiting('missing'))).toBe(true);
+    expect(isDown(waiting('failed'))).toBe(true);
+    expect(isDown(waiting('not ready'))).toBe(true);
   });
 });

@@ -66,8 +66,9 @@ describe('parseRequest', () => {
   it('accepts the documented requests, with defaults', () => {
     expect(parseRequest('{"command":"status"}')).toEqual({ id: null, request: { command: 'status', names: [] } });
     expect(parseRequest('{"id":7,"command":"stop","names":["web"]}')).toEqual({
-      id: 7, request: { command: 'stop', names: ['web'], all: false, wait: true, timeoutMs: 60_000 },
+      id: 7, request: { command: 'stop', names: ['web'], all: false, wait: true, timeoutMs: 60_000, rolling: false },
     });
+    expect(parseRequest('{"command":"restart","names":["pool"],"rolling":true}')).toMatchObject({ request: { command: 'restart', rolling: true, wait: true } });
     expect(parseRequest('{"command":"events","since":"2026-11-23T10:00:00Z","follow":true}')).toMatchObject({ request: { follow: true } });
   });
   it.each([
@@ -83,6 +84,9 @@ describe('parseRequest', () => {
     ['{"command":"logs"}', 'logs: "name" must be a profile name'],
     ['{"command":"events","since":"yesterday-ish"}', 'events: "since" must be an ISO 8601 time'],
     ['{"command":"quit","leaveRunning":"yes"}', 'quit: "leaveRunning" must be true or false'],
+    ['{"command":"stop","names":["web"],"rolling":true}', 'stop: "rolling" is for restart only'],
+    ['{"command":"restart","names":["web"],"rolling":"yes"}', 'restart: "rolling" must be true or false'],
+    ['{"command":"restart","names":["web"],"rolling":true,"wait":false}', 'restart: "rolling" waits for each service to be ready: it cannot be given with "wait": false'],
   ])('%s → %s', (line, error) => {
     expect(parseRequest(line)).toMatchObject({ error });
   });

@@ -10,10 +10,12 @@ import { eventsBetween, type EventRecord, type SnapshotView } from '../src/super
 
 const proc = (pid: number) => ({ pid, startTime: 1, pgid: pid, child: true });
 const exit = (pid: number, code: number | null, signal: NodeJS.Signals | null = null): ExitInfo => ({ pid, code, signal, at: 0, uptimeMs: 5000 });
-function view(state: 'running' | 'stopping' | 'stopped.idle' | 'stopped.failed' | 'starting', context: Partial<SnapshotView['context']> = {}): SnapshotView {
+type ViewState = 'running' | 'stopping' | 'stopped.idle' | 'stopped.failed' | 'starting' | 'starting.awaitingReady';
+function view(state: ViewState, context: Partial<SnapshotView['context']> = {}): SnapshotView {
+  const tags: Record<string, string[]> = { running: ['up'], stopping: ['stopping'], 'stopped.failed': ['failed'], 'starting.awaitingReady': ['awaitingReady'] };
   return {
-    hasTag: (tag) => ({ running: ['up'], stopping: ['stopping'], 'stopped.failed': ['failed'] } as Record<string, string[]>)[state]?.includes(tag) ?? false,
-    context: { proc: null, lastExit: null, problem: null, ...context },
+    hasTag: (tag) => tags[state]?.includes(tag) ?? false,
+    context: { proc: null, lastExit: null, problem: null, unhealthy: null, ...context },
   };
 }
 
@@ -21,6 +23,21 @@ describe('eventsBetween', () => {
   it('started: reaching running, or a new pid while running', () => {
     expect(eventsBetween(view('starting'), view('running', { proc: proc(5) }))).toEqual([{ event: 'started', pid: 5 }]);
     expect(eventsBetween(view('running', { proc: proc(5) }), view('running', { proc: proc(5) }))).toEqual([]);
+  });
+  it('started when the process is up, ready or not; ready on reaching running from awaitingReady; a MAINPID= is no start', () => {
+    expect(eventsBetween(view('starting'), view('starting.awaitingReady', { proc: proc(5) }))).toEqual([{ event: 'started', pid: 5 }]);
+    expect(eventsBetween(view('starting.awaitingReady', { proc: proc(5) }), view('running', { proc: proc(5) }))).toEqual([{ event: 'ready', pid: 5 }]);
+    // MAINPID= while awaiting, then ready as the new pid: one `ready`, no second `started`.
+    expect(eventsBetween(view('starting.awaitingReady', { proc: proc(5) }), view('starting.awaitingReady', { proc: proc(6) }))).toEqual([]);
+    expect(eventsBetween(view('starting.awaitingReady', { proc: proc(5) }), view('running', { proc: proc(6) }))).toEqual([{ event: 'ready', pid: 6 }]);
+    expect(eventsBetween(view('running', { proc: proc(5) }), view('running', { proc: proc(6) }))).toEqual([]);
+  });
+  it('unhealthy: a new verdict, with the pid being restarted and the reason', () => {
+    const verdict = { reason: 'health failed 3 times in a row, last: exited 1', at: 1 };
+    expect(eventsBetween(view('running', { proc: proc(5) }), view('stopping', { proc: proc(5), unhealthy: verdict }))).toEqual([
+      { event: 'unhealthy', pid: 5, reason: verdict.reason },
+    ]);
+    expect(eventsBetween(view('stopping', { proc: proc(5), unhealthy: verdict }), view('stopping', { proc: proc(5), unhealthy: verdict }))).toEqual([]);
   });
   it('an exit is stopped when we stopped it, crashed on a failure, exited when clean', () => {
     const e1 = exit(5, null, 'SIGTERM');

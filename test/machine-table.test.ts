@@ -28,6 +28,8 @@ const rows = machineRows(serviceMachine) as Row[];
 const EVENTS: Record<ServiceEventType, true> = {
   CONFIGURE: true, INVALID: true, REMOVE: true, START: true, STOP: true, RESTART: true, RELOAD: true, SIGNAL: true,
   SPAWNED: true, SPAWN_FAILED: true, PID_FOUND: true, ADOPT: true, PID_MISSING: true, PID_PROBLEM: true, EXITED: true, FINISHED: true,
+  NEEDS: true, READY: true, NOTIFY_STATUS: true, NOTIFY_MAINPID: true, NOTIFY_RELOADING: true, NOTIFY_STOPPING: true, NOTIFY_IGNORED: true,
+  PROBE_FAILED: true, PROBE_PASSED: true, UNHEALTHY: true, READINESS_PROBLEM: true,
 };
 
 describe('scripts/machine-table.mjs', () => {
@@ -50,9 +52,9 @@ describe('scripts/machine-table.mjs', () => {
     for (const delay of ['backoff', 'startTimeout', 'stopTimeout', 'killGrace', 'startDelay', 'finishTimeout']) expect(events).toContain(`after ${delay}`);
     expect(rows.filter((r) => r.event === 'always').map((r) => r.state)).toEqual(expect.arrayContaining(['stopped.exited', 'stopped.deciding', 'starting.choosing']));
     const invoked = rows.filter((r) => r.event === '(invoke)').map((r) => r.actions);
-    expect(new Set(invoked)).toEqual(new Set(['probePidFile', 'awaitPidFile', 'watchPid', 'runFinish']));
+    expect(new Set(invoked)).toEqual(new Set(['probePidFile', 'awaitPidFile', 'watchPid', 'runFinish', 'awaitReadyFd', 'probeReady', 'listenNotify', 'probeHealth']));
     const tagged = rows.filter((r) => r.event === '(state)').map((r) => r.actions).join(' ');
-    for (const tag of ['up', 'down', 'transitional', 'stopping', 'finishing', 'failed']) expect(tagged).toContain(tag);
+    for (const tag of ['up', 'awaitingReady', 'down', 'transitional', 'stopping', 'finishing', 'failed']) expect(tagged).toContain(tag);
   });
 
   it('uses every named guard, action and log line, and names nothing else', () => {

@@ -1045,7 +1045,7 @@ describe('pid-file profiles', () => {
   it('ADOPT: a process left by the last supervisor is running at once, watched as not ours; an edit restarts it', () => {
     const h = harness();
     const old = makeConfig({ restart: 'always' });
-    h.send({ type: 'ADOPT', proc: proc(77, false), config: old, since: 123 });
+    h.send({ type: 'ADOPT', proc: proc(77, false), config: old, since: 123, ready: true });
     expect(h.state()).toBe('running');
     expect(h.ctx()).toMatchObject({ proc: proc(77, false), runningSince: 123, config: old });
     expect(h.launches).toEqual([]);

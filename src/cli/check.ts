@@ -24,12 +24,23 @@ export function parseThreshold(text: string): Threshold | null {
 }
 
 /**
- * Down: should be running (not stopped by command, no `down` file) and is
- * not — failed, backing off, stopped — unless it finished cleanly and its
- * profile does not ask for a restart.
+ * Held back by the operator: stopped by command, a `down` file, or waiting
+ * for a need that is one of those (`stop db` keeps `web` in starting.waiting:
+ * a choice, not an outage). A need that is missing, failed or still starting
+ * is not a choice: its dependents count as down.
+ */
+export function heldBack(s: ServiceStatus): boolean {
+  const phase = s.waitingFor?.phase;
+  return s.held || s.down || phase === 'stopped by command' || phase === 'down';
+}
+
+/**
+ * Down: should be running (not held back) and is not — failed, backing off,
+ * stopped, waiting — unless it finished cleanly and its profile does not ask
+ * for a restart.
  */
 export function isDown(s: ServiceStatus): boolean {
-  if (s.held || s.down || s.state === 'running') return false;
+  if (heldBack(s) || s.state === 'running') return false;
   const finished = s.state === 'stopped' && s.substate === 'idle' && s.lastExit !== null && s.lastExit.code === 0 && !s.lastExit.signal;
   return !finished;
 }
@@ -39,7 +50,7 @@ const number = (n: number): string => String(Math.round(n * 100) / 100);
 
 export function evaluateCheck(services: ServiceStatus[], warning: Threshold | null, critical: Threshold | null): { status: CheckStatus; line: string } {
   // Counted: what should run, and what runs anyway (a `down` profile started by hand).
-  const wanted = services.filter((s) => s.state === 'running' || (!s.held && !s.down));
+  const wanted = services.filter((s) => s.state === 'running' || !heldBack(s));
   const down = wanted.filter(isDown);
   const total = wanted.length;
   const running = wanted.filter((s) => s.state === 'running').length;

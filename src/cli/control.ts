@@ -23,7 +23,7 @@ const OPTIONS = {
   status: {},
   start: { all: { type: 'boolean' }, 'no-wait': { type: 'boolean' }, timeout: { type: 'string' } },
   stop: { all: { type: 'boolean' }, 'no-wait': { type: 'boolean' }, timeout: { type: 'string' } },
-  restart: { all: { type: 'boolean' }, 'no-wait': { type: 'boolean' }, timeout: { type: 'string' } },
+  restart: { all: { type: 'boolean' }, 'no-wait': { type: 'boolean' }, timeout: { type: 'string' }, rolling: { type: 'boolean' } },
   reload: { all: { type: 'boolean' } },
   signal: { all: { type: 'boolean' } },
   logs: { follow: { type: 'boolean', short: 'f' }, lines: { type: 'string', short: 'n' } },
@@ -37,6 +37,8 @@ const OPTIONS = {
 export const CONTROL_USAGE = `Control commands (talk to the supervisor of --state DIR, else $PROCLAUNCH_STATE, else ./state):
   proclaunch status [NAME|GLOB ...] [--json]        exit 0 if every named profile runs, 3 if not
   proclaunch start|stop|restart NAME|GLOB ... | --all [--no-wait] [--timeout S]
+                                                     start/restart: until ready
+  proclaunch restart --rolling NAME|GLOB ...         one at a time, each ready first
   proclaunch reload NAME|GLOB ... | --all            send the profile's reload signal (default SIGHUP)
   proclaunch signal SIG NAME|GLOB ... | --all
   proclaunch logs NAME [-f] [-n LINES]               the service's captured output
@@ -142,6 +144,10 @@ async function run(command: ControlCommand, stateDir: string, names: string[], v
       if (signal !== undefined) request.signal = signal;
       if (command === 'start' || command === 'stop' || command === 'restart') {
         request.wait = values['no-wait'] !== true;
+        if (values.rolling === true) {
+          if (!request.wait) throw new UsageError('restart: --rolling waits for each instance to be ready: not with --no-wait');
+          request.rolling = true;
+        }
         const timeoutMs = seconds(values.timeout as string | undefined, '--timeout');
         if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
       }

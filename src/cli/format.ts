@@ -40,12 +40,25 @@ export function describeLastExit(exit: ServiceStatus['lastExit'], now = Date.now
 
 const stateColour = (state: string): Colour => (state === 'running' ? 'green' : state.endsWith('failed') ? 'red' : 'yellow');
 
+/** The NOTE column: why it is not running, or what the service says of itself (STATUS=). */
+function noteOf(s: ServiceStatus): string {
+  if (s.reason) return s.reason;
+  // (A supervisor before needs and sd_notify sends neither field.)
+  if (s.waitingFor) return `waiting for ${s.waitingFor.need} (${s.waitingFor.phase})`;
+  if (s.held) return 'stopped by command';
+  if (s.startsInMs !== null) return `starts in ${formatDuration(s.startsInMs)}`;
+  if (s.status) return s.notifyStopping ? `${s.status} (STOPPING=1)` : s.status;
+  if (s.notifyStopping) return 'says it is stopping (STOPPING=1)';
+  if (s.probe) return `${s.probe.kind} failed${s.probe.inARow > 1 ? ` ${s.probe.inARow} times in a row` : ''}: ${s.probe.reason}`;
+  return s.down ? 'down file' : '';
+}
+
 export function formatStatus(services: ServiceStatus[], colour: boolean): string {
   if (services.length === 0) return 'no profiles\n';
   const rows = [['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'NOTE']];
   for (const s of services) {
     const state = s.substate && s.substate !== 'idle' ? `${s.state}.${s.substate}` : s.state;
-    const note = s.reason ? s.reason : s.held ? 'stopped by command' : s.startsInMs !== null ? `starts in ${formatDuration(s.startsInMs)}` : s.down ? 'down file' : '';
+    const note = noteOf(s);
     rows.push([
       escapeValue(s.name),
       state,

@@ -1,17 +1,18 @@
-// What each control command does, in terms of the supervisor's actors.
-// Commands that change a service wait (by subscription, not polling) until
-// it reaches the state asked for, fails, or the timeout passes.
+// What each control command does, in terms of the supervisor's actors
+// (start, stop, restart and reload: actions.ts).
 import { timestamp } from '../log/logger.js';
 import { listServiceProcesses } from '../process/ps.js';
 import { parseSignal } from '../profile/signals.js';
 import { globToRegExp, isGlob } from '../profile/names.js';
 import type { EventLog } from '../supervisor/event-log.js';
 import { loggerTag } from '../vocabulary/tags.js';
-import type { ServiceActor, ServiceSnapshot } from '../machine/service-machine.js';
+import type { ServiceSnapshot } from '../machine/service-machine.js';
 import { stateName, stateText } from '../machine/state-name.js';
-import { DOWN, FAILED, FINISHING, UP } from '../vocabulary/state-tags.js';
+import type { Unmet } from '../needs/graph.js';
+import { UP } from '../vocabulary/state-tags.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
-import type { ActionCommand, ActionResult, Request, ServiceStatus } from './protocol.js';
+import { actOn, result } from './actions.js';
+import type { ActionResult, Request, ServiceStatus } from './protocol.js';
 import type { Handler, Reply } from './server.js';
 
 export interface HandlerDeps {
@@ -27,7 +28,7 @@ export function controlHandler(deps: HandlerDeps): Handler {
     switch (request.command) {
       case 'status': {
         const { names, unmatched } = select(supervisor.names(), request.names, false);
-        const services = names.map((name) => serviceStatus(name, supervisor.actor(name)!.getSnapshot()));
+        const services = names.map((name) => serviceStatus(name, supervisor.actor(name)!.getSnapshot(), supervisor.waitingFor(name)));
         return reply.end({ ok: true, services, unmatched });
       }
       case 'start':
@@ -38,7 +39,7 @@ export function controlHandler(deps: HandlerDeps): Handler {
         if (supervisor.shuttingDown && request.command !== 'stop') return reply.end({ ok: false, error: `the supervisor is shutting down: ${request.command} refused` });
         const { names, unmatched } = select(supervisor.names(), request.names, request.all);
         if (unmatched.length > 0) return reply.end({ ok: false, error: noMatch(unmatched) });
-        const results = await Promise.all(names.map((name) => act(supervisor, name, request.command, request.wait, request.timeoutMs)));
+        const results = await actOn(supervisor, names, request.command, request);
         return reply.end({ ok: results.every((r) => r.ok), results });
       }
       case 'signal': {
@@ -104,14 +105,15 @@ export function select(known: string[], patterns: string[], all: boolean): { nam
   return { names: known.filter((name) => chosen.has(name)), unmatched };
 }
 
-/** Stopped, or its `finish` runs: the old process is gone. */
-const isStopped = (s: ServiceSnapshot): boolean => s.hasTag(DOWN) || s.hasTag(FINISHING);
-
-export function serviceStatus(name: string, snapshot: ServiceSnapshot, now = Date.now()): ServiceStatus {
+/** `waiting`: the need it was last told it waits for (shown only while it waits: starting.waiting). */
+export function serviceStatus(name: string, snapshot: ServiceSnapshot, waiting: Unmet | null, now = Date.now()): ServiceStatus {
   const { context } = snapshot;
   const [state, substate] = stateName(snapshot);
   const running = snapshot.hasTag(UP);
   const exit = context.lastExit;
+  // A probe that still fails: `ready` while awaiting readiness (its last failure stays in context after), `health` until it passes.
+  const last = context.lastProbe;
+  const failing = last && (last.probe === 'health' || substate === 'awaitingReady') ? last : null;
   return {
     name,
     state,
@@ -125,87 +127,12 @@ export function serviceStatus(name: string, snapshot: ServiceSnapshot, now = Dat
     held: context.want === 'down',
     down: context.config?.down ?? false,
     startsInMs: context.startsAt === null ? null : Math.max(0, context.startsAt - now),
+    ready: running && substate !== 'reloading',
+    status: context.notifyStatus,
+    notifyStopping: context.notifyStopping && context.proc !== null,
+    probe: failing && { kind: failing.probe, reason: failing.reason, inARow: failing.inARow, output: failing.output },
+    waitingFor: state === 'starting' && substate === 'waiting' && waiting ? { ...waiting } : null,
   };
-}
-
-const result = (name: string, snapshot: ServiceSnapshot, ok: boolean, message: string): ActionResult => ({
-  name,
-  ok,
-  state: stateText(snapshot),
-  pid: snapshot.context.proc?.pid ?? null,
-  message,
-});
-
-/** Resolve with the first snapshot for which `decide` gives a result, or a timeout result. */
-function until(actor: ServiceActor, timeoutMs: number, decide: (s: ServiceSnapshot) => ActionResult | null, onTimeout: (s: ServiceSnapshot) => ActionResult): Promise<ActionResult> {
-  return new Promise((resolve) => {
-    const now = decide(actor.getSnapshot());
-    if (now) return resolve(now);
-    const timer = setTimeout(() => {
-      subscription.unsubscribe();
-      resolve(onTimeout(actor.getSnapshot()));
-    }, timeoutMs);
-    const subscription = actor.subscribe({
-      next: (snapshot) => {
-        const decided = decide(snapshot);
-        if (!decided) return;
-        clearTimeout(timer);
-        subscription.unsubscribe();
-        resolve(decided);
-      },
-      // The actor threw (the supervisor re-creates it): answer now. An observer without `error` would make xstate rethrow it.
-      error: () => {
-        clearTimeout(timer);
-        const s = actor.getSnapshot();
-        resolve({ ...onTimeout(s), message: 'internal error while waiting; see the supervisor log' });
-      },
-    });
-  });
-}
-
-async function act(supervisor: Supervisor, name: string, command: ActionCommand, wait: boolean, timeoutMs: number): Promise<ActionResult> {
-  const actor = supervisor.actor(name)!;
-  const before = actor.getSnapshot();
-  const oldPid = before.context.proc?.pid ?? null;
-  if (!before.context.config) return result(name, before, false, `profile invalid: ${before.context.problem ?? 'not readable'}`);
-
-  if (command === 'reload') {
-    if (!before.hasTag(UP)) return result(name, before, false, `not running (${stateText(before)})`);
-    supervisor.command(name, { type: 'RELOAD' });
-    return result(name, before, true, `sent ${before.context.config.reloadSignal ?? 'SIGHUP'} to pid ${oldPid}`);
-  }
-  if (command === 'start' && before.hasTag(UP)) return result(name, before, true, `already running pid ${oldPid}`);
-  if (command === 'stop' && isStopped(before)) {
-    supervisor.command(name, { type: 'STOP' }); // still remembered, and ends a backoff
-    return result(name, actor.getSnapshot(), true, 'already stopped');
-  }
-
-  supervisor.command(name, { type: command === 'start' ? 'START' : command === 'stop' ? 'STOP' : 'RESTART' });
-  if (!wait) return result(name, actor.getSnapshot(), true, `${command} requested`);
-
-  const timedOut = (s: ServiceSnapshot) => result(name, s, false, `timed out after ${timeoutMs / 1000}s, still ${stateText(s)}`);
-  if (command === 'stop') {
-    return until(actor, timeoutMs, (s) => (isStopped(s) ? result(name, s, true, oldPid ? `stopped pid ${oldPid}` : 'stopped') : null), timedOut);
-  }
-  // start and restart: running with a new process, or a failure.
-  let left = false; // a restart must go through stopping/starting first
-  return until(
-    actor,
-    timeoutMs,
-    (s) => {
-      if (!s.hasTag(UP)) left = true;
-      if (s.hasTag(UP) && (command === 'start' || left || s.context.proc?.pid !== oldPid)) {
-        return result(name, s, true, `running pid ${s.context.proc?.pid}`);
-      }
-      if (s.hasTag(FAILED)) return result(name, s, false, `failed: ${s.context.problem ?? 'unknown'}`);
-      if (left && stateText(s) === 'stopped.idle' && s.context.lastExit) {
-        const exit = s.context.lastExit;
-        return result(name, s, false, `exited ${exit.signal ? `on ${exit.signal}` : `with code ${exit.code}`} and was not restarted`);
-      }
-      return null;
-    },
-    timedOut,
-  );
 }
 
 function sendSignal(supervisor: Supervisor, name: string, signal: NodeJS.Signals): ActionResult {

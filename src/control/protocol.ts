@@ -12,7 +12,8 @@ export type ActionCommand = 'start' | 'stop' | 'restart' | 'reload';
 
 export type Request =
   | { command: 'status'; names: string[] }
-  | { command: ActionCommand; names: string[]; all: boolean; wait: boolean; timeoutMs: number }
+  /** `rolling` (restart only): one at a time, each ready before the next; stop at the first failure. */
+  | { command: ActionCommand; names: string[]; all: boolean; wait: boolean; timeoutMs: number; rolling: boolean }
   | { command: 'signal'; signal: string; names: string[]; all: boolean }
   | { command: 'logs'; name: string }
   | { command: 'events'; since: string | null; follow: boolean }
@@ -43,6 +44,16 @@ export interface ServiceStatus {
   down: boolean;
   /** In stopped.delayed (start_delay, restart_delay): milliseconds until it starts, if known. */
   startsInMs: number | null;
+  /** Running and ready (not starting.awaitingReady, not running.reloading). */
+  ready: boolean;
+  /** The service's own `STATUS=` text (sd_notify), or null. */
+  status: string | null;
+  /** It said `STOPPING=1` (sd_notify) and is still there. */
+  notifyStopping: boolean;
+  /** The last failed run of its `ready` or `health` probe (while it still fails), with the tail of its output. */
+  probe: { kind: 'ready' | 'health'; reason: string; inARow: number; output: string } | null;
+  /** In starting.waiting: the need it waits for (`db`, `db@2`) and why (missing, stopped by command, failed, down, not ready). */
+  waitingFor: { need: string; phase: string } | null;
 }
 
 /** What happened to one service on start/stop/restart/reload/signal. */
@@ -104,7 +115,10 @@ function toRequest(raw: Record<string, unknown>): Request {
       if (names.length === 0 && !all) throw new FieldError(`${command}: give "names" or "all": true`);
       const wait = field(raw, 'wait', isBoolean, 'true or false', true);
       const timeoutMs = field(raw, 'timeoutMs', isTimeout, 'milliseconds (0 to 86400000)', DEFAULT_TIMEOUT_MS);
-      return { command, names, all, wait, timeoutMs };
+      const rolling = field(raw, 'rolling', isBoolean, 'true or false', false);
+      if (rolling && command !== 'restart') throw new FieldError(`${command}: "rolling" is for restart only`);
+      if (rolling && !wait) throw new FieldError(`restart: "rolling" waits for each service to be ready: it cannot be given with "wait": false`);
+      return { command, names, all, wait, timeoutMs, rolling };
     }
     case 'signal': {
       const signal = field(raw, 'signal', isString, 'a signal name or number');

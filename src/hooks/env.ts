@@ -21,7 +21,7 @@ export function hookEnv(record: EventRecord): Record<string, string> {
 
 /**
  * What a hook run sees: our environment, `extra`, then the event's PROCLAUNCH_*
- * (hookEnv), plus PROCLAUNCH_REASON for `failed` and `invalid`.
+ * (hookEnv), plus PROCLAUNCH_REASON for `failed`, `invalid` and `unhealthy`.
  */
 export function hookRunEnv(record: EventRecord, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra };

@@ -4,7 +4,7 @@
 import { assertEvent, assign, emit, enqueueActions, raise } from 'xstate';
 import type { ServiceConfig } from '../profile/types.js';
 import { CRASH_LIMIT, describeExit } from './policy.js';
-import { exitOf, nextCrashes, wantOnReading } from './guards.js';
+import { exitOf, nextCrashes, readinessOf, wantOnReading } from './guards.js';
 import { LINES, type LineName } from './log-lines.js';
 import type { LastExit, MachineArgs, ServiceContext, ServiceEmitted, ServiceEvent, WatchedProc } from './types.js';
 
@@ -14,7 +14,8 @@ const update = assign<ServiceContext, ServiceEvent, undefined, ServiceEvent, nev
 type Effect =
   | { type: 'launch'; params: { config: ServiceConfig } }
   | { type: 'signal'; params: { proc: WatchedProc; signal: NodeJS.Signals } }
-  | { type: 'killLeftovers'; params: { proc: WatchedProc } };
+  | { type: 'killLeftovers'; params: { proc: WatchedProc } }
+  | { type: 'release'; params: { tag: string } };
 const effect = enqueueActions<ServiceContext, ServiceEvent, undefined, ServiceEvent, never, Effect, never, never, never>;
 /** A signal to the service's process, if there is one yet. */
 const signalWith = (signalOf: (args: MachineArgs) => NodeJS.Signals) =>
@@ -35,7 +36,13 @@ export const effects = {
   signal: (_args: MachineArgs, _params: { proc: WatchedProc; signal: NodeJS.Signals }) => undefined,
   /** The leader died while stopping: SIGKILL what is left of its group. */
   killLeftovers: (_args: MachineArgs, _params: { proc: WatchedProc }) => undefined,
+  /** The profile is gone and nothing of it runs: what the effects hold for its tag (readiness file, notify socket) goes. */
+  release: (_args: MachineArgs, _params: { tag: string }) => undefined,
 };
+
+/** The seconds the start had: ready_timeout for a profile with readiness, else start_timeout. */
+export const startTimeoutText = (config: ServiceConfig | null): string =>
+  readinessOf(config).kind === 'none' ? `start_timeout ${(config?.startTimeoutMs ?? 0) / 1000}s` : `ready_timeout ${(config?.readyTimeoutMs ?? 0) / 1000}s`;
 
 export const actions = {
   // ---- want (runit): what the operator and the profiles directory ask for
@@ -69,17 +76,64 @@ export const actions = {
     },
   }),
   forgetProc: update({ proc: null, runningSince: null }),
-  /** Running since the process was spawned or found. */
+  /**
+   * Entering `starting`: a new run, so the last one's process and what its
+   * service said (STATUS=, STOPPING=1, the last probe failure) are forgotten —
+   * except the process an ADOPT brings (a re-adopted run that is not ready yet).
+   */
+  beginRun: update(({ event }) => ({
+    ...(event.type === 'ADOPT' ? {} : { proc: null, runningSince: null }),
+    notifyStatus: null,
+    notifyStopping: false,
+    lastProbe: null,
+  })),
+  /** MAINPID=: the service's main process is another one; it is watched (not our child) instead. */
+  takeMainPid: update({
+    proc: ({ event }) => {
+      assertEvent(event, 'NOTIFY_MAINPID');
+      return { ...event.proc, child: false };
+    },
+  }),
+  /** Running since the process was spawned or found, or said it was ready (or a reading dropped its readiness file). */
   upSince: update({
     runningSince: ({ event }) => {
-      assertEvent(event, ['SPAWNED', 'PID_FOUND']);
-      return event.at;
+      assertEvent(event, ['SPAWNED', 'PID_FOUND', 'READY', 'CONFIGURE']);
+      return event.at ?? null;
     },
   }),
   /** Take over what the last supervisor left running, with the config it ran. */
   adopt: update(({ context, event }) => {
     assertEvent(event, 'ADOPT');
-    return { proc: event.proc, config: event.config, runningSince: event.since, problem: null, want: wantOnReading(context) };
+    return { proc: event.proc, config: event.config, runningSince: event.ready ? event.since : null, problem: null, want: wantOnReading(context) };
+  }),
+
+  // ---- needs, and what a run says of itself
+  noteNeeds: update({
+    waitingFor: ({ event }) => {
+      assertEvent(event, 'NEEDS');
+      return event.unmet;
+    },
+  }),
+  noteStatus: update({
+    notifyStatus: ({ event }) => {
+      assertEvent(event, 'NOTIFY_STATUS');
+      return event.text;
+    },
+  }),
+  noteStopping: update({ notifyStopping: true }),
+  noteProbe: update({
+    lastProbe: ({ event }) => {
+      assertEvent(event, 'PROBE_FAILED');
+      return { probe: event.probe, reason: event.reason, output: event.output, inARow: event.inARow };
+    },
+  }),
+  /** Health passes again: its failures are over (a `ready` failure is kept, it says why the start took long). */
+  healthPassed: update({ lastProbe: ({ context }) => (context.lastProbe?.probe === 'health' ? null : context.lastProbe) }),
+  noteUnhealthy: update({
+    unhealthy: ({ event }) => {
+      assertEvent(event, 'UNHEALTHY');
+      return { reason: event.reason, at: event.at };
+    },
   }),
 
   // ---- exits and the restart policy
@@ -109,7 +163,13 @@ export const actions = {
   failRunExit: update({ problem: ({ context }) => `run ${describeExit(exitOf(context))} before writing its pid file` }),
   failCrashLimit: update({ problem: `crashed ${CRASH_LIMIT} times in a row; not restarting until \`proclaunch start\` or a change to the profile` }),
   failStartTimeout: update({
-    problem: ({ context }) => `not running after start_timeout ${(context.config?.startTimeoutMs ?? 0) / 1000}s: ${context.problem ?? 'run did not exit'}`,
+    problem: ({ context }) => `not running after ${startTimeoutText(context.config)}: ${context.problem ?? 'run did not exit'}`,
+  }),
+  failReadyTimeout: update({
+    problem: ({ context }) => {
+      const probe = context.lastProbe?.probe === 'ready' ? ` (the last ready run ${context.lastProbe.reason})` : '';
+      return `not ready after ready_timeout ${(context.config?.readyTimeoutMs ?? 0) / 1000}s${probe}`;
+    },
   }),
 
   // ---- effects
@@ -123,6 +183,9 @@ export const actions = {
   }),
   killGroup: effect(({ context, enqueue }) => {
     if (context.proc) enqueue({ type: 'killLeftovers', params: { proc: context.proc } });
+  }),
+  releaseIfRemoved: effect(({ context, enqueue }) => {
+    if (context.want === 'removed') enqueue({ type: 'release', params: { tag: context.tag } });
   }),
   /** After stop_timeout: `finish` is killed (its actor stopped) and counts as ended with no code. */
   giveUpOnFinish: raise<ServiceContext, ServiceEvent, ServiceEvent, undefined>({ type: 'FINISHED', code: null, signal: null, killed: true }),

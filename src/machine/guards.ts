@@ -1,6 +1,7 @@
 // The machine's conditions, by name: each is a question about the context
 // and the event, read in the table of service-machine.ts as `guard: 'name'`.
-import { assertEvent } from 'xstate';
+import { assertEvent, stateIn } from 'xstate';
+import type { Readiness } from '../profile/readiness.js';
 import type { ServiceConfig } from '../profile/types.js';
 import { CRASH_LIMIT, crashesAfter, isCrash, isFailure, wantsRestart } from './policy.js';
 import type { LastExit, MachineArgs, ServiceContext, Want } from './types.js';
@@ -12,6 +13,10 @@ export const FINISH_NO_RESTART = 125;
 export const exitOf = (c: ServiceContext): LastExit => c.lastExit!;
 /** The crash count once this exit is counted. */
 export const nextCrashes = (c: ServiceContext): number => crashesAfter(c.crashes, exitOf(c));
+
+const NO_READINESS: Readiness = { kind: 'none' };
+/** How the profile says it is ready (a record written before readiness existed has none). */
+export const readinessOf = (config: ServiceConfig | null): Readiness => config?.readiness ?? NO_READINESS;
 
 /** A reading of the profile means it is there: a removed profile is back. */
 export const wantOnReading = (c: ServiceContext): Want => (c.want === 'removed' ? 'run' : c.want);
@@ -67,6 +72,41 @@ export const guards = {
   /** Removed, then put back before the old process was gone: start it again once it is. */
   readdedAutostarts: ({ context, event }: MachineArgs) => context.want === 'removed' && autostartsWith(context, reading(event).config),
   hasStartDelay: ({ event }: MachineArgs) => reading(event).config.startDelayMs > 0,
+
+  // ---- needs (NEEDS from the supervisor's coordinator; never sent = met)
+  /** A start must wait: the profile has needs and the last verdict says one is not running and ready. */
+  waitsForNeeds: ({ context }: MachineArgs) => (context.config?.needs?.length ?? 0) > 0 && context.waitingFor !== null,
+  needsMet: ({ event }: MachineArgs) => {
+    assertEvent(event, 'NEEDS');
+    return event.unmet === null;
+  },
+  needsChanged: ({ context, event }: MachineArgs) => {
+    assertEvent(event, 'NEEDS');
+    return event.unmet !== context.waitingFor;
+  },
+  /** While waiting: the new reading has no `needs` any more. */
+  needsDropped: ({ event }: MachineArgs) => (reading(event).config.needs?.length ?? 0) === 0,
+  /** The start timeout does not run out while waiting for needs (that may last forever). */
+  isWaiting: stateIn('#service.starting.waiting'),
+
+  // ---- readiness
+  /** `notification-fd`, `notify` or `ready`: running only once it says so. */
+  hasReadiness: ({ context }: MachineArgs) => readinessOf(context.config).kind !== 'none',
+  isAwaitingReady: stateIn('#service.starting.awaitingReady'),
+  /** The new reading says how it is ready differently (another probe, interval, fd): wait for it that way. */
+  readinessChanged: ({ context, event }: MachineArgs) => JSON.stringify(readinessOf(context.config)) !== JSON.stringify(readinessOf(reading(event).config)),
+  /** The new reading has no readiness file any more: it is ready as it runs. */
+  readinessDropped: ({ event }: MachineArgs) => readinessOf(reading(event).config).kind === 'none',
+  /** Its record says it was ready (running) when the last supervisor left it. */
+  adoptedReady: ({ event }: MachineArgs) => {
+    assertEvent(event, 'ADOPT');
+    return event.ready;
+  },
+  /** MAINPID= names a process other than the one watched now. */
+  newMainPid: ({ context, event }: MachineArgs) => {
+    assertEvent(event, 'NOTIFY_MAINPID');
+    return event.proc.pid !== context.proc?.pid;
+  },
 
   // ---- the exit of `run` of a self-daemonizing service (starting.launched)
   exitedCleanly: ({ event }: MachineArgs) => {

@@ -8,7 +8,8 @@ import type { Level } from '../vocabulary/levels.js';
 import { formatDuration } from '../vocabulary/durations.js';
 import { signalName, signalNumber } from '../profile/signals.js';
 import { CRASH_LIMIT, KILL_GRACE_MS, backoffMs, describeExit } from './policy.js';
-import { FINISH_NO_RESTART, exitOf } from './guards.js';
+import { quote } from '../log/escape.js';
+import { FINISH_NO_RESTART, exitOf, readinessOf } from './guards.js';
 import type { MachineArgs, ServiceContext } from './types.js';
 
 interface Line {
@@ -24,6 +25,20 @@ const pid = (c: ServiceContext): number => c.proc!.pid;
 const exited = (c: ServiceContext): string => describeExit(exitOf(c));
 const seconds = (ms: number | undefined): string => `${(ms ?? 0) / 1000}s`;
 
+/** How the service will say it is ready: `notification-fd 3`, `notify`, `ready probe`. */
+function readinessText(c: ServiceContext): string {
+  const readiness = readinessOf(c.config);
+  return readiness.kind === 'fd' ? `notification-fd ${readiness.fd}` : readiness.kind === 'notify' ? 'notify' : 'ready probe';
+}
+const awaitingReady = (c: ServiceContext): string => `waiting until it is ready (${readinessText(c)})`;
+
+/** The last line or so of a probe's output, for a log line. */
+const OUTPUT_IN_LOG = 200;
+function outputTail(output: string): string {
+  const text = output.trimEnd();
+  return text.length > OUTPUT_IN_LOG ? `...${text.slice(-OUTPUT_IN_LOG)}` : text;
+}
+
 export const LINES = {
   // ---- starting
   startingIn: ({ context }: MachineArgs) => info(`starting in ${formatDuration(context.config!.startDelayMs)} (start_delay)`),
@@ -31,6 +46,16 @@ export const LINES = {
   startedAwaitingPidFile: ({ context }: MachineArgs) => info(`started pid ${pid(context)}; waiting for pid file ${context.config!.pidFile}`),
   runCrashed: ({ context }: MachineArgs) =>
     warn(`run ${exited(context)} before writing its pid file; restarting in ${backoffMs(context.crashes)}ms (crash ${context.crashes} of ${CRASH_LIMIT})`),
+  startedAwaitingReady: ({ context }: MachineArgs) => info(`started pid ${pid(context)}; ${awaitingReady(context)}`),
+  foundAwaitingReady: ({ context }: MachineArgs) => info(`pid ${pid(context)} named by its pid file; ${awaitingReady(context)}`),
+  readoptedNotReady: ({ context }: MachineArgs) =>
+    info(`starting pid ${pid(context)} (re-adopted before it was ready: left by the last supervisor); ${awaitingReady(context)}`),
+  /** The coordinator's text (`waiting for db (stopped by command)`), as `status` shows it. */
+  waiting: ({ context }: MachineArgs) => {
+    const text = context.waitingFor ?? 'waiting for its needs';
+    return info(/^waiting\b/.test(text) ? text : `waiting: ${text}`);
+  },
+  needsMet: () => info('its needs are running and ready; starting'),
   pidFileNeverNamed: () => info('stopped (its pid file never named a live process)'),
   removedBeforeStart: () => info('removed before it started'),
   failed: ({ context }: MachineArgs) => error(`failed: ${context.problem}`),
@@ -45,6 +70,29 @@ export const LINES = {
     return info(`sending ${event.signal} to pid ${pid(context)}`);
   },
   leftRunning: ({ context }: MachineArgs) => warn(`left running pid ${pid(context)} with its last good profile`),
+  reloadingNotified: ({ context }: MachineArgs) => info(`reloading pid ${pid(context)} (RELOADING=1)`),
+  reloaded: ({ context }: MachineArgs) => info(`running pid ${pid(context)} (reloaded: READY=1)`),
+  /** Before takeMainPid: the event names the new one, the context the old. */
+  mainPid: ({ context, event }: MachineArgs) => {
+    assertEvent(event, 'NOTIFY_MAINPID');
+    return info(`main process is now pid ${event.proc.pid} (MAINPID=; was pid ${pid(context)})`);
+  },
+  notifyStopping: ({ context }: MachineArgs) => info(`pid ${context.proc?.pid ?? '?'} says it is stopping (STOPPING=1)`),
+  notifyIgnored: ({ event }: MachineArgs) => {
+    assertEvent(event, 'NOTIFY_IGNORED');
+    return warn(`notify message ignored: ${event.reason}`);
+  },
+  readinessProblem: ({ event }: MachineArgs) => {
+    assertEvent(event, 'READINESS_PROBLEM');
+    return warn(`readiness: ${event.reason}`);
+  },
+  /** After noteUnhealthy; names the output of the health run that made it unhealthy (none for the watchdog). */
+  unhealthyRestarting: ({ context }: MachineArgs) => {
+    const probe = context.lastProbe;
+    const health = context.config?.health;
+    const output = probe?.probe === 'health' && health && probe.inARow >= health.retries ? `, output ${quote(outputTail(probe.output))}` : '';
+    return warn(`unhealthy: ${context.unhealthy?.reason ?? 'unknown'}${output}; restarting pid ${pid(context)}`);
+  },
 
   // ---- stopping
   stopping: ({ context }: MachineArgs) =>

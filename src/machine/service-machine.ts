@@ -17,19 +17,29 @@
 //             failed.{gaveUp, spawnFailed, invalid}
 //                                        not started again until `start` or a change (spawnFailed:
 //                                        or its files touched; invalid: any valid reading)
-//   starting  choosing (transient), probing, spawning.{current, outdated}, launched,
+//   starting  choosing (transient), waiting (for needs: no timeout), probing,
+//             spawning.{current, outdated}, launched,
 //             awaitingPidFile.{current, outdated}   (outdated: edited meanwhile, restart once up)
-//   running
+//             awaitingReady                      the process runs; not ready until it says so
+//   running   serving (`status`: running), reloading (RELOADING=1 until READY=1)
 //   stopping  parallel: signal.{signalled, killed} × next.{stay, restart}
+//
+// The readiness and health actors are invoked wherever they may apply; their
+// input is null when the profile has none of that kind, and they do nothing.
 import { and, fromCallback, not, or, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
-import { DOWN, FAILED, FINISHING, STOPPING, TRANSITIONAL, UP, type StateTag } from '../vocabulary/state-tags.js';
+import { AWAITING_READY, DOWN, FAILED, FINISHING, STOPPING, TRANSITIONAL, UP, type StateTag } from '../vocabulary/state-tags.js';
 import { actions, effects, log } from './actions.js';
-import { exitOf, guards } from './guards.js';
+import { exitOf, guards, readinessOf } from './guards.js';
 import { KILL_GRACE_MS, backoffMs, isFailure } from './policy.js';
-import type { FinishInput, ServiceContext, ServiceEmitted, ServiceEvent, WatchedProc } from './types.js';
+import type {
+  FinishInput, NotifyListenInput, ProbeInput, ReadyFdInput, ServiceContext, ServiceEmitted, ServiceEvent, WatchedProc,
+} from './types.js';
 import type { ServiceConfig } from '../profile/types.js';
 
-export type { EventOf, FinishInput, LastExit, ServiceContext, ServiceEmitted, ServiceEvent, ServiceEventType, Want, WatchedProc } from './types.js';
+export type {
+  EventOf, FinishInput, LastExit, NotifyListenInput, ProbeFailure, ProbeInput, ReadinessReport, ReadyFdInput,
+  ServiceContext, ServiceEmitted, ServiceEvent, ServiceEventType, Want, WatchedProc,
+} from './types.js';
 export { FINISH_NO_RESTART } from './guards.js';
 
 type Callback<I> = ReturnType<typeof fromCallback<ServiceEvent, I>>;
@@ -54,10 +64,19 @@ export const serviceMachine = setup({
     watchPid: noop as Callback<{ proc: WatchedProc | null }>,
     /** Run the profile's `finish`; FINISHED when it ends. Stopping this actor kills it. */
     runFinish: noop as Callback<FinishInput>,
+    /** notification-fd: READY once the run has written its newline (at once if it already has). */
+    awaitReadyFd: noop as Callback<ReadyFdInput | null>,
+    /** `ready`: run the probe until it passes: READY, with PROBE_FAILED along the way. */
+    probeReady: noop as Callback<ProbeInput | null>,
+    /** notify: READY, NOTIFY_* from the run's datagrams; UNHEALTHY when the watchdog (if given) runs out. */
+    listenNotify: noop as Callback<NotifyListenInput | null>,
+    /** `health`: PROBE_FAILED, PROBE_PASSED, then UNHEALTHY after health_retries failures in a row. */
+    probeHealth: noop as Callback<ProbeInput | null>,
   },
   delays: {
     backoff: ({ context }) => backoffMs(context.crashes),
-    startTimeout: ({ context }) => context.config?.startTimeoutMs ?? 10_000,
+    // From the start (or from the end of `waiting`) until running: ready_timeout covers a readiness profile's whole start.
+    startTimeout: ({ context }) => (readinessOf(context.config).kind === 'none' ? context.config?.startTimeoutMs : context.config?.readyTimeoutMs) ?? 10_000,
     stopTimeout: ({ context }) => context.config?.stopTimeoutMs ?? 10_000,
     killGrace: KILL_GRACE_MS,
     startDelay: ({ context }) => context.delayMs,
@@ -69,10 +88,20 @@ export const serviceMachine = setup({
   context: ({ input }) => ({
     tag: input.tag, config: null, problem: null, want: 'run', proc: null, runningSince: null,
     crashes: 0, restarts: 0, lastExit: null, delayMs: 0, startsAt: null,
+    waitingFor: null, notifyStatus: null, notifyStopping: false, lastProbe: null, unhealthy: null,
   }),
   initial: 'stopped',
   on: {
     SIGNAL: { guard: 'hasProcess', actions: [log('sendingSignal'), 'forwardSignal'] },
+    // Kept in every state; only starting.waiting acts on it.
+    NEEDS: { actions: 'noteNeeds' },
+    // What a run says of itself, and probe results, wherever they arrive; the states below act on the rest.
+    NOTIFY_STATUS: { actions: 'noteStatus' },
+    NOTIFY_STOPPING: { actions: ['noteStopping', log('notifyStopping')] },
+    NOTIFY_IGNORED: { actions: log('notifyIgnored') },
+    READINESS_PROBLEM: { actions: log('readinessProblem') },
+    PROBE_FAILED: { actions: 'noteProbe' },
+    PROBE_PASSED: { actions: 'healthPassed' },
   },
   states: {
     stopped: {
@@ -92,8 +121,14 @@ export const serviceMachine = setup({
         idle: {
           tags: [DOWN],
           initial: 'settled',
+          // Removed and fully stopped (a REMOVE while idle enters it again).
+          entry: 'releaseIfRemoved',
           on: {
-            ADOPT: { target: '#service.running', actions: ['adopt', log('readopted')] },
+            ADOPT: [
+              { guard: 'adoptedReady', target: '#service.running', actions: ['adopt', log('readopted')] },
+              // Left before it was ready: wait for it again (a newline already written counts; a datagram sent meanwhile is lost).
+              { target: '#service.starting.awaitingReady', actions: ['adopt', log('readoptedNotReady')] },
+            ],
             // New, re-added, edited, or `down` removed: start it (after start_delay).
             CONFIGURE: [
               { guard: and(['startsOnConfigure', 'hasStartDelay']), target: 'delayed', actions: ['takeConfig', 'waitStartDelay', log('startingIn')] },
@@ -232,12 +267,16 @@ export const serviceMachine = setup({
 
     starting: {
       tags: [TRANSITIONAL],
-      entry: 'forgetProc',
+      entry: 'beginRun',
       initial: 'choosing',
       after: {
         startTimeout: [
+          // Leaving `waiting` enters starting again, and the time counts from then.
+          { guard: 'isWaiting' },
           // Stopped or removed while waiting for a pid file that never came: nothing to stop.
           { guard: not('wantsRun'), target: '#service.stopped.idle', actions: ['forgetConfigIfRemoved', log('pidFileNeverNamed')] },
+          // The process is killed, not left behind, as a `run` that never exited is.
+          { guard: 'isAwaitingReady', target: '#service.stopped.failed.gaveUp', actions: ['failReadyTimeout', log('failed'), 'sendKill'] },
           // A `run` that never exited is killed, not left behind.
           { target: '#service.stopped.failed.gaveUp', actions: ['failStartTimeout', log('failed'), 'sendKill'] },
         ],
@@ -251,14 +290,29 @@ export const serviceMachine = setup({
       states: {
         choosing: {
           always: [
+            { guard: 'waitsForNeeds', target: 'waiting', actions: log('waiting') },
             { guard: 'hasPidFile', target: 'probing' },
             { target: 'spawning' },
           ],
+        },
+        /** A need is not running and ready (NEEDS said why): nothing runs, and no timeout runs out. */
+        waiting: {
+          on: {
+            NEEDS: [
+              { guard: 'needsMet', target: '#service.starting', reenter: true, actions: ['noteNeeds', log('needsMet')] },
+              { guard: 'needsChanged', actions: ['noteNeeds', log('waiting')] },
+            ],
+            CONFIGURE: [
+              { guard: 'needsDropped', target: '#service.starting', reenter: true, actions: 'takeConfig' },
+              { actions: 'takeConfig' },
+            ],
+          },
         },
         probing: {
           invoke: { src: 'probePidFile', input: ({ context }) => ({ config: context.config! }) },
           on: {
             PID_MISSING: 'spawning',
+            // Already running before we started it: ready, whatever its readiness file says.
             PID_FOUND: { target: '#service.running', actions: ['takeProc', 'upSince', log('running')] },
             // A new profile while probing: probe again, with it (the pid file may have moved).
             CONFIGURE: { guard: 'launchChanged', target: '#service.starting', reenter: true, actions: 'takeConfig' },
@@ -273,6 +327,7 @@ export const serviceMachine = setup({
             REMOVE: { target: '#service.stopping', actions: 'wantRemoved' },
             SPAWNED: [
               { guard: 'hasPidFile', target: 'launched', actions: ['takeProc', log('startedAwaitingPidFile')] },
+              { guard: 'hasReadiness', target: 'awaitingReady', actions: ['takeProc', log('startedAwaitingReady')] },
               { target: '#service.running', actions: ['takeProc', 'upSince', log('started'), log('running')] },
             ],
             SPAWN_FAILED: [
@@ -317,6 +372,7 @@ export const serviceMachine = setup({
             PID_PROBLEM: { actions: 'noteProblem' },
             PID_FOUND: [
               { guard: not('wantsRun'), target: '#service.stopping', actions: ['takeProc', 'clearProblem'] },
+              { guard: 'hasReadiness', target: '#service.starting.awaitingReady', actions: ['takeProc', 'clearProblem', log('foundAwaitingReady')] },
               { target: '#service.running', actions: ['takeProc', 'clearProblem', 'upSince', log('running')] },
             ],
           },
@@ -330,13 +386,49 @@ export const serviceMachine = setup({
             },
           },
         },
+        /** The process runs (spawned, named by its pid file, or re-adopted) and is not ready yet; the timeout is ready_timeout. */
+        awaitingReady: {
+          tags: [AWAITING_READY],
+          invoke: [
+            { src: 'watchPid', input: ({ context }) => ({ proc: context.proc }) },
+            { src: 'awaitReadyFd', input: ({ context }) => readyFdInput(context) },
+            { src: 'probeReady', input: ({ context }) => readyProbeInput(context) },
+            { src: 'listenNotify', input: ({ context }) => notifyInput(context, false) },
+          ],
+          on: {
+            READY: { target: '#service.running', actions: ['upSince', log('running')] },
+            // Before running, as any exit before running: decided in `stopped` (a crash: it never got up).
+            EXITED: [
+              { guard: 'notOurs' },
+              { target: '#service.stopped.exited', actions: 'noteExit' },
+            ],
+            // Watch the new one (and keep listening: the socket trusts it as the run's).
+            NOTIFY_MAINPID: { guard: 'newMainPid', target: 'awaitingReady', reenter: true, actions: [log('mainPid'), 'takeMainPid'] },
+            STOP: { target: '#service.stopping', actions: 'wantDown' },
+            REMOVE: { target: '#service.stopping', actions: 'wantRemoved' },
+            RESTART: { target: '#service.stopping.next.restart', actions: 'wantRun' },
+            CONFIGURE: [
+              { guard: 'launchChanged', target: '#service.stopping.next.restart', actions: 'takeConfig' },
+              { guard: 'readinessDropped', target: '#service.running', actions: ['takeConfig', 'upSince', log('running')] },
+              // Another probe or interval: wait for it that way (its actors again, with the new config).
+              { guard: 'readinessChanged', target: 'awaitingReady', reenter: true, actions: 'takeConfig' },
+              { actions: 'takeConfig' },
+            ],
+          },
+        },
       },
     },
 
     running: {
       tags: [UP],
-      invoke: { src: 'watchPid', input: ({ context }) => ({ proc: context.proc }) },
+      initial: 'serving',
+      invoke: [
+        { src: 'listenNotify', input: ({ context }) => notifyInput(context, true) },
+        { src: 'probeHealth', input: ({ context }) => healthInput(context) },
+      ],
       on: {
+        // Health retries exhausted, or the notify watchdog ran out: stop it and start it again.
+        UNHEALTHY: { target: 'stopping.next.restart', actions: ['noteUnhealthy', 'countRestart', log('unhealthyRestarting')] },
         EXITED: [
           { guard: 'notOurs' },
           // What happens next is decided in `stopped`, after `finish` if there is one.
@@ -353,13 +445,36 @@ export const serviceMachine = setup({
           { actions: 'takeConfig' },
         ],
       },
+      // The process is watched in each substate, so that a MAINPID= (re-entering it) watches the new one.
+      states: {
+        /** Plain running (`status` prints `running`). */
+        serving: {
+          invoke: { src: 'watchPid', input: ({ context }) => ({ proc: context.proc }) },
+          on: {
+            NOTIFY_RELOADING: { target: 'reloading', actions: log('reloadingNotified') },
+            NOTIFY_MAINPID: { guard: 'newMainPid', target: 'serving', reenter: true, actions: [log('mainPid'), 'takeMainPid'] },
+          },
+        },
+        /** RELOADING=1: until the next READY=1. */
+        reloading: {
+          invoke: { src: 'watchPid', input: ({ context }) => ({ proc: context.proc }) },
+          on: {
+            READY: { target: 'serving', actions: log('reloaded') },
+            NOTIFY_MAINPID: { guard: 'newMainPid', target: 'reloading', reenter: true, actions: [log('mainPid'), 'takeMainPid'] },
+          },
+        },
+      },
     },
 
     /** The stop signal, then SIGKILL (`signal`), and beside it what follows once the process is gone (`next`). */
     stopping: {
       tags: [STOPPING, TRANSITIONAL],
       type: 'parallel',
-      invoke: { src: 'watchPid', input: ({ context }) => ({ proc: context.proc }) },
+      invoke: [
+        { src: 'watchPid', input: ({ context }) => ({ proc: context.proc }) },
+        // STATUS= and STOPPING=1 while it stops (no watchdog: it is being stopped).
+        { src: 'listenNotify', input: ({ context }) => notifyInput(context, false) },
+      ],
       on: {
         SIGNAL: { guard: 'hasProcess', actions: 'forwardSignal' },
         SPAWN_FAILED: [
@@ -426,6 +541,23 @@ export const serviceMachine = setup({
     },
   },
 });
+
+/** The readiness and health actors' inputs: null when the profile has none of that kind. */
+function readyFdInput(context: ServiceContext): ReadyFdInput | null {
+  return readinessOf(context.config).kind === 'fd' ? { tag: context.tag } : null;
+}
+function readyProbeInput(context: ServiceContext): ProbeInput | null {
+  return readinessOf(context.config).kind === 'probe' ? { config: context.config! } : null;
+}
+/** `watchdog`: only once running (systemd arms it when the start is complete). */
+function notifyInput(context: ServiceContext, watchdog: boolean): NotifyListenInput | null {
+  const readiness = readinessOf(context.config);
+  if (readiness.kind !== 'notify' || !context.proc) return null;
+  return { tag: context.tag, pid: context.proc.pid, uid: context.config?.user?.uid ?? null, watchdogMs: watchdog ? readiness.watchdogMs : null };
+}
+function healthInput(context: ServiceContext): ProbeInput | null {
+  return context.config?.health ? { config: context.config } : null;
+}
 
 /** `finish` is told the exit, and what kind of event it was. */
 function finishInput(context: ServiceContext): FinishInput {

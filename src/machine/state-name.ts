@@ -3,8 +3,11 @@
 import type { StateValue } from 'xstate';
 import { serviceMachine, type ServiceSnapshot } from './service-machine.js';
 
+/** Substates that are the plain state: `running.serving` prints as `running` (`running.reloading` as itself). */
+const PLAIN: Record<string, string> = { running: 'serving' };
+
 /**
- * `stopped.failed.invalid` → ['stopped', 'failed']; `running` → ['running', null];
+ * `stopped.failed.invalid` → ['stopped', 'failed']; `running.serving` → ['running', null];
  * the parallel `stopping` by its first region, the signal: ['stopping', 'signalled'].
  */
 export function stateName(snapshot: Pick<ServiceSnapshot, 'value'>): [string, string | null] {
@@ -14,7 +17,8 @@ export function stateName(snapshot: Pick<ServiceSnapshot, 'value'>): [string, st
   let sub: StateValue | undefined = below;
   if (serviceMachine.root.states[state]?.type === 'parallel' && typeof sub === 'object') sub = Object.values(sub)[0];
   if (sub === undefined) return [state, null];
-  return [state, typeof sub === 'string' ? sub : (Object.keys(sub)[0] ?? null)];
+  const name = typeof sub === 'string' ? sub : (Object.keys(sub)[0] ?? null);
+  return [state, name === PLAIN[state] ? null : name];
 }
 
 /** `stopped.failed`, `running`: what `status` prints as STATE. */

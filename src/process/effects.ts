@@ -4,12 +4,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fromCallback } from 'xstate';
 import { hookEnv } from '../hooks/env.js';
 import { timestamp } from '../log/logger.js';
-import type { FinishInput, ServiceEvent, WatchedProc, serviceMachine } from '../machine/service-machine.js';
+import type {
+  FinishInput, NotifyListenInput, ProbeInput, ReadyFdInput, ServiceEvent, WatchedProc, serviceMachine,
+} from '../machine/service-machine.js';
 import { signalName, signalNumber } from '../profile/signals.js';
 import type { ServiceConfig } from '../profile/types.js';
 import { readPidFile, startedAfterWritten, untrustedPid, type PidTrust } from './pidfile.js';
 import type { PidWatcher } from './pid-watch.js';
 import { killGroupLeftovers, readStat, signalService } from './proc.js';
+import {
+  awaitReadyFd, listenNotify, prepareReadiness, probeHealth, probeReady, releaseReadiness, type ReadinessEvent, type ReadinessFiles, type ReadinessSetup,
+} from './readiness-effects.js';
 import { spawnService } from './spawn.js';
 
 export interface EffectsOptions {
@@ -50,14 +55,45 @@ function interpreterOf(runPath: string): string {
   }
 }
 
-export function launch(config: ServiceConfig, stateDir: string, send: Send, onSpawn: (pid: number) => void = () => undefined): void {
+/** What the profile's readiness files ask of a fresh run (prepareReadiness's terms). */
+function readinessFiles(config: ServiceConfig): ReadinessFiles {
+  const readiness = config.readiness ?? { kind: 'none' };
+  return {
+    notificationFd: readiness.kind === 'fd' ? readiness.fd : null,
+    notify: readiness.kind === 'notify',
+    watchdogMs: readiness.kind === 'notify' ? readiness.watchdogMs : null,
+  };
+}
+
+export interface LaunchHooks {
+  /** The run's pid, once spawned. */
+  onSpawn?(pid: number): void;
+  warn?(message: string): void;
+  /** The service named another main pid (MAINPID=): the run's exit must not take its process group with it. */
+  mainMoved?(runPid: number): boolean;
+}
+
+export function launch(config: ServiceConfig, stateDir: string, send: Send, hooks: LaunchHooks = {}): void {
+  let readiness: ReadinessSetup;
+  try {
+    // Also for a profile without readiness: NOTIFY_SOCKET from our own environment is not the service's.
+    readiness = prepareReadiness(stateDir, config.tag, readinessFiles(config));
+  } catch (error) {
+    send({ type: 'SPAWN_FAILED', reason: `cannot prepare readiness: ${(error as Error).message}` });
+    return;
+  }
+  if (readiness.warning) hooks.warn?.(readiness.warning);
   let child;
   try {
-    child = spawnService(config, stateDir);
+    child = spawnService({ ...config, env: { ...config.env, ...readiness.env } }, stateDir, [], readiness.extraFds);
   } catch (error) {
     send({ type: 'SPAWN_FAILED', reason: `cannot open output: ${(error as Error).message}` });
     return;
+  } finally {
+    readiness.close();
   }
+  // The same tick as the spawn: what it sends on its notify socket before SPAWNED reaches the machine is kept.
+  if (child.pid !== undefined) readiness.spawned({ pid: child.pid, uid: config.user?.uid ?? null });
   child.once('error', (error: NodeJS.ErrnoException) => {
     const { reason, missing } = spawnFailure(config, error);
     if (missing) return send({ type: 'SPAWN_FAILED', reason, runMissing: true });
@@ -66,16 +102,20 @@ export function launch(config: ServiceConfig, stateDir: string, send: Send, onSp
   });
   child.once('spawn', () => {
     const pid = child.pid!;
-    onSpawn(pid);
+    hooks.onSpawn?.(pid);
     const stat = readStat(pid);
     send({ type: 'SPAWNED', proc: { pid, startTime: stat?.startTime ?? null, pgid: pid, child: true }, at: Date.now() });
   });
   // `exit`, not `close`: a grandchild holding stdout would delay `close`.
   child.once('exit', (code, signal) => {
-    if (!config.pidFile) killGroupLeftovers(child.pid!);
+    if (!config.pidFile && !hooks.mainMoved?.(child.pid!)) killGroupLeftovers(child.pid!);
     send({ type: 'EXITED', pid: child.pid!, code, signal, at: Date.now() });
   });
 }
+
+/** A readiness actor's report, as the machine's event (with the time where the machine keeps one). */
+const reported = (sendBack: Send) => (event: ReadinessEvent): void =>
+  sendBack(event.type === 'READY' || event.type === 'UNHEALTHY' ? { ...event, at: Date.now() } : event);
 
 /**
  * Run `finish EXITCODE SIGNAL` (s6: exit code or -1, signal number or 0) in
@@ -120,9 +160,18 @@ export function processEffects(options: EffectsOptions): Parameters<typeof servi
   // The last `run` of each tag: a daemon it forked may be named by a pid file we cannot trust otherwise.
   const lastRun = options.lastRun ?? new Map<string, number>();
   const trustOf = (config: ServiceConfig): PidTrust => ({ uid: config.user?.uid ?? null, runPid: lastRun.get(config.tag) ?? null });
+  // Runs (by pid) whose service named another main pid: their exit leaves the group alone. Forgotten at that exit.
+  const mainMoved = new Set<number>();
+  const { stateDir } = options;
   return {
     actions: {
-      launch: ({ self }, { config }) => launch(config, options.stateDir, (e) => self.send(e), (pid) => lastRun.set(config.tag, pid)),
+      launch: ({ self }, { config }) =>
+        launch(config, stateDir, (e) => self.send(e), {
+          onSpawn: (pid) => lastRun.set(config.tag, pid),
+          warn: (message) => options.warn(config.tag, message),
+          mainMoved: (pid) => mainMoved.delete(pid),
+        }),
+      release: (_args, { tag }) => releaseReadiness(stateDir, tag),
       signal: ({ self, context }, { proc, signal }) => {
         if (!proc) return;
         const result = signalService(proc, signal);
@@ -171,6 +220,30 @@ export function processEffects(options: EffectsOptions): Parameters<typeof servi
         const { proc } = input;
         if (!proc || proc.child) return undefined; // our own child: its `exit` event tells us
         return options.pidWatcher.watch(proc, () => sendBack({ type: 'EXITED', pid: proc.pid, code: null, signal: null, at: Date.now() }));
+      }),
+      // The readiness and health actors: a null input means the profile has none of that kind.
+      awaitReadyFd: fromCallback<ServiceEvent, ReadyFdInput | null>(({ sendBack, input }) =>
+        input ? awaitReadyFd({ stateDir, tag: input.tag }, reported(sendBack)) : undefined),
+      probeReady: fromCallback<ServiceEvent, ProbeInput | null>(({ sendBack, input }) => {
+        const readiness = input?.config.readiness;
+        if (!input || readiness?.kind !== 'probe') return undefined;
+        // Each run is bounded by ready_timeout, by which the start fails anyway.
+        const probe = { config: input.config, stateDir, probePath: readiness.path, intervalMs: readiness.intervalMs, timeoutMs: input.config.readyTimeoutMs };
+        return probeReady(probe, reported(sendBack));
+      }),
+      listenNotify: fromCallback<ServiceEvent, NotifyListenInput | null>(({ sendBack, input }) => {
+        if (!input) return undefined;
+        const send = reported(sendBack);
+        return listenNotify({ stateDir, ...input }, (event) => {
+          if (event.type === 'NOTIFY_MAINPID' && lastRun.get(input.tag) === input.pid) mainMoved.add(input.pid);
+          send(event);
+        });
+      }),
+      probeHealth: fromCallback<ServiceEvent, ProbeInput | null>(({ sendBack, input }) => {
+        const health = input?.config.health;
+        if (!input || !health) return undefined;
+        const probe = { config: input.config, stateDir, probePath: health.path, intervalMs: health.intervalMs, timeoutMs: health.timeoutMs, retries: health.retries };
+        return probeHealth(probe, reported(sendBack));
       }),
     },
   };

@@ -6,9 +6,9 @@
 //
 // spawnChild takes Node's spawn() arguments and returns a ChildProcess. It
 // starts natively what it can do exactly as Node would (a detached child
-// whose stdin, stdout and stderr are fds or 'ignore': what spawnService asks
-// for), and hands anything else, or everything without the native module, to
-// Node.
+// whose stdin, stdout and stderr are fds or 'ignore', and a few fds above:
+// what spawnService asks for), and hands anything else, or everything without
+// the native module, to Node.
 //
 // A native child is not libuv's: libuv's SIGCHLD handler waits only for the
 // pids of its own process handles (waitpid(pid, WNOHANG) each, never
@@ -27,7 +27,13 @@ interface Plan {
   env: NodeJS.ProcessEnv;
   /** fds; null: /dev/null ('ignore'). */
   stdio: [number | null, number | null, number | null];
+  /** [N, fd] for stdio[N] (N >= 3) given an fd; an 'ignore' there is simply closed, as Node does. */
+  extraFds: [number, number][];
 }
+
+/** The native spawn places at most 8 fds above 2, none above 1023 (native/extra-fds.h). */
+const EXTRA_FDS_MAX = 8;
+const EXTRA_FDS_TOP = 1023;
 
 /** Node's options, if the native spawn does exactly what Node would with them; otherwise null. */
 function planOf(options: SpawnOptions): Plan | null {
@@ -35,10 +41,12 @@ function planOf(options: SpawnOptions): Plan | null {
   if (Object.values(rest).some((value) => value !== undefined)) return null; // uid, shell, argv0, signal...
   if (detached !== true) return null;
   if (cwd !== undefined && typeof cwd !== 'string') return null;
-  if (!Array.isArray(stdio) || stdio.length !== 3) return null;
+  if (!Array.isArray(stdio) || stdio.length < 3 || stdio.length > EXTRA_FDS_TOP + 1) return null;
   const fds = stdio.map((entry) => (entry === 'ignore' ? null : typeof entry === 'number' && Number.isInteger(entry) && entry >= 0 ? entry : undefined));
   if (fds.includes(undefined)) return null; // 'pipe', 'inherit', streams...
-  return { cwd: cwd ?? null, env: env ?? process.env, stdio: fds as Plan['stdio'] };
+  const extraFds = fds.flatMap((fd, n) => (n >= 3 && fd !== null ? [[n, fd] as [number, number]] : []));
+  if (extraFds.length > EXTRA_FDS_MAX) return null;
+  return { cwd: cwd ?? null, env: env ?? process.env, stdio: fds.slice(0, 3) as Plan['stdio'], extraFds };
 }
 
 /**
@@ -60,7 +68,7 @@ export function spawnChild(command: string, args: readonly string[], options: Sp
  */
 export function spawnNative(native: Native, command: string, args: readonly string[], options: SpawnOptions): ChildProcess {
   const plan = planOf(options);
-  if (!plan) throw new TypeError("spawnNative: only { detached: true, stdio: [fd or 'ignore' (x3)], cwd?, env? } is supported");
+  if (!plan) throw new TypeError("spawnNative: only { detached: true, stdio: [fd or 'ignore' (x3, and up to 8 fds above)], cwd?, env? } is supported");
   return startNative(native, command, args, plan);
 }
 
@@ -133,7 +141,7 @@ function spawnResolved(native: Native, command: string, argv: string[], envp: st
 
 function spawnFile(native: Native, file: string, argv: string[], envp: string[], plan: Plan): number {
   const [stdin, stdout, stderr] = plan.stdio;
-  const request = { file, argv, envp, cwd: plan.cwd, stdin, stdout, stderr };
+  const request = { file, argv, envp, cwd: plan.cwd, stdin, stdout, stderr, extraFds: plan.extraFds };
   try {
     return native.spawn(request);
   } catch (error) {

@@ -66,6 +66,14 @@ export interface Native {
   dup2(from: number, to: number): void;
   /** The drain thread of bounded output (native/output.c). */
   readonly output: OutputDrain;
+  /** The sd_notify socket (native/notify.c; src/process/notify.ts), or null when the module was built without it. */
+  readonly notify: NotifyBinding | null;
+}
+
+/** native/notify.c's functions, as they are. */
+export interface NotifyBinding {
+  notifyOpen(name: string, onDatagram: (data: Buffer | null, pid: number, uid: number, gid: number, size: number, truncated: boolean) => void): object;
+  notifyClose(handle: object): boolean;
 }
 
 /** A thread that moves what FIFOs hold into rotated files with tee(2) and splice(2). */
@@ -93,6 +101,8 @@ export interface SpawnRequest {
   stdin: number | null;
   stdout: number | null;
   stderr: number | null;
+  /** [N, fd]: the child's fd N (3..1023, at most 8) dup'ed from our fd (notification-fd). */
+  extraFds?: readonly (readonly [number, number])[];
 }
 
 export interface ChildWatch {
@@ -109,8 +119,10 @@ interface Binding {
   setChildSubreaper(): void;
   isChildSubreaper(): boolean;
   reap(pid: number, strict?: boolean): RawStatus | null | false;
+  notifyOpen?: NotifyBinding['notifyOpen'];
+  notifyClose?: NotifyBinding['notifyClose'];
   /** Only when built against glibc >= 2.29. */
-  spawn?(file: string, argv: readonly string[], envp: readonly string[], cwd: string | null, stdin: number, stdout: number, stderr: number): number;
+  spawn?(file: string, argv: readonly string[], envp: readonly string[], cwd: string | null, stdin: number, stdout: number, stderr: number, extraFds?: number[]): number;
   mkfifo(path: string, mode: number): void;
   dup2(from: number, to: number): void;
   outputAdd(fd: number, path: string, maxBytes: number, keep: number, timestamps: boolean): number;
@@ -161,10 +173,10 @@ function wrap(binding: Binding): Native {
       return status ? exitStatus(status) : status;
     },
     canSpawn: typeof binding.spawn === 'function',
-    spawn({ file, argv, envp, cwd, stdin, stdout, stderr }) {
+    spawn({ file, argv, envp, cwd, stdin, stdout, stderr, extraFds }) {
       if (!binding.spawn) throw Object.assign(new Error('spawn: the native module was built without posix_spawn (glibc < 2.29)'), { code: 'ENOSYS' });
       try {
-        return binding.spawn(file, argv, envp, cwd, stdin ?? -1, stdout ?? -1, stderr ?? -1);
+        return binding.spawn(file, argv, envp, cwd, stdin ?? -1, stdout ?? -1, stderr ?? -1, extraFds?.flat());
       } catch (error) {
         // libuv's names (the module's .code) lack some errnos: ENOEXEC is "Unknown system error -8".
         const e = error as NodeJS.ErrnoException;
@@ -172,6 +184,7 @@ function wrap(binding: Binding): Native {
         throw e;
       }
     },
+    notify: binding.notifyOpen && binding.notifyClose ? { notifyOpen: binding.notifyOpen, notifyClose: binding.notifyClose } : null,
     watchChild(pid, onExit) {
       const handle = binding.watchExit(pid, onExit, true);
       if (handle === null) return null;

@@ -27,11 +27,18 @@ export function readPidFile(path: string): PidFileReading {
   }
   const value = text.trim();
   if (!/^\d{1,10}$/.test(value)) return { ok: false, reason: `pid file ${path} holds ${quote(value.slice(0, 40))}, not a pid` };
-  const pid = Number(value);
-  if (pid <= 1) return { ok: false, reason: `pid file ${path} names pid ${pid}, which is never a service` };
-  if (pid === process.pid) return { ok: false, reason: `pid file ${path} names the supervisor's own pid ${pid}` };
+  return namedPid(Number(value), `pid file ${path}`);
+}
+
+/**
+ * A pid named by a service (`source`: its pid file, its MAINPID=): only a live
+ * process that is not pid 1 nor ourselves.
+ */
+export function namedPid(pid: number, source: string): PidFileReading {
+  if (pid <= 1) return { ok: false, reason: `${source} names pid ${pid}, which is never a service` };
+  if (pid === process.pid) return { ok: false, reason: `${source} names the supervisor's own pid ${pid}` };
   const proc = procRef(pid);
-  if (!proc) return { ok: false, reason: `pid file ${path} names pid ${pid}, which is not running` };
+  if (!proc) return { ok: false, reason: `${source} names pid ${pid}, which is not running` };
   return { ok: true, proc };
 }
 
@@ -68,9 +75,15 @@ export interface PidTrust {
 export function untrustedPid(path: string, proc: ProcRef, trust: PidTrust): string | null {
   if (process.getuid?.() !== 0) return null;
   if (ownedByRootOnly(path) && ownedByRootOnly(dirname(path))) return null;
+  const stranger = strangerPid(proc, trust);
+  return stranger && `pid file ${path} can be written by a user other than root and names ${stranger}; not trusted`;
+}
+
+/** `pid N, which is neither…` when a process is neither the profile's user's nor from its run; null when it is one of those. */
+export function strangerPid(proc: ProcRef, trust: PidTrust): string | null {
   if (trust.uid !== null && trust.uid !== 0 && realUid(proc.pid) === trust.uid) return null;
   if (trust.runPid !== null && descendsFrom(proc.pid, trust.runPid)) return null;
-  return `pid file ${path} can be written by a user other than root and names pid ${proc.pid}, which is neither the profile's user's nor from its run; not trusted`;
+  return `pid ${proc.pid}, which is neither the profile's user's nor from its run`;
 }
 
 function ownedByRootOnly(path: string): boolean {

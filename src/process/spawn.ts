@@ -72,12 +72,26 @@ export function openStdio(config: ServiceConfig): ServiceStdio {
   }
 }
 
+/** Descriptors the child gets above 2: its fd N → our fd (notification-fd's). Ours stay ours to close. */
+export type ExtraFds = ReadonlyMap<number, number>;
+
+/** Node's stdio array with fd N at index N, 'ignore' (closed in the child) between. */
+export function withExtraFds(stdio: readonly (number | 'ignore')[], extraFds: ExtraFds): (number | 'ignore')[] {
+  const all: (number | 'ignore')[] = [...stdio];
+  for (const [n, fd] of extraFds) {
+    if (!Number.isInteger(n) || n < 3 || n > 1023) throw new RangeError(`fd ${n} for the service must be 3..1023`);
+    while (all.length <= n) all.push('ignore');
+    all[n] = fd;
+  }
+  return all;
+}
+
 /**
  * Start `run` in its own session (so its whole group can be signalled), with
  * stdout and stderr going to the drain's FIFOs, O_APPEND files or the
  * logger's pipe.
  */
-export function spawnService(config: ServiceConfig, stateDir: string, args: string[] = []): ChildProcess {
+export function spawnService(config: ServiceConfig, stateDir: string, args: string[] = [], extraFds: ExtraFds = new Map()): ChildProcess {
   const asUser = isRoot() && config.user !== null;
   const { stdio, close } = openStdio(config);
   try {
@@ -85,7 +99,7 @@ export function spawnService(config: ServiceConfig, stateDir: string, args: stri
     const child = spawnChild(command, argv, { // posix_spawn when the native module has it, else Node's spawn
       cwd: config.dir,
       detached: true,
-      stdio,
+      stdio: extraFds.size ? withExtraFds(stdio, extraFds) : stdio,
       env: serviceEnv(config, asUser, stateDir),
     });
     trackChild(child); // the reaper (PID 1, --reaper) must leave our children (libuv's or native) to us

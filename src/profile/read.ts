@@ -8,12 +8,14 @@ import { resolveUser } from './users.js';
 import { instanceTag } from '../vocabulary/tags.js';
 import { MAX_OUTPUT_KEEP, MIN_OUTPUT_BYTES, OUTPUT_DEFAULTS, parseSize, type OutputBounds } from '../vocabulary/output.js';
 import { defaultOutput, outputPipePath } from '../output/paths.js';
+import { fail, Invalid, readText, seconds } from './fields.js';
+import { READINESS_FILES, readReadiness } from './readiness.js';
 
 /** The files of a profile; any other file in the directory is the service's own business. */
 export const PROFILE_FILES = [
   'run', 'pid_file', 'restart', 'down', 'stop_signal', 'stop_timeout', 'start_timeout',
   'reload', 'user', 'watch', 'env', 'stdout', 'stderr', 'instances', 'start_delay', 'restart_delay',
-  'finish', 'log', 'log_max_size', 'log_keep', 'log_timestamps',
+  'finish', 'log', 'log_max_size', 'log_keep', 'log_timestamps', ...READINESS_FILES,
 ] as const;
 
 /** More copies than this is a typo, not a fleet (each is a process and an actor). */
@@ -21,33 +23,8 @@ export const MAX_INSTANCES = 10_000;
 
 export interface ReadOptions {
   stateDir: string;
-}
-
-class Invalid extends Error {}
-
-const fail = (reason: string): never => {
-  throw new Invalid(reason);
-};
-
-async function readText(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    if (code === 'EISDIR') return fail(`${path} is a directory, expected a file`);
-    return fail(`cannot read ${path}: ${(error as Error).message}`);
-  }
-}
-
-function seconds(file: string, text: string | null, fallback: number, allowZero: boolean): number {
-  if (text === null) return fallback * 1000;
-  const value = text.trim();
-  const number = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isFinite(number) || (!allowZero && number === 0)) {
-    return fail(`${file} must be a number of seconds${allowZero ? '' : ' above 0'}, not ${quote(value)}`);
-  }
-  return Math.round(number * 1000);
+  /** Why `notify` cannot be served here (no native module), or null. */
+  notifyUnsupported?: string | null;
 }
 
 function restartPolicy(text: string | null): RestartPolicy {
@@ -162,6 +139,7 @@ export async function readProfile(dir: string, name: string, options: ReadOption
     const bounds = outputBounds(logMaxText, logKeepText, logStampsText);
     const instances = instancesText === null ? null : instanceCount(instancesText);
     const env = present.has('env') ? await readEnvDir(join(dir, 'env')) : {};
+    const ready = await readReadiness(dir, name, present, file, options.notifyUnsupported ?? null);
 
     const pidFileTemplate = pidFileText?.trim() || null;
     const userSpec = userText?.trim() || null;
@@ -180,6 +158,8 @@ export async function readProfile(dir: string, name: string, options: ReadOption
       user: userSpec,
       stdout: stdoutText?.trim() || null,
       stderr: stderrText?.trim() || null,
+      // How readiness is told is part of how it is started (NOTIFY_SOCKET, fd N).
+      readiness: ready.readiness.kind === 'fd' ? `fd ${ready.readiness.fd}` : ready.readiness.kind === 'notify' ? 'notify' : null,
     };
     const restart = restartPolicy(restartText);
     const stopSignal = signal('stop_signal', stopSignalText, 'SIGTERM')!;
@@ -192,7 +172,7 @@ export async function readProfile(dir: string, name: string, options: ReadOption
     // A new `finish` applies at the next exit: a policy change, not a restart.
     const finish = finishPath ? await contentAndMode(finishPath) : null;
     // The bounds apply without a restart (the drain takes them); only with log_* files, so that older records compare equal.
-    const policy = hash([restart, downText !== null, stopSignal, stopTimeoutMs, startTimeoutMs, reloadSignal, watch, startDelayMs, restartDelayMs, finish, ...(bounds ? [bounds] : [])]);
+    const policy = hash([restart, downText !== null, stopSignal, stopTimeoutMs, startTimeoutMs, reloadSignal, watch, startDelayMs, restartDelayMs, finish, ready, ...(bounds ? [bounds] : [])]);
     // Bounding an explicit path changes where the process writes: a restart.
     const launchOf = (instance: number | null) => hash({ ...launch, instance, ...(bounds && (launch.stdout || launch.stderr) ? { bounded: true } : {}) });
 
@@ -226,6 +206,7 @@ export async function readProfile(dir: string, name: string, options: ReadOption
         stdout,
         stderr,
         output: stdoutPipe || stderrPipe ? { ...(bounds ?? OUTPUT_DEFAULTS), stdoutPipe, stderrPipe } : null,
+        ...ready,
         fingerprint: { launch: launchOf(instance), watch: watchHash, policy },
       };
     };

@@ -1,10 +1,11 @@
 import type { OutputBounds } from '../vocabulary/output.js';
+import type { ReadinessConfig } from './readiness.js';
 import type { ServiceUser } from './users.js';
 
 export type RestartPolicy = 'never' | 'always' | 'on-failure';
 
 /** Everything proclaunch needs to run one service, read from its profile directory. */
-export interface ServiceConfig {
+export interface ServiceConfig extends ReadinessConfig {
   name: string;
   /** `NAME`, or `NAME@N` for an instance. */
   tag: string;

@@ -5,7 +5,7 @@
 import type { ServiceActor, ServiceSnapshot } from '../machine/service-machine.js';
 import { isAlive, signalService } from '../process/proc.js';
 import type { Level } from '../vocabulary/levels.js';
-import { STOPPING, UP } from '../vocabulary/state-tags.js';
+import { AWAITING_READY, STOPPING, UP } from '../vocabulary/state-tags.js';
 import { killUnrecordedServices } from './orphans.js';
 import type { ServiceRecord, ServiceRecords } from './records.js';
 
@@ -46,7 +46,9 @@ export class Adoption {
     const left = this.leftovers.get(tag);
     if (!left) return;
     this.leftovers.delete(tag);
-    actor.send({ type: 'ADOPT', proc: { ...left.proc, child: false }, config: left.config, since: left.since });
+    // A record written before readiness existed is of a running process.
+    const ready = left.ready !== false;
+    actor.send({ type: 'ADOPT', proc: { ...left.proc, child: false }, config: left.config, since: ready ? (left.since ?? Date.now()) : null, ready });
   }
 
   /**
@@ -61,19 +63,21 @@ export class Adoption {
   /**
    * The actor of `tag` failed: what its last snapshot says runs becomes a
    * leftover for its successor, as a record would after a supervisor restart
-   * (running or stopping, alive with the same start time). A `run` caught
+   * (running, awaiting readiness or stopping, alive with the same start time). A `run` caught
    * mid-start has no record and is killed with its group, as the next
    * supervisor would; its successor starts afresh.
    */
   salvage(tag: string, snapshot: ServiceSnapshot): number | null {
     const { proc, config, runningSince } = snapshot.context;
     if (!proc || !config || !isAlive(proc)) return null;
-    if ((!snapshot.hasTag(UP) && !snapshot.hasTag(STOPPING)) || proc.startTime === null) {
+    const notReady = snapshot.hasTag(AWAITING_READY);
+    if ((!snapshot.hasTag(UP) && !snapshot.hasTag(STOPPING) && !notReady) || proc.startTime === null) {
       this.deps.log('WARN', tag, `killing pid ${proc.pid}: it cannot be taken over (it was starting, or its start time is unknown)`);
       signalService(proc, 'SIGKILL');
       return null;
     }
-    this.leftovers.set(tag, { version: 1, tag, proc: { pid: proc.pid, startTime: proc.startTime, pgid: proc.pgid }, since: runningSince ?? Date.now(), config });
+    const since = notReady ? null : (runningSince ?? Date.now());
+    this.leftovers.set(tag, { version: 1, tag, proc: { pid: proc.pid, startTime: proc.startTime, pgid: proc.pgid }, since, config, ready: !notReady });
     return proc.pid;
   }
 

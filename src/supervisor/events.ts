@@ -4,9 +4,9 @@
 import { isFailure } from '../machine/policy.js';
 import type { ServiceContext } from '../machine/service-machine.js';
 import { signalName } from '../profile/signals.js';
-import { FAILED, STOPPING, UP, type StateTag } from '../vocabulary/state-tags.js';
+import { AWAITING_READY, FAILED, STOPPING, UP, type StateTag } from '../vocabulary/state-tags.js';
 
-export const EVENT_KINDS = ['started', 'exited', 'stopped', 'crashed', 'failed', 'added', 'removed', 'changed', 'invalid'] as const;
+export const EVENT_KINDS = ['started', 'ready', 'unhealthy', 'exited', 'stopped', 'crashed', 'failed', 'added', 'removed', 'changed', 'invalid'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 export interface EventRecord {
@@ -25,16 +25,27 @@ export type EventDetail = Omit<EventRecord, 'time' | 'profile'>;
 /** The parts of an actor snapshot the events depend on. */
 export interface SnapshotView {
   hasTag(tag: StateTag): boolean;
-  context: Pick<ServiceContext, 'proc' | 'lastExit' | 'problem'>;
+  context: Pick<ServiceContext, 'proc' | 'lastExit' | 'problem' | 'unhealthy'>;
 }
 
+/** Its process is up, ready or not yet. */
+const hasRun = (view: SnapshotView): boolean => view.hasTag(UP) || view.hasTag(AWAITING_READY);
+
 /**
- * What happened between two snapshots of one service: an exit (`stopped` when
- * we asked for it, `crashed` on a failure, `exited` when clean), then
- * `failed` on entering stopped.failed, then `started` on reaching running.
+ * What happened between two snapshots of one service: `unhealthy` (the
+ * verdict that restarts it), an exit (`stopped` when we asked for it,
+ * `crashed` on a failure, `exited` when clean), then `failed` on entering
+ * stopped.failed, then `started` when its process is up (running, or
+ * awaiting readiness), then `ready` on reaching running from awaiting
+ * readiness (only profiles with a readiness file have that step). A new main
+ * pid (MAINPID=) is not a start.
  */
 export function eventsBetween(before: SnapshotView, after: SnapshotView): EventDetail[] {
   const events: EventDetail[] = [];
+  const unhealthy = after.context.unhealthy;
+  if (unhealthy && unhealthy !== before.context.unhealthy) {
+    events.push({ event: 'unhealthy', ...(after.context.proc ? { pid: after.context.proc.pid } : {}), reason: unhealthy.reason });
+  }
   const exit = after.context.lastExit;
   if (exit && exit !== before.context.lastExit) {
     const what = { pid: exit.pid, code: exit.code, signal: exit.signal === null ? null : signalName(exit.signal) };
@@ -45,8 +56,8 @@ export function eventsBetween(before: SnapshotView, after: SnapshotView): EventD
     events.push({ event: 'failed', ...(after.context.problem ? { reason: after.context.problem } : {}) });
   }
   const pid = after.context.proc?.pid;
-  if (after.hasTag(UP) && pid !== undefined && !(before.hasTag(UP) && before.context.proc?.pid === pid)) {
-    events.push({ event: 'started', pid });
-  }
+  const sameRun = hasRun(before) && (before.context.proc?.pid === pid || exit === before.context.lastExit);
+  if (hasRun(after) && pid !== undefined && !sameRun) events.push({ event: 'started', pid });
+  if (after.hasTag(UP) && before.hasTag(AWAITING_READY) && pid !== undefined) events.push({ event: 'ready', pid });
   return events;
 }

@@ -6,7 +6,7 @@
 import { timestamp } from '../log/logger.js';
 import type { ServiceActor, ServiceSnapshot } from '../machine/service-machine.js';
 import type { Level } from '../vocabulary/levels.js';
-import { STOPPING, UP } from '../vocabulary/state-tags.js';
+import { AWAITING_READY, STOPPING, UP } from '../vocabulary/state-tags.js';
 import type { EventLog } from './event-log.js';
 import { eventsBetween, type EventDetail } from './events.js';
 import type { HeldProfiles } from './holds.js';
@@ -54,12 +54,13 @@ export class SnapshotObservers {
     this.deps.eventLog.append({ time: timestamp(), profile, ...detail });
   }
 
-  /** Keep STATE_DIR/services/TAG.json in step with the process the actor owns. */
+  /** Keep STATE_DIR/services/TAG.json in step with the process the actor owns (ready, or not yet: the next supervisor waits for it again). */
   private keepRecord(tag: string, snapshot: ServiceSnapshot): void {
     const { records } = this.deps;
     const { proc, config, runningSince } = snapshot.context;
     try {
       if (proc && config && snapshot.hasTag(UP)) records.save(tag, proc, runningSince ?? Date.now(), config);
+      else if (proc && config && snapshot.hasTag(AWAITING_READY)) records.save(tag, proc, null, config, false);
       else if (proc && config && snapshot.hasTag(STOPPING)) {
         if (!records.has(tag, proc.pid)) records.save(tag, proc, runningSince ?? Date.now(), config);
       } else records.remove(tag);

@@ -1,8 +1,11 @@
 // What a reading of a profile directory means: the supervisor's own profile
 // events (added, removed, changed, invalid — logged and recorded here and
 // only here) and the messages they are to the actors of its tags.
+import { notifySupport } from '../process/notify.js';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
+import type { NeedsCoordinator } from '../needs/coordinator.js';
+import type { NeedCycles } from '../needs/cycles.js';
 import { isRoot } from '../process/spawn.js';
 import type { ProfileReading, ServiceConfig } from '../profile/types.js';
 import type { Level } from '../vocabulary/levels.js';
@@ -21,6 +24,9 @@ export interface ReadingsDeps {
   observers: SnapshotObservers;
   watcher: ProfileWatcher;
   loggerRemovals: LoggerRemovals;
+  /** Tells dependents where their needs stand. */
+  needs: NeedsCoordinator;
+  cycles: NeedCycles;
   /** A new profile that is not yet valid gets this long (it may be half-written) before an ERROR. */
   newProfileGraceMs?: number;
   /** No more readings are acted on (shutting down). */
@@ -48,21 +54,56 @@ export class Readings {
   }
 
   private read(name: string): Promise<ProfileReading> {
-    return readProfileAndLogger(join(this.deps.profilesDir, name), name, { stateDir: this.deps.stateDir });
+    // A `notify` profile is invalid, saying why, where the native module cannot serve it.
+    return readProfileAndLogger(join(this.deps.profilesDir, name), name, { stateDir: this.deps.stateDir, notifyUnsupported: notifySupport() });
   }
 
-  /** A profile's reading, applied to each of its tags (`NAME`, or `NAME@1` … `NAME@N`). */
+  /**
+   * A profile's reading, applied to each of its tags (`NAME`, or `NAME@1` …
+   * `NAME@N`); then to the profiles whose cycle of needs it made or broke.
+   */
   private apply(name: string, reading: ProfileReading, touched: boolean): void {
-    const existing = [...this.deps.services.tagsOfProfile(name)];
-    if (reading.kind === 'valid') {
-      this.clearGrace(name);
-      const wanted = new Set(reading.configs.map((c) => c.tag));
-      // Fewer instances (or none, or a plain profile now instanced): only the difference stops.
-      for (const tag of existing) if (!wanted.has(tag)) this.applyTag(tag, { kind: 'missing' });
-      for (const config of reading.configs) this.applyTag(config.tag, { kind: 'valid', config }, touched);
-      this.deps.watcher.setWatchList(name, watchedPaths(reading.configs));
-      return;
+    const changes = this.deps.cycles.read(name, reading.kind === 'valid' ? reading.configs : null);
+    const cycle = this.deps.cycles.reason(name);
+    if (reading.kind === 'valid' && cycle) this.applyCycle(name, reading.configs, cycle);
+    else if (reading.kind === 'valid') this.applyValid(name, reading.configs, touched);
+    else this.applyNotValid(name, reading);
+    for (const [other, reason] of changes) {
+      const configs = other === name ? undefined : this.deps.cycles.lastValid(other);
+      if (!configs) continue;
+      // Back out of a cycle: its last valid reading applies again, as read.
+      if (reason === null) this.applyValid(other, configs, false);
+      else this.applyCycle(other, configs, reason);
     }
+  }
+
+  private applyValid(name: string, configs: ServiceConfig[], touched: boolean): void {
+    this.clearGrace(name);
+    this.deps.needs.setNeeds(name, configs[0]?.needs ?? null);
+    const wanted = new Set(configs.map((c) => c.tag));
+    // Fewer instances (or none, or a plain profile now instanced): only the difference stops.
+    for (const tag of this.deps.services.tagsOfProfile(name)) if (!wanted.has(tag)) this.applyTag(tag, { kind: 'missing' });
+    for (const config of configs) this.applyTag(config.tag, { kind: 'valid', config }, touched);
+    this.deps.watcher.setWatchList(name, watchedPaths(configs));
+  }
+
+  /** A valid profile in a cycle of needs: invalid, each of its tags, with the cycle as the reason (no grace: it is read whole). */
+  private applyCycle(name: string, configs: ServiceConfig[], reason: string): void {
+    this.clearGrace(name);
+    this.deps.needs.setNeeds(name, null);
+    const wanted = new Set(configs.map((c) => c.tag));
+    for (const tag of this.deps.services.tagsOfProfile(name)) if (!wanted.has(tag)) this.applyTag(tag, { kind: 'missing' });
+    for (const { tag } of configs) {
+      this.clearGrace(tag);
+      const service = this.deps.services.get(tag) ?? this.deps.services.create(tag);
+      if (service.last !== 'invalid' || service.lastReason !== reason) this.invalid(tag, service, reason);
+    }
+    this.deps.watcher.setWatchList(name, watchedPaths(configs));
+  }
+
+  private applyNotValid(name: string, reading: Exclude<ProfileReading, { kind: 'valid' }>): void {
+    this.deps.needs.setNeeds(name, null);
+    const existing = [...this.deps.services.tagsOfProfile(name)];
     if (reading.kind === 'missing') this.clearGrace(name);
     if (existing.length === 0) this.applyTag(name, reading);
     else for (const tag of existing) this.applyTag(tag, reading);
@@ -77,6 +118,7 @@ export class Readings {
       service.last = 'missing';
       service.config = null;
       this.said(tag, 'INFO', `profile removed: ${tag}`, { event: 'removed' });
+      this.deps.needs.changed(tag); // missing, to those that need it
       this.letGo(tag);
       return;
     }
@@ -103,8 +145,11 @@ export class Readings {
     service.last = 'valid';
     service.lastReason = null;
     service.config = config;
+    // Where its needs stand first: the machine decides on CONFIGURE whether it may start.
+    this.deps.needs.configuring(tag);
     // The machine decides what an identical but touched reading means (a `run` that could not be executed is tried again).
     service.actor.send({ type: 'CONFIGURE', config, at: Date.now(), touched });
+    this.deps.needs.changed(tag); // added, or valid again
   }
 
   private invalid(tag: string, service: Service, reason: string): void {
@@ -112,6 +157,7 @@ export class Readings {
     service.lastReason = reason;
     this.said(tag, 'ERROR', `profile invalid: ${tag}: ${reason}`, { event: 'invalid', reason });
     service.actor.send({ type: 'INVALID', reason });
+    this.deps.needs.changed(tag);
   }
 
   /** The profile of `tag` is gone: stop it — a logger once its service let go of the pipe. */

@@ -12,9 +12,11 @@ export interface ServiceRecord {
   version: 1;
   tag: string;
   proc: { pid: number; startTime: number; pgid: number };
-  /** When it reached running (epoch ms). */
-  since: number;
+  /** When it reached running (epoch ms); null while not ready. */
+  since: number | null;
   config: ServiceConfig;
+  /** false: in starting.awaitingReady (it has not said it is ready). Absent in records written before readiness: ready. */
+  ready?: boolean;
 }
 
 export class ServiceRecords {
@@ -57,10 +59,10 @@ export class ServiceRecords {
     return records;
   }
 
-  /** Record `proc` as the running process of `tag` (written atomically, only when it changed). */
-  save(tag: string, proc: WatchedProc, since: number, config: ServiceConfig): void {
+  /** Record `proc` as the process of `tag`, ready (running) or not yet (written atomically, only when it changed). */
+  save(tag: string, proc: WatchedProc, since: number | null, config: ServiceConfig, ready = true): void {
     if (proc.startTime === null) return; // cannot be recognised again: do not pretend
-    const record: ServiceRecord = { version: 1, tag, proc: { pid: proc.pid, startTime: proc.startTime, pgid: proc.pgid }, since, config };
+    const record: ServiceRecord = { version: 1, tag, proc: { pid: proc.pid, startTime: proc.startTime, pgid: proc.pgid }, since: ready ? since : null, config, ready };
     const text = JSON.stringify(record);
     if (this.written.get(tag) === text) return;
     writeAtomic(this.path(tag), `${text}\n`, 0o600);

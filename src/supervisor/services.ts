@@ -33,8 +33,10 @@ export interface ServicesDeps {
   observers: SnapshotObservers;
   adoption: Adoption;
   holds: HeldProfiles;
-  /** Any actor's snapshot changed (after the observers). */
-  changed(): void;
+  /** The snapshot of `tag`'s actor changed (after the observers). */
+  changed(tag: string): void;
+  /** Just before a CONFIGURE is sent to `tag`'s actor (where its needs stand goes first). */
+  configuring(tag: string): void;
   /** The profile of `tag` is gone: stop it (a logger, once its service let go of the pipe). */
   letGo(tag: string): void;
   /** `tag` was released; `lastOfProfile`: no tag of its profile is left. */
@@ -98,7 +100,7 @@ export class Services {
     actor.start();
     this.deps.observers.attach(tag, actor, {
       next: (snapshot) => {
-        this.deps.changed();
+        this.deps.changed(tag);
         this.releaseIfDone(tag, actor, snapshot);
       },
       error: (error, last) => this.failed(tag, actor, error, last),
@@ -139,8 +141,10 @@ export class Services {
     service.bornAt = Date.now();
     if (this.deps.closing()) service.actor.send({ type: 'STOP' }); // first: nothing is started again
     // What the supervisor last read of the profile, as after a restart of ours.
-    if (service.last === 'valid' && service.config) service.actor.send({ type: 'CONFIGURE', config: service.config, at: Date.now(), touched: false });
-    else if (service.last === 'invalid') service.actor.send({ type: 'INVALID', reason: service.lastReason ?? 'invalid' });
+    if (service.last === 'valid' && service.config) {
+      this.deps.configuring(tag);
+      service.actor.send({ type: 'CONFIGURE', config: service.config, at: Date.now(), touched: false });
+    } else if (service.last === 'invalid') service.actor.send({ type: 'INVALID', reason: service.lastReason ?? 'invalid' });
     else this.deps.letGo(tag);
   }
 

@@ -6,6 +6,9 @@
 // event history; adoption.ts hands processes left running to new actors. It
 // reads no /proc and knows nothing of pid files.
 import type { Logger } from '../log/logger.js';
+import { NeedsCoordinator } from '../needs/coordinator.js';
+import { NeedCycles } from '../needs/cycles.js';
+import { dependentsIndex, type Unmet } from '../needs/graph.js';
 import { serviceMachine, type ServiceActor, type ServiceEvent, type ServiceSnapshot } from '../machine/service-machine.js';
 import { processEffects } from '../process/effects.js';
 import { PidWatcher } from '../process/pid-watch.js';
@@ -56,6 +59,8 @@ export class Supervisor {
   private readonly readings: Readings;
   private readonly adoption: Adoption;
   private readonly loggerRemovals: LoggerRemovals;
+  private readonly needs: NeedsCoordinator;
+  private readonly cycles = new NeedCycles();
   private closed = false;
 
   constructor(private readonly options: SupervisorOptions) {
@@ -71,7 +76,11 @@ export class Supervisor {
       observers,
       adoption: this.adoption,
       holds: options.holds,
-      changed: () => this.loggerRemovals.settle(),
+      changed: (tag) => {
+        this.loggerRemovals.settle();
+        this.needs.changed(tag);
+      },
+      configuring: (tag) => this.needs.configuring(tag),
       letGo: (tag) => this.readings.letGo(tag),
       released: (tag, lastOfProfile) => this.released(tag, lastOfProfile),
       closing: () => this.closed,
@@ -84,8 +93,18 @@ export class Supervisor {
       profileOf,
       log: (message) => log('WARN', message),
     });
+    this.needs = new NeedsCoordinator({
+      // A removed profile's tag is missing to those that need it, even while it stops.
+      actor: (tag) => {
+        const service = this.services.get(tag);
+        return service && service.last !== 'missing' ? service.actor : undefined;
+      },
+      invalid: (tag) => this.services.get(tag)?.last === 'invalid',
+      tagsOf: (name) => this.services.tagsOfProfile(name),
+      send: (tag, event) => this.services.get(tag)?.actor.send(event),
+    });
     this.watcher = new ProfileWatcher({ ...options, log, look: (name, look) => this.readings.look(name, look), known: () => this.services.profiles() });
-    this.readings = new Readings({ ...options, services: this.services, observers, watcher: this.watcher, loggerRemovals: this.loggerRemovals, closed: () => this.closed });
+    this.readings = new Readings({ ...options, services: this.services, observers, watcher: this.watcher, loggerRemovals: this.loggerRemovals, needs: this.needs, cycles: this.cycles, closed: () => this.closed });
   }
 
   /** Stopping every service or exiting: no more starts. */
@@ -119,6 +138,7 @@ export class Supervisor {
     this.adoption.forget(tag);
     this.lastRun.delete(tag);
     this.readings.clearGrace(tag);
+    this.needs.forget(tag);
     if (!lastOfProfile) return;
     this.readings.clearGrace(profileOf(tag));
     this.watcher.forget(profileOf(tag));
@@ -128,6 +148,8 @@ export class Supervisor {
   debugCounts(): Record<string, number> {
     return {
       ...this.services.counts(),
+      ...this.needs.counts(),
+      needCycles: this.cycles.size,
       graceTimers: this.readings.pendingGrace,
       leftovers: this.adoption.size,
       loggerRemovals: this.loggerRemovals.size,
@@ -164,29 +186,78 @@ export class Supervisor {
     return [...this.services.entries()].map(([name, s]) => [name, s.actor.getSnapshot()]);
   }
 
-  /** Stop every service in parallel, each with its own signal and timeout; resolves when all are stopped. */
+  /** What `tag` waits for before it may start (its first unmet need), or null. */
+  waitingFor(tag: string): Unmet | null {
+    return this.needs.unmet(tag);
+  }
+
+  /** The tags that need `tag`. */
+  dependentsOf(tag: string): string[] {
+    return this.needs.dependentsOf(tag);
+  }
+
+  /** The needs of a profile as last read. */
+  needsOf(name: string): ReturnType<NeedsCoordinator['needs']> {
+    return this.needs.needs(name);
+  }
+
+  /**
+   * Stop every service in parallel, each with its own signal and timeout —
+   * but each only once the services that need it are stopped; loggers last.
+   * Resolves when all are stopped.
+   */
   async stopAll(): Promise<void> {
     this.closed = true;
     await this.closeWatching();
     this.services.recoverNow();
-    const stop = (loggers: boolean) => [...this.services.tags()].filter((tag) => isLoggerTag(tag) === loggers).map((tag) => this.stopOne(tag));
-    // Loggers last, so that what a service says while it stops is logged.
-    await Promise.all(stop(false));
-    await Promise.all(stop(true));
+    const tags = [...this.services.tags()];
+    const stop = (tag: string) => this.services.get(tag)?.actor.send({ type: 'STOP' });
+    // Loggers last (after every service, not only their own): what a service says while it stops is logged.
+    await Promise.all(this.stopInOrder(tags.filter((tag) => !isLoggerTag(tag)), stop).values());
+    await Promise.all(this.stopInOrder(tags.filter(isLoggerTag), stop).values());
+  }
+
+  /**
+   * Stop `tags`, each (`send` its STOP) once those among them that need it
+   * are stopped. Resolves, per tag, when it is stopped and its `finish` over.
+   */
+  stopInOrder(tags: string[], send: (tag: string) => void): Map<string, Promise<void>> {
+    const needsByTag = new Map(tags.map((tag) => [tag, this.services.get(tag)?.actor.getSnapshot().context.config?.needs ?? []]));
+    const dependents = dependentsIndex(needsByTag);
+    // A logger after its service, so that what the service says while it stops is logged.
+    const chosen = new Set(tags);
+    for (const tag of tags.filter(isLoggerTag)) dependents.set(tag, [...this.services.tagsOfProfile(profileOf(tag))].filter((t) => t !== tag && chosen.has(t)));
+    const down = new Map<string, Promise<void>>();
+    const visiting = new Set<string>();
+    const after = (tag: string): Promise<void> => {
+      const known = down.get(tag);
+      if (known) return known;
+      // A cycle among running configs (edited since): do not wait on oneself.
+      if (visiting.has(tag)) return Promise.resolve();
+      visiting.add(tag);
+      const first = (dependents.get(tag) ?? []).map(after);
+      visiting.delete(tag);
+      // Nothing to wait for: its STOP goes now, before the caller replies.
+      const done = first.length === 0 ? this.stopOne(tag, send) : Promise.all(first).then(() => this.stopOne(tag, send));
+      down.set(tag, done);
+      return done;
+    };
+    for (const tag of tags) after(tag);
+    return down;
   }
 
   /** Stopped, and its `finish` (run after a stop too) is over — through a failure of its actor too. */
-  private stopOne(tag: string): Promise<void> {
+  private stopOne(tag: string, send: (tag: string) => void): Promise<void> {
     const actor = this.services.get(tag)?.actor;
     if (!actor) return Promise.resolve();
-    actor.send({ type: 'STOP' });
+    send(tag);
     return new Promise<void>((resolve) => {
       const check = (snapshot: ServiceSnapshot) => snapshot.hasTag(DOWN) && (resolve(), true);
       if (check(actor.getSnapshot())) return;
       const sub = actor.subscribe({
         next: (snapshot) => check(snapshot) && sub.unsubscribe(),
         // Its actor threw: follow the new one (re-created at once while closing, before this timer), if any.
-        error: () => setTimeout(() => resolve(this.services.get(tag)?.actor === actor ? undefined : this.stopOne(tag)), 0),
+        error: () => setTimeout(() => resolve(this.services.get(tag)?.actor === actor ? undefined : this.stopOne(tag, send)), 0),
       });
     });
   }

@@ -4,6 +4,12 @@
 
 /** `running`: the process is up (and ready). */
 export const UP = 'up';
+/**
+ * `starting.awaitingReady`: its process runs (spawned, or named by its pid
+ * file, or re-adopted) but has not said it is ready. It has a process to
+ * record and to stop; it is not UP.
+ */
+export const AWAITING_READY = 'awaitingReady';
 /** Nothing of the service runs: stopped.idle, delayed, backoff or failed (not while `finish` runs). */
 export const DOWN = 'down';
 /** On the way somewhere: starting, stopping, or `finish` running. A command waits for it to end. */
@@ -19,4 +25,4 @@ export const FINISHING = 'finishing';
  */
 export const FAILED = 'failed';
 
-export type StateTag = typeof UP | typeof DOWN | typeof TRANSITIONAL | typeof STOPPING | typeof FINISHING | typeof FAILED;
+export type StateTag = typeof UP | typeof AWAITING_READY | typeof DOWN | typeof TRANSITIONAL | typeof STOPPING | typeof FINISHING | typeof FAILED;

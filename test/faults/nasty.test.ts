@@ -16,8 +16,8 @@ afterEach(async () => {
   await fb.cleanup();
 });
 
-const procsOf = (tag: string) => fb.census().services.get(tag) ?? [];
-const statusOf = async (tag: string) => (await fb.status()).find((s) => s.name === tag);
+const procsOf = (tag: string) => fb.procsOf(tag);
+const statusOf = (tag: string) => fb.statusOf(tag);
 /** Wait until exactly `run` runs (one process each, that version), and say what is wrong if it never does. */
 async function settled(run: Record<string, string | number>, ignore: string[] = []): Promise<void> {
   const verdict = await fb.settle(() => ({ ...expectOnly(run)(), ignore: new Set(ignore) }));

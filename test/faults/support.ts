@@ -260,6 +260,16 @@ export class FaultBox {
     return reply.services as ServiceStatus[];
   }
 
+  /** The live processes of one service, from /proc. */
+  procsOf(tag: string): ServiceProc[] {
+    return this.census().services.get(tag) ?? [];
+  }
+
+  /** One service as the supervisor's `status` reports it. */
+  async statusOf(tag: string): Promise<ServiceStatus | undefined> {
+    return (await this.status()).find((s) => s.name === tag);
+  }
+
   /** What runs now, read from /proc. */
   census(): Census {
     const parents = new Set<number>([...this.supervisors, ...this.reapers.map((r) => r.pid!).filter(Boolean)]);

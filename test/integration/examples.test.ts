@@ -1,8 +1,9 @@
 // The profiles shipped in profiles/ (what `npm start` runs) do what the README says.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Sandbox } from '../support/sandbox.js';
+import { REPO } from '../support/shipped.js';
 import { waitFor } from '../support/wait.js';
 
 let box: Sandbox;
@@ -18,7 +19,10 @@ afterEach(async () => {
 describe('the example profiles', () => {
   it('run as the README says: the right ones up, the down ones down, the logger logging', async () => {
     await box.startReady();
-    const want = { ticker: 'running', daemon: 'running', greeter: 'running', 'with-logger': 'running', 'with-logger:log': 'running', 'on-demand': 'stopped', bigprogram: 'stopped', diskspace: 'stopped', diskcleaner: 'stopped' };
+    const want = {
+      ticker: 'running', daemon: 'running', greeter: 'running', 'with-logger': 'running', 'with-logger:log': 'running', kv: 'running', counter: 'running',
+      'on-demand': 'stopped', bigprogram: 'stopped', diskspace: 'stopped', diskcleaner: 'stopped',
+    };
     await waitFor(() => `every example in its state\n--- log:\n${box.logText()}`, async () => {
       const all = await box.status();
       const states = Object.fromEntries(all.map((s) => [s.name, s.state]));
@@ -28,5 +32,18 @@ describe('the example profiles', () => {
     const current = join(box.profilesDir, 'with-logger', 'log', 'main', 'current');
     await waitFor('the logger wrote line 1', () => existsSync(current) && /^\S+Z line 1$/m.test(readFileSync(current, 'utf8')));
     expect(readFileSync(current, 'utf8')).toMatch(/^\S+Z with-logger starting as pid \d+$/m);
+    // counter needs kv: started only once kv was ready (and ready itself once its first visit was counted).
+    const at = (profile: string, event: string) => Date.parse(box.events().find((e) => e.profile === profile && e.event === event)!.time);
+    await box.waitEvent({ profile: 'counter', event: 'ready' });
+    expect(at('counter', 'started')).toBeGreaterThanOrEqual(at('kv', 'ready'));
+    expect(box.serviceLog('counter')).toMatch(/^visits: 1$/m);
+    expect((await box.status('kv', 'counter')).map((s) => s.ready)).toEqual([true, true]);
+  }, 60_000);
+
+  it('leave the checkout as it was: git status is clean after they ran', async () => {
+    await box.startReady();
+    await box.waitEvent({ profile: 'counter', event: 'ready' }, { timeoutMs: 20_000 });
+    expect(readdirSync(box.profilesDir).sort()).toEqual(readdirSync(join(REPO, 'profiles')).filter((n) => !n.startsWith('.')).sort());
+    for (const name of ['kv', 'counter']) expect(readdirSync(join(box.profilesDir, name)).sort()).toEqual(readdirSync(join(REPO, 'profiles', name)).sort());
   }, 60_000);
 });

@@ -153,12 +153,13 @@ describe('the profiles directory drives services', () => {
 describe('stopping', () => {
   it('uses stop_signal, and SIGKILLs the whole group after stop_timeout', async () => {
     box.profile('stubborn', { run: sh('trap "echo got-term" TERM; sleep 1000 & echo trapped; while :; do wait; done'), stop_timeout: '0.5' });
-    box.profile('polite', { run: sh('trap "echo got-int; exit 0" INT; while :; do sleep 0.05; done'), stop_signal: 'INT' });
+    box.profile('polite', { run: sh('trap "echo got-int; exit 0" INT; echo trapped; while :; do sleep 0.05; done'), stop_signal: 'INT' });
     box.start();
     const stubborn = await box.runningPid('stubborn');
     await box.runningPid('polite');
-    // Its trap is set (a SIGTERM before it would just end it) and its grandchild is there.
-    await waitFor('stubborn trapping TERM', () => box.serviceLog('stubborn').includes('trapped'));
+    // Started is not yet trapping: under load, a signal before the trap would end it silently.
+    await waitFor('stubborn traps TERM, its grandchild there', () => box.serviceLog('stubborn').includes('trapped'));
+    await waitFor('polite traps INT', () => box.serviceLog('polite').includes('trapped'));
     expect(await box.stopSupervisor('SIGTERM')).toBe(0);
     expect(box.serviceLog('polite')).toContain('got-int');
     expect(box.logText()).toMatch(new RegExp(`WARN stubborn killed pid ${stubborn} with SIGKILL: still running 0.5s after SIGTERM`));

@@ -47,6 +47,23 @@ describe('a removed profile, once stopped, leaves nothing behind', () => {
     expect(() => readFileSync(join(box.stateDir, 'pipes', 'fleet'))).toThrow(/ENOENT/);
   });
 
+  it('with needs (met, missing, a cycle): the needs coordinator and the cycle search keep nothing either', async () => {
+    const { box } = sandbox;
+    box.profile('db', { run: forever });
+    box.profile('web', { run: forever, needs: 'db\n' });
+    box.profile('waiter', { run: forever, needs: 'ghost\n' });
+    box.profile('x', { run: forever, needs: 'y\n' });
+    box.profile('y', { run: forever, needs: 'x\n' });
+    const run = await sandbox.start();
+    const { supervisor } = run;
+    await run.running('web');
+    await box.waitLog('proclaunch', /^profile invalid: y: needs form a cycle: y → x → y$/);
+    expect(supervisor.waitingFor('waiter')).toEqual({ need: 'ghost', phase: 'missing' });
+    expect(supervisor.debugCounts()).toMatchObject({ needs: 2, needCycles: 4 });
+    for (const name of ['db', 'web', 'waiter', 'x', 'y']) rmSync(join(box.profilesDir, name), { recursive: true });
+    await nothingLeft(supervisor);
+  });
+
   it('a name put back later starts afresh: a new actor, restarts from 0, added again', async () => {
     const { box } = sandbox;
     box.profile('web', { run: sh('sleep 0.2; exit 1'), restart: '' });

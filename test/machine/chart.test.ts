@@ -29,7 +29,7 @@ describe('tags: what consumers read instead of the state value', () => {
     ['finish after an exit', 'stopped.finishing.exited', ['finishing', 'transitional'], (h) => (h.run(withFinish(), 1), h.die(1, 5000))],
     ['spawning', 'starting.spawning.current', ['transitional'], (h) => h.configure(makeConfig())],
     ['waiting for a pid file', 'starting.awaitingPidFile.current', ['transitional'], (h) => (h.configure(daemon()), h.send({ type: 'PID_MISSING' }), h.spawned(2), h.exited(2, 0))],
-    ['running', 'running', ['up'], (h) => h.run(makeConfig(), 1)],
+    ['running', 'running.serving', ['up'], (h) => h.run(makeConfig(), 1)],
     ['a stop', 'stopping.signal.signalled+stopping.next.stay', ['stopping', 'transitional'], (h) => (h.run(makeConfig(), 1), h.send({ type: 'STOP' }))],
   ])('%s: %s has tags %j', (_what, state, tags, drive) => {
     const h = harness();
@@ -42,6 +42,10 @@ describe('tags: what consumers read instead of the state value', () => {
 describe('stateName: what `status` prints', () => {
   it.each<[StateValue, [string, string | null]]>([
     ['running', ['running', null]],
+    [{ running: 'serving' }, ['running', null]],
+    [{ running: 'reloading' }, ['running', 'reloading']],
+    [{ starting: 'awaitingReady' }, ['starting', 'awaitingReady']],
+    [{ starting: 'waiting' }, ['starting', 'waiting']],
     [{ stopped: { idle: 'settled' } }, ['stopped', 'idle']],
     [{ stopped: { idle: 'runMissing' } }, ['stopped', 'idle']],
     [{ stopped: 'backoff' }, ['stopped', 'backoff']],
@@ -187,13 +191,13 @@ describe('starting.awaitingPidFile: current or outdated', () => {
   }
 
   it.each<[string, string, (h: Harness) => void]>([
-    ['nothing', 'running', () => undefined],
+    ['nothing', 'running.serving', () => undefined],
     ['an edit', 'stopping.signal.signalled+stopping.next.restart', (h) => h.configure(daemon({ fp: { launch: 'launch-2' } }))],
     ['an edit, then STOP', 'stopping.signal.signalled+stopping.next.stay', (h) => (h.configure(daemon({ fp: { launch: 'launch-2' } })), h.send({ type: 'STOP' }))],
     ['STOP', 'stopping.signal.signalled+stopping.next.stay', (h) => h.send({ type: 'STOP' })],
     ['REMOVE', 'stopping.signal.signalled+stopping.next.stay', (h) => h.send({ type: 'REMOVE' })],
     // (Was a bug: `removed` stayed set, so the re-added daemon was stopped and forgotten.)
-    ['REMOVE, then re-added as it was', 'running', (h) => (h.send({ type: 'REMOVE' }), h.configure(daemon()))],
+    ['REMOVE, then re-added as it was', 'running.serving', (h) => (h.send({ type: 'REMOVE' }), h.configure(daemon()))],
   ])('%s meanwhile, then PID_FOUND → %s', (_what, state, meanwhile) => {
     const h = awaiting();
     meanwhile(h);

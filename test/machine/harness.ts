@@ -5,7 +5,7 @@
 import { createActor, fromCallback, SimulatedClock, type StateValue } from 'xstate';
 import { expect } from 'vitest';
 import {
-  serviceMachine, type FinishInput, type ServiceEmitted, type ServiceEvent, type WatchedProc,
+  serviceMachine, type FinishInput, type NotifyListenInput, type ProbeInput, type ReadyFdInput, type ServiceEmitted, type ServiceEvent, type WatchedProc,
 } from '../../src/machine/service-machine.js';
 import { CRASH_LIMIT, backoffMs } from '../../src/machine/policy.js';
 import { stateText } from '../../src/machine/state-name.js';
@@ -22,6 +22,7 @@ export function makeConfig(overrides: ConfigOverrides = {}): ServiceConfig {
     stopSignal: 'SIGTERM', stopTimeoutMs: 10_000, startTimeoutMs: 10_000, startDelayMs: 0, restartDelayMs: 0,
     reloadSignal: null, user: null, env: {}, watch: [],
     stdout: '/state/logs/web.log', stderr: '/state/logs/web.log',
+    readiness: { kind: 'none' }, readyTimeoutMs: 60_000, needs: [], health: null,
     ...rest,
     fingerprint: { launch: 'launch-1', watch: 'watch-1', policy: 'policy-1', ...fp },
   };
@@ -36,7 +37,7 @@ export function leaves(value: StateValue, prefix = ''): string[] {
     child === undefined || (typeof child === 'object' && Object.keys(child).length === 0) ? [`${prefix}${key}`] : leaves(child, `${prefix}${key}.`));
 }
 
-export type InvokedName = 'probePidFile' | 'awaitPidFile' | 'watchPid' | 'runFinish';
+export type InvokedName = 'probePidFile' | 'awaitPidFile' | 'watchPid' | 'runFinish' | 'awaitReadyFd' | 'probeReady' | 'listenNotify' | 'probeHealth';
 
 /** A started service actor with recording fakes, a simulated clock and shortcuts to play the world. */
 export function harness() {
@@ -45,13 +46,17 @@ export function harness() {
   const launches: ServiceConfig[] = [];
   const signals: Array<{ pid: number | undefined; signal: NodeJS.Signals }> = [];
   const leftovers: number[] = [];
-  const invoked: Record<InvokedName, unknown[]> = { probePidFile: [], awaitPidFile: [], watchPid: [], runFinish: [] };
+  const released: string[] = [];
+  const invoked: Record<InvokedName, unknown[]> = {
+    probePidFile: [], awaitPidFile: [], watchPid: [], runFinish: [], awaitReadyFd: [], probeReady: [], listenNotify: [], probeHealth: [],
+  };
   const active = new Map<InvokedName, number>();
   const logs: Array<Omit<ServiceEmitted, 'type'>> = [];
 
-  /** A callback actor that records its input and whether it is still running. */
+  /** A callback actor that records its input and whether it is still running (a null input: nothing to do, not recorded). */
   const fake = <I>(name: InvokedName) =>
     fromCallback<ServiceEvent, I>(({ input }) => {
+      if (input === null) return undefined;
       invoked[name].push(input);
       active.set(name, (active.get(name) ?? 0) + 1);
       return () => active.set(name, (active.get(name) ?? 1) - 1);
@@ -62,12 +67,17 @@ export function harness() {
       launch: (_args, { config }) => void launches.push(config),
       signal: (_args, { proc: p, signal }) => void signals.push({ pid: p?.pid, signal }),
       killLeftovers: (_args, { proc: p }) => void leftovers.push(p.pid),
+      release: (_args, { tag }) => void released.push(tag),
     },
     actors: {
       probePidFile: fake<{ config: ServiceConfig }>('probePidFile'),
       awaitPidFile: fake<{ config: ServiceConfig }>('awaitPidFile'),
       watchPid: fake<{ proc: WatchedProc | null }>('watchPid'),
       runFinish: fake<FinishInput>('runFinish'),
+      awaitReadyFd: fake<ReadyFdInput | null>('awaitReadyFd'),
+      probeReady: fake<ProbeInput | null>('probeReady'),
+      listenNotify: fake<NotifyListenInput | null>('listenNotify'),
+      probeHealth: fake<ProbeInput | null>('probeHealth'),
     },
   });
 
@@ -83,7 +93,7 @@ export function harness() {
   };
 
   const h = {
-    actor, clock, launches, signals, leftovers, invoked, logs,
+    actor, clock, launches, signals, leftovers, released, invoked, logs,
     send: (event: ServiceEvent) => actor.send(event),
     /** As `status` shows it: `stopped.failed`, `stopping.signalled`. */
     state: () => stateText(snapshot()),
@@ -101,10 +111,24 @@ export function harness() {
     finished: (code: number | null, signal: NodeJS.Signals | null = null) => actor.send({ type: 'FINISHED', code, signal }),
     pidFound: (pid: number, adopted = false) =>
       actor.send({ type: 'PID_FOUND', proc: proc(pid, false), at: clock.now(), adopted }),
+    /** The readiness actor says so. */
+    ready: (via: 'notification-fd' | 'notify' | 'ready' = 'notify') => actor.send({ type: 'READY', via, at: clock.now() }),
+    needs: (unmet: string | null) => actor.send({ type: 'NEEDS', unmet }),
+    unhealthy: (reason: string) => actor.send({ type: 'UNHEALTHY', reason, at: clock.now() }),
+    /** The last input an actor was invoked with (null: none yet). */
+    lastInput: <T = unknown>(name: InvokedName) => (invoked[name].at(-1) ?? null) as T | null,
     /** CONFIGURE a fresh service and let it reach `running` with `pid`. */
     run: (config: ServiceConfig, pid: number) => {
       h.configure(config);
       h.spawned(pid);
+      expect(h.state()).toBe('running');
+    },
+    /** CONFIGURE a fresh readiness service, spawn `pid`, and let it say it is ready. */
+    runReady: (config: ServiceConfig, pid: number) => {
+      h.configure(config);
+      h.spawned(pid);
+      expect(h.state()).toBe('starting.awaitingReady');
+      h.ready();
       expect(h.state()).toBe('running');
     },
     /** CONFIGURE a fresh service and crash it CRASH_LIMIT times in a row: stopped.failed. */

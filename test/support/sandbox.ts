@@ -167,13 +167,13 @@ export class Sandbox {
     return waitFor(what, () => matches()[nth - 1], { timeoutMs });
   }
 
-  /** When the tag last reached running (its last `started` event). */
+  /** When the tag's process last came up (its last `started` event; a readiness profile is ready at its `ready` event). */
   startedAt(tag: string): number {
     const last = this.events().filter((e) => e.profile === tag && e.event === 'started').pop();
     return last ? Date.parse(last.time) : Number.NaN;
   }
 
-  /** Wait for the n-th time the tag reached running (started, adopted, re-adopted) and return its pid. */
+  /** Wait for the n-th time the tag's process came up (started, adopted, re-adopted; for a readiness profile, before it is ready) and return its pid. */
   async runningPid(tag: string, nth = 1, timeoutMs = 10_000): Promise<number> {
     return (await this.waitEvent({ profile: tag, event: 'started' }, { nth, timeoutMs })).pid!;
   }

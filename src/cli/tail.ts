@@ -131,6 +131,9 @@ export function follow(
       const now = statSync(path, { throwIfNoEntry: false });
       // Still the same file? Holding it open means its inode cannot be reused by a new one.
       if (now && now.dev === file.dev && now.ino === file.ino) return;
+      // Renamed away since that read: what it got in between is ours too (it is complete once renamed).
+      drain(file.fd);
+      if (stopped) return;
       const done = { dev: file.dev, ino: file.ino };
       const next = newerThan(done);
       closeFile(); // rotated or deleted: what the old file gets from now on is not ours

@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, Sandbox, alive, sh, type ProfileFiles } from '../support/sandbox.js';
+import { CLI, Sandbox, alive, environOf, sh, type ProfileFiles } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
 
 /** A small, seedable PRNG (mulberry32): the same seed gives the same faults in the same order. */
@@ -133,13 +133,9 @@ function readStat(pid: number): Proc | null {
 
 function environ(pid: number): Map<string, string> {
   const env = new Map<string, string>();
-  try {
-    for (const entry of readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0')) {
-      const eq = entry.indexOf('=');
-      if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
-    }
-  } catch {
-    // gone
+  for (const entry of environOf(pid)) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
   }
   return env;
 }

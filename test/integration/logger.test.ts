@@ -8,7 +8,7 @@ import { createSocket } from 'node:dgram';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Sandbox, alive, sh } from '../support/sandbox.js';
+import { Sandbox, alive, environOf, sh } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
 
 let box: Sandbox;
@@ -241,7 +241,7 @@ describe('log/: a logger on a pipe held by the supervisor', () => {
     const logger2 = await box.runningPid('web:log', 2);
     expect(alive(service)).toBe(true);
     expect(box.count('web', /^started pid/)).toBe(1);
-    expect(readFileSync(`/proc/${logger2}/environ`, 'latin1')).toContain('\0LEVEL=debug\0');
+    expect(environOf(logger2)).toContain('LEVEL=debug');
 
     // `stop web` keeps its logger (runit: `sv down web` leaves web/log up).
     expect((await box.cli('stop', 'web')).code).toBe(0);

@@ -258,3 +258,21 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * A process's environment as `NAME=value` entries ([] once it is gone). A read that crosses an exec
+ * (`sh` → `exec cat`) comes back empty — the kernel no longer has the mm the file was opened on — so an
+ * empty read of a live process is read again.
+ */
+export function environOf(pid: number): string[] {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/environ`, 'latin1');
+    } catch {
+      return [];
+    }
+    if (text !== '' || !alive(pid)) return text.split('\0').filter(Boolean);
+  }
+  return [];
+}

@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { escapeValue, quote } from '../log/escape.js';
 import { CONTROL_COMMANDS, CONTROL_USAGE, control, type ControlCommand } from './control.js';
-import { supervise } from './supervise.js';
 import { EXIT, USAGE, UsageError } from './usage.js';
 
 /** Names that are commands, never the STATE_DIR of the ProcLaunch shorthand. */
@@ -23,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`proclaunch ${version()}\n`);
     return EXIT.ok;
   }
+  // Loaded only to supervise: a control command never loads xstate, chokidar or date-fns.
+  const supervise = async (args: string[]) => (await import('./supervise.js')).supervise(args);
   if (command === 'supervise') return supervise(rest);
   if (isControlCommand(command)) return control(command, rest);
   // ProcLaunch compatibility: `proclaunch STATE_DIR PROFILES_DIR [options]`.

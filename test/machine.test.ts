@@ -117,6 +117,33 @@ describe('exits and the restart policy', () => {
     expect(h.state()).toBe('starting.spawning');
   });
 
+  it('a restart file read after the exit it would have restarted (`chmod +x run; touch restart`): restarting now', () => {
+    const h = harness();
+    h.run(makeConfig({ restart: 'never' }), 4242);
+    h.die(4242, 5, 0);
+    expect(h.state()).toBe('stopped.idle');
+    h.configure(makeConfig({ restart: 'always', fp: { policy: 'policy-2' } }));
+    expect(h.state()).toBe('starting.spawning');
+    expect(h.launches).toHaveLength(2);
+    expect(h.ctx().restarts).toBe(1);
+    expect(h.messages().at(-1)).toBe('exited pid 4242 code 0 after 5ms; restarting now (its restart file now asks for it)');
+  });
+
+  it('a restart file does not undo a stop by command, and on-failure does not restart a clean exit', () => {
+    const stopped = harness();
+    stopped.run(makeConfig({ restart: 'never' }), 4242);
+    stopped.send({ type: 'STOP' });
+    stopped.die(4242, 5000, null, 'SIGTERM');
+    stopped.configure(makeConfig({ restart: 'always', fp: { policy: 'policy-2' } }));
+    expect(stopped.state()).toBe('stopped.idle');
+    const clean = harness();
+    clean.run(makeConfig({ restart: 'never' }), 4242);
+    clean.die(4242, 5000, 0);
+    clean.configure(makeConfig({ restart: 'on-failure', fp: { policy: 'policy-2' } }));
+    expect(clean.state()).toBe('stopped.idle');
+    expect(clean.launches).toHaveLength(1);
+  });
+
   it("restart 'always' after more than 1 s up: starting again at once, no backoff", () => {
     const h = harness();
     h.run(makeConfig({ restart: 'always' }), 4242);

@@ -123,6 +123,8 @@ export const LINES = {
     info(`${exited(context)}; not restarting (${context.config?.restart === 'on-failure' ? 'restart is on-failure' : 'no restart file'})`),
   restartingIn: ({ context }: MachineArgs) => info(`${exited(context)}; restarting in ${formatDuration(context.delayMs)}`),
   restartingNow: ({ context }: MachineArgs) => info(`${exited(context)}; restarting now`),
+  /** Stopped after an exit the old policy let be; the new reading's `restart` covers it. */
+  restartingOnNewPolicy: ({ context }: MachineArgs) => info(`${exited(context)}; restarting now (its restart file now asks for it)`),
   crashRestarting: ({ context }: MachineArgs) =>
     warn(`${exited(context)}; restarting in ${backoffMs(context.crashes)}ms (crash ${context.crashes} of ${CRASH_LIMIT})`),
   failedAfterExit: ({ context }: MachineArgs) => error(`${exited(context)}; failed: ${context.problem}`),

@@ -133,6 +133,7 @@ export const serviceMachine = setup({
             CONFIGURE: [
               { guard: and(['startsOnConfigure', 'hasStartDelay']), target: 'delayed', actions: ['takeConfig', 'waitStartDelay', log('startingIn')] },
               { guard: 'startsOnConfigure', target: '#service.starting', actions: 'takeConfig' },
+              { guard: 'restartsLastExit', target: '#service.starting', actions: ['takeConfig', 'countRestart', log('restartingOnNewPolicy')] },
               { actions: 'takeConfig' },
             ],
           },

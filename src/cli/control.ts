@@ -43,11 +43,34 @@ Exit codes: 0 done, 1 failed, 2 usage error, 3 no supervisor (status: not runnin
 'proclaunch COMMAND --help' shows a command's options and an example.
 `;
 
+/**
+ * `-n -3`: node's parseArgs refuses a value that starts with '-' as
+ * "ambiguous". A negative number is a value: given as `--lines=-3`, the
+ * command itself then says what is wrong with it.
+ */
+function joinNegativeValues(argv: string[], options: Command['options']): string[] {
+  const takesValue = new Map<string, string>();
+  for (const [long, option] of Object.entries(options)) {
+    if (option.type !== 'string') continue;
+    takesValue.set(`--${long}`, long);
+    if (option.short) takesValue.set(`-${option.short}`, long);
+  }
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const long = takesValue.get(argv[i]!);
+    if (argv[i] === '--') return [...args, ...argv.slice(i)];
+    if (long !== undefined && /^-\d/.test(argv[i + 1] ?? '')) args.push(`--${long}=${argv[++i]}`);
+    else args.push(argv[i]!);
+  }
+  return args;
+}
+
 export async function control(name: ControlCommand, argv: string[]): Promise<number> {
   const command = await LOADERS[name]();
+  const options = { ...COMMON, ...command.options };
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { ...COMMON, ...command.options } });
+    parsed = parseArgs({ args: joinNegativeValues(argv, options), allowPositionals: true, options });
   } catch (error) {
     if (command.unknown) return command.unknown(`usage: ${(error as Error).message}`);
     throw new UsageError(`${name}: ${firstSentence((error as Error).message)}`);
@@ -63,7 +86,9 @@ export async function control(name: ControlCommand, argv: string[]): Promise<num
   } catch (error) {
     if (command.unknown) return command.unknown((error as Error).message);
     if (error instanceof NoSupervisorError) {
-      fail(error.message);
+      // Only on this path: how to point at a supervisor, and the one running here, if there is one.
+      const { pointAtSupervisor } = await import('./find-supervisors.js');
+      fail(`${error.message}; ${pointAtSupervisor(context.stateDir)}`);
       return EXIT.noSupervisor;
     }
     throw error;

@@ -34,6 +34,15 @@ async function main(argv: string[]): Promise<number> {
   throw new UsageError(`unknown option ${quote(command)}`);
 }
 
+// `proclaunch events | head -1`: a reader that went away ends the command quietly (exit 0, as `cat`
+// ends), whatever the command was writing; any other write error stays an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(EXIT.ok);
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     if (code !== -1) process.exitCode = code;

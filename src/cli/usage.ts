@@ -17,8 +17,13 @@ Signals: TERM/INT stop every service then exit (a second one exits at once,
 leaving services running); HUP reopens the log file and rescans.
 `;
 
-/** Exit codes of every command (SPEC). */
-export const EXIT = { ok: 0, failed: 1, usage: 2, noSupervisor: 3 } as const;
+/**
+ * Exit codes of every command (SPEC). unknownService: a name or glob that
+ * matches no profile (LSB's "program or service status is unknown", as
+ * `systemctl status nosuch`): status, start, stop, restart, reload, signal,
+ * logs, events and ps; check keeps to the Nagios codes (UNKNOWN, 3).
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, noSupervisor: 3, unknownService: 4 } as const;
 
 export class UsageError extends Error {}
 

@@ -81,7 +81,8 @@ export type ServiceEvent =
    * take it over, running (`ready`), or in starting.awaitingReady. `since`:
    * when it reached running (null when not ready).
    */
-  | { type: 'ADOPT'; proc: WatchedProc; config: ServiceConfig; since: number | null; ready: boolean }
+  /** `restarts`, `lastExit`: what the last supervisor recorded of its past (absent: none known). */
+  | { type: 'ADOPT'; proc: WatchedProc; config: ServiceConfig; since: number | null; ready: boolean; restarts?: number; lastExit?: LastExit | null }
   | { type: 'PID_MISSING' }
   | { type: 'PID_PROBLEM'; reason: string }
   | { type: 'EXITED'; pid: number; code: number | null; signal: NodeJS.Signals | null; at: number }

@@ -57,12 +57,13 @@ export class SnapshotObservers {
   /** Keep STATE_DIR/services/TAG.json in step with the process the actor owns (ready, or not yet: the next supervisor waits for it again). */
   private keepRecord(tag: string, snapshot: ServiceSnapshot): void {
     const { records } = this.deps;
-    const { proc, config, runningSince } = snapshot.context;
+    const { proc, config, runningSince, restarts, lastExit } = snapshot.context;
+    const history = { restarts, lastExit };
     try {
-      if (proc && config && snapshot.hasTag(UP)) records.save(tag, proc, runningSince ?? Date.now(), config);
-      else if (proc && config && snapshot.hasTag(AWAITING_READY)) records.save(tag, proc, null, config, false);
+      if (proc && config && snapshot.hasTag(UP)) records.save(tag, proc, runningSince ?? Date.now(), config, true, history);
+      else if (proc && config && snapshot.hasTag(AWAITING_READY)) records.save(tag, proc, null, config, false, history);
       else if (proc && config && snapshot.hasTag(STOPPING)) {
-        if (!records.has(tag, proc.pid)) records.save(tag, proc, runningSince ?? Date.now(), config);
+        if (!records.has(tag, proc.pid)) records.save(tag, proc, runningSince ?? Date.now(), config, true, history);
       } else records.remove(tag);
       this.recordsFailing = false;
     } catch (error) {

@@ -1069,6 +1069,29 @@ describe('pid-file profiles', () => {
     expect(h.signals).toEqual([]); // `run` is already gone
   });
 
+  it('a final PID_PROBLEM (this run named a process it may not): stopped.failed at once with that reason; stopped meanwhile: idle', () => {
+    const reason = 'pid file /run/web.pid names pid 999, owned by root (uid 0): another user than the profile\'s (nobody), and not from its run; not trusted';
+    const h = harness();
+    h.configure(daemon({ startTimeoutMs: 5000 }));
+    h.send({ type: 'PID_MISSING' });
+    h.spawned(200);
+    h.exited(200, 0);
+    h.send({ type: 'PID_PROBLEM', reason, final: true });
+    expect(h.state()).toBe('stopped.failed');
+    expect(h.ctx().problem).toBe(reason);
+    expect(h.logs.at(-1)).toEqual({ level: 'ERROR', message: `failed: ${reason}` });
+    expect(h.isActive('awaitPidFile')).toBe(false);
+    const stopped = harness();
+    stopped.configure(daemon({ startTimeoutMs: 5000 }));
+    stopped.send({ type: 'PID_MISSING' });
+    stopped.spawned(200);
+    stopped.exited(200, 0);
+    stopped.send({ type: 'STOP' });
+    stopped.send({ type: 'PID_PROBLEM', reason, final: true });
+    expect(stopped.state()).toBe('stopped.idle');
+    expect(stopped.messages().at(-1)).toBe(`stopped: ${reason}`);
+  });
+
   it('ADOPT: a process left by the last supervisor is running at once, watched as not ours; an edit restarts it', () => {
     const h = harness();
     const old = makeConfig({ restart: 'always' });

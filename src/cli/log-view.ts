@@ -57,8 +57,13 @@ function keptByLogger(dir: string): string | null {
   }
   for (const name of names) {
     const path = join(dir, name, 'current');
-    const info = statSync(path, { throwIfNoEntry: false });
-    if (info?.isFile() && (!best || info.mtimeMs > best.mtime)) best = { path, mtime: info.mtimeMs };
+    let info;
+    try {
+      info = statSync(path);
+    } catch {
+      continue; // no such file, or `name` is not a directory (log/run)
+    }
+    if (info.isFile() && (!best || info.mtimeMs > best.mtime)) best = { path, mtime: info.mtimeMs };
   }
   return best?.path ?? null;
 }

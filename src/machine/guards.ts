@@ -127,6 +127,11 @@ export const guards = {
   },
   mayRetryRun: ({ context }: MachineArgs) => context.config?.restart !== 'never' && context.crashes + 1 < CRASH_LIMIT,
 
+  /** The pid file this run wrote names a process that may not be trusted: no use waiting. */
+  pidRefused: ({ event }: MachineArgs) => {
+    assertEvent(event, 'PID_PROBLEM');
+    return event.final === true;
+  },
   runMissing: ({ event }: MachineArgs) => {
     assertEvent(event, 'SPAWN_FAILED');
     return event.runMissing === true;

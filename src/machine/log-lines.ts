@@ -57,6 +57,8 @@ export const LINES = {
   },
   needsMet: () => info('its needs are running and ready; starting'),
   pidFileNeverNamed: () => info('stopped (its pid file never named a live process)'),
+  /** Stopped or removed while its pid file was awaited, and that file named a process not to be trusted. */
+  pidFileRefused: ({ context }: MachineArgs) => info(`stopped: ${context.problem}`),
   removedBeforeStart: () => info('removed before it started'),
   failed: ({ context }: MachineArgs) => error(`failed: ${context.problem}`),
 

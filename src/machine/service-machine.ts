@@ -372,7 +372,11 @@ export const serviceMachine = setup({
           on: {
             STOP: { actions: 'wantDown' },
             REMOVE: { actions: 'wantRemoved' },
-            PID_PROBLEM: { actions: 'noteProblem' },
+            PID_PROBLEM: [
+              { guard: and(['pidRefused', 'wantsRun']), target: '#service.stopped.failed.gaveUp', actions: ['noteProblem', log('failed')] },
+              { guard: 'pidRefused', target: '#service.stopped.idle', actions: ['forgetConfigIfRemoved', 'noteProblem', log('pidFileRefused')] },
+              { actions: 'noteProblem' },
+            ],
             PID_FOUND: [
               { guard: not('wantsRun'), target: '#service.stopping', actions: ['takeProc', 'clearProblem'] },
               { guard: 'hasReadiness', target: '#service.starting.awaitingReady', actions: ['takeProc', 'clearProblem', log('foundAwaitingReady')] },

@@ -11,6 +11,7 @@ import { NeedCycles } from '../needs/cycles.js';
 import { dependentsIndex, type Unmet } from '../needs/graph.js';
 import { serviceMachine, type ServiceActor, type ServiceEvent, type ServiceSnapshot } from '../machine/service-machine.js';
 import { processEffects } from '../process/effects.js';
+import type { LastRun } from '../process/pidfile.js';
 import { PidWatcher } from '../process/pid-watch.js';
 import type { Level } from '../vocabulary/levels.js';
 import { DOWN } from '../vocabulary/state-tags.js';
@@ -53,7 +54,7 @@ export interface SupervisorOptions {
 export class Supervisor {
   private readonly pidWatcher = new PidWatcher();
   /** The last `run` pid of each tag, for the effects' pid-file trust rule. */
-  private readonly lastRun = new Map<string, number>();
+  private readonly lastRun = new Map<string, LastRun>();
   private readonly services: Services;
   private readonly watcher: ProfileWatcher;
   private readonly readings: Readings;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { NoSupervisorError } from '../control/client.js';
 import { logSourceOf, type LogSource } from '../output/log-source.js';
-import { selectNames } from '../profile/names.js';
+import { noProfileMatches, selectNames } from '../profile/names.js';
 import { eventFilter, parseRecord, selectEvents } from '../supervisor/event-log.js';
 import type { EventRecord } from '../supervisor/events.js';
 import type { ServiceRecord } from '../supervisor/records.js';
@@ -22,8 +22,6 @@ function nothingThere(stateDir: string, error: NoSupervisorError): number {
   fail(`${error.message}; ${pointAtSupervisor(stateDir)}`);
   return EXIT.noSupervisor;
 }
-
-const noMatch = (patterns: string[]): string => `no profile matches ${patterns.map((p) => JSON.stringify(p)).join(', ')}`;
 
 function entries(dir: string): string[] {
   try {
@@ -54,7 +52,7 @@ export async function eventsFromFiles(stateDir: string, query: EventsQuery, erro
   }
   const { events, unmatched } = selectEvents(records, { ...query, since: query.since === null ? null : new Date(query.since) }, []);
   if (unmatched.length > 0) {
-    fail(noMatch(unmatched));
+    fail(noProfileMatches(unmatched));
     return EXIT.unknownService;
   }
   events.forEach(query.print);
@@ -100,7 +98,7 @@ export function logSourcesFromFiles(stateDir: string, patterns: string[], error:
   const known = [...sources.keys()].sort();
   const { names, unmatched } = selectNames(known, patterns);
   if (unmatched.length > 0) {
-    fail(noMatch(unmatched));
+    fail(noProfileMatches(unmatched));
     return EXIT.unknownService;
   }
   return names.map((name) => sources.get(name)!);

@@ -3,7 +3,7 @@
 import { timestamp } from '../log/logger.js';
 import { listServiceProcesses } from '../process/ps.js';
 import { parseSignal } from '../profile/signals.js';
-import { PatternError, selectNames } from '../profile/names.js';
+import { noProfileMatches, PatternError, selectNames } from '../profile/names.js';
 import { logSourceOf } from '../output/log-source.js';
 import { eventFilter, selectEvents, type EventLog } from '../supervisor/event-log.js';
 import type { EventRecord } from '../supervisor/events.js';
@@ -51,7 +51,7 @@ async function handle(deps: HandlerDeps, request: Request, reply: Reply): Promis
       // Stopping everything (SIGTERM, quit): a `finish` asking to start another service must not undo that.
       if (supervisor.shuttingDown && request.command !== 'stop') return reply.end({ ok: false, error: `the supervisor is shutting down: ${request.command} refused` });
       const { names, unmatched } = select(supervisor.names(), request.names, request.all);
-      if (unmatched.length > 0) return reply.end({ ok: false, error: noMatch(unmatched), unmatched });
+      if (unmatched.length > 0) return reply.end({ ok: false, error: noProfileMatches(unmatched), unmatched });
       const results = await actOn(supervisor, names, request.command, request);
       return reply.end({ ok: results.every((r) => r.ok), results });
     }
@@ -59,14 +59,14 @@ async function handle(deps: HandlerDeps, request: Request, reply: Reply): Promis
       const signal = parseSignal(request.signal);
       if (signal === null) return reply.end({ ok: false, error: `unknown signal ${JSON.stringify(request.signal.slice(0, 40))}` });
       const { names, unmatched } = select(supervisor.names(), request.names, request.all);
-      if (unmatched.length > 0) return reply.end({ ok: false, error: noMatch(unmatched), unmatched });
+      if (unmatched.length > 0) return reply.end({ ok: false, error: noProfileMatches(unmatched), unmatched });
       const results = names.map((name) => sendSignal(supervisor, name, signal));
       return reply.end({ ok: results.every((r) => r.ok), results });
     }
     case 'logs': {
       if (request.name === null) {
         const { names, unmatched } = select(supervisor.names(), request.names, false);
-        if (unmatched.length > 0) return reply.end({ ok: false, error: noMatch(unmatched), unmatched });
+        if (unmatched.length > 0) return reply.end({ ok: false, error: noProfileMatches(unmatched), unmatched });
         const services = names.map((name) => {
           const { context } = supervisor.actor(name)!.getSnapshot();
           return logSourceOf(name, context.config, context.problem);
@@ -74,7 +74,7 @@ async function handle(deps: HandlerDeps, request: Request, reply: Reply): Promis
         return reply.end({ ok: true, services });
       }
       const config = supervisor.actor(request.name)?.getSnapshot().context.config;
-      if (!config) return reply.end({ ok: false, error: supervisor.actor(request.name) ? `${request.name}: profile invalid, no log known` : noMatch([request.name]) });
+      if (!config) return reply.end({ ok: false, error: supervisor.actor(request.name) ? `${request.name}: profile invalid, no log known` : noProfileMatches([request.name]) });
       if (config.logPipe) return reply.end({ ok: false, error: `${request.name}: its output goes to its logger ${loggerTag(config.name)} (log/run), which keeps it where it was told to; \`proclaunch logs ${loggerTag(config.name)}\` shows the logger's own output` });
       return reply.end({ ok: true, stdout: config.stdout, stderr: config.stderr });
     }
@@ -94,7 +94,7 @@ async function handle(deps: HandlerDeps, request: Request, reply: Reply): Promis
       const { events, unmatched } = selectEvents(deps.eventLog.read(), { names: request.names, since, last: request.last }, supervisor.names());
       if (unmatched.length > 0) {
         unsubscribe();
-        return reply.end({ ok: false, error: noMatch(unmatched), unmatched });
+        return reply.end({ ok: false, error: noProfileMatches(unmatched), unmatched });
       }
       if (!request.follow) return reply.end({ ok: true, events });
       reply.onClose(unsubscribe);
@@ -105,7 +105,7 @@ async function handle(deps: HandlerDeps, request: Request, reply: Reply): Promis
     }
     case 'ps': {
       const { names, unmatched } = select(supervisor.names(), request.names, false);
-      if (unmatched.length > 0) return reply.end({ ok: false, error: noMatch(unmatched), unmatched });
+      if (unmatched.length > 0) return reply.end({ ok: false, error: noProfileMatches(unmatched), unmatched });
       const groups = names.flatMap((profile) => {
         const proc = supervisor.actor(profile)!.getSnapshot().context.proc;
         return proc ? [{ profile, pgid: proc.pgid, leaderPid: proc.pid }] : [];
@@ -122,8 +122,6 @@ async function handle(deps: HandlerDeps, request: Request, reply: Reply): Promis
       return;
   }
 }
-
-const noMatch = (patterns: string[]): string => `no profile matches ${patterns.map((p) => JSON.stringify(p)).join(', ')}`;
 
 /** Profiles named or matched by the patterns (all of them when `all`, or none given for status). Throws PatternError. */
 export function select(known: string[], patterns: string[], all: boolean): { names: string[]; unmatched: string[] } {

@@ -56,6 +56,9 @@ export function patternProblem(pattern: string): string | null {
   }
 }
 
+/** `no profile matches "a", "b"`: what a request that names nothing known answers. */
+export const noProfileMatches = (patterns: readonly string[]): string => `no profile matches ${patterns.map((p) => JSON.stringify(p)).join(', ')}`;
+
 /** A pattern's test: a glob, or a name — which stands for all its instances too (`worker` is worker@1 … worker@N). */
 export function nameMatcher(pattern: string): (name: string) => boolean {
   const re = globToRegExp(pattern);

@@ -1,6 +1,7 @@
 // `proclaunch status`: the table (or JSON) of every profile, or of the named ones.
 import { ask } from '../../control/client.js';
 import type { ServiceStatus } from '../../control/protocol.js';
+import { noProfileMatches } from '../../profile/names.js';
 import { formatStatus } from '../format.js';
 import { EXIT } from '../usage.js';
 import { checkPatterns, fail, failed, out, type Command } from './command.js';
@@ -20,7 +21,7 @@ Example: proclaunch status 'web*'
     const unmatched = reply.unmatched as string[];
     // `status nosuch`: nothing on stdout (not "no profiles"), one line on stderr.
     if (names.length === 0 || services.length > 0) out(json ? `${JSON.stringify(services)}\n` : formatStatus(services, colour));
-    if (unmatched.length > 0) fail(`no profile matches ${unmatched.map((p) => JSON.stringify(p)).join(', ')}`);
+    if (unmatched.length > 0) fail(noProfileMatches(unmatched));
     // LSB: `status web || alert` — 4 for a service it does not know, 3 when anything named is not running.
     if (unmatched.length > 0) return EXIT.unknownService;
     if (names.length > 0 && services.some((s) => s.state !== 'running')) return EXIT.noSupervisor;

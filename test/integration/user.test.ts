@@ -105,7 +105,7 @@ describe.skipIf(!asRoot)('user, as root', () => {
         const dir = box.profile('d', { run: sh(`echo ${root.pid} > pids/d.pid`), pid_file: 'pids/d.pid', user: 'nobody', start_timeout: '60' });
         spawnSync('mkdir', [`${dir}/pids`]);
         spawnSync('chown', ['nobody:', `${dir}/pids`]);
-        box.start();
+        await box.startReady();
         const reason = `pid file ${dir}/pids/d.pid names pid ${root.pid}, owned by root (uid 0): another user than the profile's (nobody), and not from its run; not trusted`;
         await box.waitLog('d', /^failed: /);
         expect(box.lines().filter((l) => l.level === 'ERROR')).toEqual([{ level: 'ERROR', tag: 'd', message: `failed: ${reason}` }]);

@@ -27,19 +27,21 @@ export const CONTROL_COMMANDS = Object.keys(LOADERS) as ControlCommand[];
 const COMMON = { state: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
 
 export const CONTROL_USAGE = `Control commands (talk to the supervisor of --state DIR, else $PROCLAUNCH_STATE, else ./state):
-  proclaunch status [NAME|GLOB ...] [--json]        exit 0 if every named profile runs, 3 if not
+  proclaunch status [NAME|GLOB ...] [--json]        exit 0 if every named profile runs, 3 if not, 4 unknown
   proclaunch start|stop|restart NAME|GLOB ... | --all [--no-wait] [--timeout S]
                                                      start/restart: until ready
   proclaunch restart --rolling NAME|GLOB ...         one at a time, each ready first
   proclaunch reload NAME|GLOB ... | --all            send the profile's reload signal (default SIGHUP)
   proclaunch signal SIG NAME|GLOB ... | --all
-  proclaunch logs NAME [-f] [-n LINES]               the service's captured output
-  proclaunch events [-f] [--since TIME] [--json]     TIME: ISO 8601, or 30s, 10m, 2h, 1d ago
-  proclaunch ps [-o pid,user,rss,pcpu,elapsed,args] [--json]
+  proclaunch logs [NAME|GLOB ...] [-f] [-n LINES] [--json]
+  proclaunch events [NAME|GLOB ...] [-f] [-n N] [--since TIME] [--json]
+                                                     TIME: ISO 8601, or 30s, 10m, 2h, 1d ago
+  proclaunch ps [NAME|GLOB ...] [-o pid,user,rss,pcpu,elapsed,args] [--json]
   proclaunch check [-w N|N%] [-c N|N%] [NAME|GLOB ...]   Nagios plugin; thresholds on services down
   proclaunch rescan
   proclaunch quit [--leave-running]
-Exit codes: 0 done, 1 failed, 2 usage error, 3 no supervisor (status: not running).
+Exit codes: 0 done, 1 failed, 2 usage error, 3 no supervisor (status: not running),
+4 a name or glob matches no profile.
 'proclaunch COMMAND --help' shows a command's options and an example.
 `;
 

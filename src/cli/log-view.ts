@@ -68,8 +68,16 @@ function keptByLogger(dir: string): string | null {
   return best?.path ?? null;
 }
 
-/** `2026-11-22T07:41:03.127+00:00 ` (log_timestamps), or svlogd's and s6-log's ISO forms. */
-const STAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?) /;
+/** `2026-11-22T07:41:03.127+00:00 ` (log_timestamps), `…Z`, or svlogd -tt's `2026-11-22_07:41:03.12700` (UTC). */
+const STAMP = /^(\d{4}-\d\d-\d\d)[T_](\d\d:\d\d:\d\d(?:[.,]\d+)?)(Z|[+-]\d\d:?\d\d)? /;
+
+/** A line's time (ms), or null when it starts with none. */
+function stampOf(line: string): number | null {
+  const match = STAMP.exec(line);
+  if (!match) return null;
+  const time = Date.parse(`${match[1]}T${match[2]!.replace(',', '.')}${match[3] ?? 'Z'}`);
+  return Number.isNaN(time) ? null : time;
+}
 
 export async function showLogs(streams: LogStream[], options: LogViewOptions): Promise<void> {
   const single = streams.length === 1 && !options.json;
@@ -113,7 +121,7 @@ function ordered(blocks: string[][]): Array<[number, string]> {
   if (!stamped || blocks.filter((lines) => lines.length > 0).length < 2) return blocks.flatMap((lines, i) => lines.map((line): [number, string] => [i, line]));
   const keys = blocks.map((lines) => {
     let last = -Infinity;
-    return lines.map((line) => (last = Date.parse(STAMP.exec(line)?.[1]?.replace(',', '.') ?? '') || last));
+    return lines.map((line) => (last = stampOf(line) ?? last));
   });
   const heads = blocks.map(() => 0);
   const merged: Array<[number, string]> = [];

@@ -146,9 +146,9 @@ describe('start, stop, restart, reload, signal', () => {
     const pid = await box.runningPid('web');
     const unknown = await box.cli('stop', 'nope', 'web');
     expect(unknown).toMatchObject({ code: 4, stdout: '', stderr: 'proclaunch: no profile matches "nope"\n' });
-    for (const command of [['start'], ['restart'], ['reload'], ['signal', 'HUP'], ['ps'], ['logs'], ['events']]) {
-      expect(await box.cli(...command, 'nope'), command.join(' ')).toMatchObject({ code: 4, stdout: '', stderr: 'proclaunch: no profile matches "nope"\n' });
-    }
+    const commands = [['start'], ['restart'], ['reload'], ['signal', 'HUP'], ['ps'], ['logs'], ['events']];
+    const answers = await Promise.all(commands.map((command) => box.cli(...command, 'nope')));
+    answers.forEach((answer, i) => expect(answer, commands[i]!.join(' ')).toMatchObject({ code: 4, stdout: '', stderr: 'proclaunch: no profile matches "nope"\n' }));
     // A glob it cannot read is a usage error, said as such (it was "internal error", a SyntaxError inside).
     const glob = await box.cli('stop', 'web[');
     expect(glob.code).toBe(2);

@@ -100,9 +100,12 @@ class HeldReadyFd implements ReadyFd {
         if (n === 0) break;
         if (this.#chunk.subarray(0, n).includes(10)) {
           this.ready = true;
-          this.#keepMark();
+          // The listener first: the file already holds the newline (what a re-adopting supervisor
+          // reads), so cutting it to one byte is not on the way to the dependents' start. Unless
+          // a fresh run was reset meanwhile: its file stays empty.
           const listener = this.#listener;
           if (listener) listener();
+          if (this.ready) this.#keepMark();
           return;
         }
         this.#offset += n;

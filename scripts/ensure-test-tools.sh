@@ -27,7 +27,7 @@ fi
 # Real loggers for the log/ tests and logrotate for the copytruncate test:
 # svlogd (runit), s6-log (s6), logger (bsdutils), logrotate; for the readiness
 # tests, systemd-notify (systemd) and redis-server (its --supervised systemd
-# and redis-cli ping). Without them those tests are skipped, saying why. Only their programs are used: a
+# and redis-cli ping); chromium for the web page. Without them those tests are skipped, saying why. Only their programs are used: a
 # policy-rc.d forbids the packages to start anything system-wide (runsvdir)
 # for the length of the install, as in scripts/install-peers.sh, and any
 # supervisor that started anyway is ended by pid.
@@ -38,6 +38,9 @@ command -v logger >/dev/null || optional+=(bsdutils)
 command -v logrotate >/dev/null || optional+=(logrotate)
 command -v systemd-notify >/dev/null || optional+=(systemd)
 command -v redis-server >/dev/null || optional+=(redis-server)
+# The web page's end-to-end tests drive Debian's headless Chromium through
+# playwright-core (which downloads no browser of its own).
+command -v chromium >/dev/null || optional+=(chromium)
 if [ ${#optional[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     policy=/usr/sbin/policy-rc.d
@@ -59,7 +62,7 @@ if [ ${#optional[@]} -gt 0 ]; then
       fi
     done
   else
-    echo "not installed: ${optional[*]}: the log/, logrotate and readiness tests that need them are skipped" >&2
+    echo "not installed: ${optional[*]}: the log/, logrotate, readiness and web page tests that need them are skipped" >&2
   fi
 fi
 # The tests run four supervisors at once, each watching a small tree. A limit

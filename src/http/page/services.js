@@ -108,7 +108,7 @@ export class ServiceTable {
     const cell = (name) => /** @type {HTMLElement} */ (el.querySelector(`[data-cell="${name}"]`));
     const nameButton = cell('name');
     nameButton.textContent = s.name;
-    nameButton.setAttribute('aria-label', `log of ${s.name}`);
+    nameButton.title = `show the log of ${s.name}`;
     for (const button of el.querySelectorAll('button[data-action]')) {
       button.setAttribute('aria-label', `${/** @type {HTMLElement} */ (button).dataset.action} ${s.name}`);
     }

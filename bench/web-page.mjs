@@ -6,8 +6,13 @@
 // bench/web-page-stub.mjs, which serves the real page and answers from
 // memory: the figures are the page's own, no supervisor's share in them.
 //
-//   node bench/web-page.mjs [--services N] [--trials N] [--quick]
+// Then the same page against a real `supervise --http` with N real services
+// (bench/web-page-real.mjs): kill -9 → new pid on the page, Stop all and
+// Restart all clicked, the supervisor's CPU while a page is open.
+//
+//   node bench/web-page.mjs [--services N] [--trials N] [--quick] [--stub-only | --real-only]   (after npm run build)
 import { chromiumMissing, launchChromium } from '../scripts/chromium.mjs';
+import { WATCH, firstRender, median, percentile, until } from './page-probes.mjs';
 import { startStub } from './web-page-stub.mjs';
 
 const args = process.argv.slice(2);
@@ -19,27 +24,6 @@ const quick = args.includes('--quick');
 const N = option('--services', quick ? 200 : 1000);
 const TRIALS = option('--trials', quick ? 3 : 7);
 const SINGLES = quick ? 10 : 50;
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)];
-
-const until = async (probe, timeoutMs = 20_000, what = async () => '') => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`bench/web-page: timed out ${await what()}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
-
-/** Every state change of a row, in page time (Date.now: the same clock as ours). */
-const WATCH = () => {
-  window.__changes = [];
-  new MutationObserver((records) => {
-    for (const r of records) window.__changes.push({ name: r.target.dataset.name, state: r.target.dataset.state, at: Date.now() });
-  }).observe(document.getElementById('rows'), { attributes: true, attributeFilter: ['data-state'], subtree: true });
-};
 
 /** The main thread's busy time so far (ms): scripts, style, layout, paint. */
 async function busyMs(cdp) {
@@ -60,12 +44,7 @@ export async function webPageBench({ log = (line) => process.stderr.write(`${lin
 
     log(`web page: first render of ${N} services, ${TRIALS} loads`);
     const renders = [];
-    for (let t = 0; t < TRIALS; t++) {
-      await page.goto(stub.url);
-      await page.waitForFunction((n) => document.querySelectorAll('#rows > .row').length === n && performance.getEntriesByName('services-rendered').length > 0, N, { polling: 'raf' });
-      // Navigation start → the table is in the DOM and one frame has been laid out and painted.
-      renders.push(await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => setTimeout(() => done(performance.now()), 0)))));
-    }
+    for (let t = 0; t < TRIALS; t++) renders.push(await firstRender(page, stub.url, N));
     await page.evaluate(WATCH);
     await page.waitForFunction(() => document.getElementById('connection')?.dataset.live === 'true');
 
@@ -93,7 +72,7 @@ export async function webPageBench({ log = (line) => process.stderr.write(`${lin
       const sent = Date.now();
       for (const name of names) stub.event(name, kind, { ...change, ...(kind === 'started' ? { pid: 30_000 + names.indexOf(name) } : {}) });
       await until(() => page.evaluate(([n, s]) => [...document.querySelectorAll('#rows > .row')].filter((tr) => tr.dataset.state === s).length === n, [N, target]));
-      const last = await page.evaluate(() => Math.max(...window.__changes.map((c) => c.at)));
+      const last = await page.evaluate(() => Math.max(...window.__changes.filter((c) => c.state).map((c) => c.at)));
       bursts.push(last - sent);
       burstBusy.push((await busyMs(cdp)) - before);
     }
@@ -124,7 +103,32 @@ export function webPageReport(r) {
   ];
 }
 
+export function realPageReport(r) {
+  const ms = (v) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v < 10 ? 1 : 0)} ms`);
+  return [
+    `Web page against a real \`supervise --http\` with ${r.services} services (\`sleep\`), bench/web-page-real.mjs:`,
+    `| figure | median | max |`,
+    `|---|---:|---:|`,
+    `| first full table (navigation → rows laid out), ${r.renders.length} loads | ${ms(median(r.renders))} | ${ms(Math.max(...r.renders))} |`,
+    `| kill -9 → the new pid on the page, ${r.killToPid.length} kills | ${ms(median(r.killToPid))} | ${ms(Math.max(...r.killToPid))} |`,
+    `| Stop all clicked → every row \`stopped\` / every result in | ${ms(r.stopAll.rowsDone)} / ${ms(r.stopAll.answered)} | |`,
+    `| Restart all clicked → every row \`running\` / every result in | ${ms(r.restartAll.rowsDone)} / ${ms(r.restartAll.answered)} | |`,
+    `| the supervisor's CPU per 30 s with the page open (its 5 s refresh) | ${ms(r.openPageCpuPer30s)} | |`,
+  ];
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const result = await webPageBench();
-  for (const line of webPageReport(result)) console.log(line);
+  const missing = chromiumMissing();
+  if (missing) {
+    console.log(`Web page: skipped (${missing})`);
+    process.exit(0);
+  }
+  if (!args.includes('--real-only')) for (const line of webPageReport(await webPageBench())) console.log(line);
+  if (!args.includes('--stub-only')) {
+    const { realPageBench } = await import('./web-page-real.mjs');
+    const log = (line) => process.stderr.write(`${line}\n`);
+    const real = await realPageBench({ services: N, trials: TRIALS, kills: SINGLES, log });
+    console.log('');
+    for (const line of realPageReport(real)) console.log(line);
+  }
 }

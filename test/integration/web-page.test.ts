@@ -82,7 +82,7 @@ describe.skipIf(missing !== null)('the web page', () => {
     // Stop one service from its row: the row follows, its result says ok, the event says who.
     await row(page, 'alpha').locator('button[data-action="stop"]').click();
     await waitFor('alpha stopped on the page', async () => (await row(page, 'alpha').getAttribute('data-state')) === 'stopped');
-    expect(await cell(page, 'alpha', 'note')).toBe('stopped by command');
+    await waitFor('its note', async () => (await cell(page, 'alpha', 'note')) === 'stopped by command');
     await waitFor('its result', async () => /^ok/.test((await cell(page, 'alpha', 'result')) ?? ''));
     await waitFor('the stopped event, by http', async () => /stopped alpha pid \d+ signal SIGTERM by http full/.test((await page.locator('#events').textContent()) ?? ''));
 
@@ -98,11 +98,45 @@ describe.skipIf(missing !== null)('the web page', () => {
     const after = await box.runningPid('beta@1', 2);
     await waitFor('the new pid on the page', async () => (await cell(page, 'beta@1', 'pid')) === String(after));
     expect(after).not.toBe(before!.pid);
-    expect(await row(page, 'beta@1').getAttribute('data-state')).toBe('running');
+    // The event shows the new pid at once (as `starting`); the reading after it says `running`.
+    await waitFor('beta@1 running again', async () => (await row(page, 'beta@1').getAttribute('data-state')) === 'running');
 
     expect(await sameLoad(page)).toBe(true);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'web-page.png'), fullPage: true });
+    await page.context().close();
+  });
+
+  it('by keyboard: / filters, j and x select, the selected and all are restarted, each with its result', async () => {
+    const page = await loggedIn('http.token');
+    await row(page, 'beta@2').waitFor();
+    const before = await box.status('beta');
+    await page.keyboard.press('/');
+    await page.keyboard.type('beta');
+    await waitFor('two rows shown', async () => (await page.locator('#rows > .row:not([hidden])').count()) === 2);
+    await page.keyboard.press('Tab'); // out of the filter: keys are shortcuts again
+    for (const _ of [1, 2]) {
+      await page.keyboard.press('j');
+      await page.keyboard.press('x');
+    }
+    expect(await page.locator('#selection').textContent()).toBe('2 selected');
+    await page.locator('[data-bulk="restart"]').click();
+    await waitFor('a result per selected service', async () =>
+      (await Promise.all(['beta@1', 'beta@2'].map((n) => cell(page, n, 'result')))).every((r) => /^ok/.test(r ?? '')));
+    const after = await box.status('beta');
+    expect(after.map((s) => s.pid)).not.toContain(before[0]!.pid);
+    expect(after.map((s) => s.pid)).not.toContain(before[1]!.pid);
+    await waitFor('the new pids on the page', async () => (await cell(page, 'beta@1', 'pid')) === String(after[0]!.pid) && (await cell(page, 'beta@2', 'pid')) === String(after[1]!.pid));
+    expect(await cell(page, 'alpha', 'result')).toBe(''); // not selected, not touched
+
+    // Esc clears the filter; Restart all asks first, then answers for every service.
+    await page.locator('#filter').focus();
+    await page.keyboard.press('Escape');
+    await waitFor('every row shown', async () => (await page.locator('#rows > .row:not([hidden])').count()) === 4);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.locator('[data-all="restart"]').click();
+    await waitFor('a result per service', async () => (await page.locator('#rows [data-cell="result"].ok').count()) === 4, { timeoutMs: 20_000 });
+    await waitFor('the summary', async () => (await page.locator('#summary').textContent()) === 'restart all: 4 ok');
     await page.context().close();
   });
 

@@ -59,7 +59,17 @@ function run(readonly) {
   if (readonly) for (const el of [...document.querySelectorAll('[data-write]'), ...template.content.querySelectorAll('[data-write]')]) el.remove();
   $('app').hidden = false;
 
-  const table = new ServiceTable({ list: $('rows'), template, onChange: () => showCounts(table) });
+  // The header's counts: once a frame at most (a burst of 1,000 events is one count).
+  let counting = false;
+  const recount = () => {
+    if (counting) return;
+    counting = true;
+    requestAnimationFrame(() => {
+      counting = false;
+      showCounts(table);
+    });
+  };
+  const table = new ServiceTable({ list: $('rows'), template, onChange: recount });
   const logTail = new LogTail({ pre: $('log'), title: $('log-name'), panel: $('log-panel') });
   const say = (text) => ($('summary').textContent = text);
   const actions = actionRunner(table, say);
@@ -93,6 +103,7 @@ function run(readonly) {
     list: /** @type {HTMLOListElement} */ ($('events')),
     onEvent: (e) => {
       if (typeof e.profile !== 'string' || e.profile === 'proclaunch') return;
+      table.hint(e);
       dirty.add(e.profile);
       queueMicrotask(flush);
     },

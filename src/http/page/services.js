@@ -142,18 +142,59 @@ export class ServiceTable {
     put(row.restarts, String(s.restarts));
     // The server's uptime at the moment of the reply, turned into our own clock: no skew between the two clocks.
     row.upSince = s.uptimeMs === null || s.uptimeMs === undefined ? null : at - s.uptimeMs;
+    const before = row.service;
     row.service = s;
-    // CPU and memory come with the periodic refresh; an event's reply may carry them too (or not: keep the last).
+    // CPU and memory come with every reading; an event's hint has none (a new process: none yet).
     if (s.cpuSeconds !== undefined || s.rssBytes !== undefined) {
       const sample = { cpuSeconds: s.cpuSeconds ?? null, pid: s.pid, at };
       put(row.cpu, s.pid === null ? '-' : formatPercent(cpuShare({ ...sample, uptimeMs: s.uptimeMs }, row.sample)));
       put(row.memory, s.pid === null ? '-' : formatBytes(s.rssBytes));
       row.sample = sample;
-    } else if (s.pid === null) {
+    } else if (s.pid === null || s.pid !== before?.pid) {
       put(row.cpu, '-');
       put(row.memory, '-');
     }
     this.times(row, at);
+  }
+
+  /**
+   * What an event says for sure, shown at once: the reading that follows it
+   * (asked for by the page, ~10-100 ms later, longer while the supervisor is
+   * busy stopping 1,000) brings the exact substate, note, CPU and memory. A
+   * start is shown as `starting` until then: whether it is already running
+   * or still awaiting readiness, only the reading says.
+   */
+  hint(e, at = Date.now()) {
+    const row = this.rows.get(e.profile);
+    if (!row) return;
+    const s = { ...row.service };
+    delete s.cpuSeconds;
+    delete s.rssBytes;
+    const gone = () => Object.assign(s, { pid: null, uptimeMs: null, substate: null });
+    switch (e.event) {
+      case 'started':
+        Object.assign(s, { pid: e.pid ?? s.pid, uptimeMs: 0, reason: null, held: false });
+        if (s.state !== 'running') Object.assign(s, { state: 'starting', substate: null });
+        break;
+      case 'ready':
+        Object.assign(s, { state: 'running', substate: null });
+        break;
+      case 'stopped':
+      case 'exited':
+      case 'crashed':
+        gone();
+        s.state = 'stopped';
+        if (e.pid !== undefined) s.lastExit = { pid: e.pid, code: e.code ?? null, signal: e.signal ?? null, at: e.time };
+        break;
+      case 'failed':
+        gone();
+        Object.assign(s, { state: 'stopped', substate: 'failed', reason: e.reason ?? s.reason });
+        break;
+      default:
+        return;
+    }
+    this.update(row, s, at);
+    this.onChange();
   }
 
   /** The cells that age: uptime and "last exit … ago". @param {Row} row */

@@ -65,7 +65,7 @@ describe('--http is opt-in', () => {
     expect((await httpAddressOf(box)).port).toBe(port);
   });
 
-  it('a malformed ADDR is a usage error (exit 2); unix:PATH serves on a 0600 socket', async () => {
+  it('a malformed ADDR is a usage error (exit 2); unix:PATH serves on a 0660 socket', async () => {
     for (const bad of ['9001', '::1:9001']) {
       const r = spawnSync(process.execPath, [CLI, 'supervise', '--foreground', '--http', bad, box.stateDir, box.profilesDir], { encoding: 'utf8' });
       expect([bad, r.status, r.stderr.split('\n')[0]]).toEqual([bad, 2, expect.stringMatching(/^proclaunch: --http /)]);
@@ -73,7 +73,7 @@ describe('--http is opt-in', () => {
     const socket = join(box.root, 'http.sock');
     box.start(['--http', `unix:${socket}`]);
     await box.waitLog('proclaunch', /^http listening on unix:/);
-    expect(statSync(socket).mode & 0o777).toBe(0o600);
+    expect(statSync(socket).mode & 0o777).toBe(0o660);
     const curl = spawnSync('curl', ['-s', '--unix-socket', socket, '-H', `Authorization: Bearer ${tokenOf(box)}`, 'http://localhost/api/v1/services'], { encoding: 'utf8' });
     expect(JSON.parse(curl.stdout)).toMatchObject({ ok: true, services: [] });
   });

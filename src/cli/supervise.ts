@@ -238,14 +238,14 @@ function startHooks(args: SuperviseArgs, logger: Logger, eventLog: EventLog): Ho
 
 type HttpModule = typeof import('../http/index.js');
 
-/** The HTTP side, or null once the reason is told (on stderr, or to the waiting parent) and logged. */
-async function startHttpOrFail(http: HttpModule, options: Parameters<HttpModule['startHttp']>[0], daemonChild: boolean): Promise<Awaited<ReturnType<HttpModule['startHttp']>> | null> {
+/** The HTTP side, or null once the reason is told (on stderr, or to the waiting parent; and in the log file, if there is one). */
+async function startHttpOrFail(http: HttpModule, options: Parameters<HttpModule['startHttp']>[0], args: SuperviseArgs): Promise<Awaited<ReturnType<HttpModule['startHttp']>> | null> {
   try {
     return await http.startHttp(options);
   } catch (error) {
     const message = (error as Error).message;
-    options.logger.log('ERROR', 'proclaunch', message);
-    if (daemonChild) {
+    if (args.logPath !== undefined) options.logger.log('ERROR', 'proclaunch', message);
+    if (args.daemonChild) {
       process.send?.({ type: 'error', message });
       process.disconnect?.();
     } else process.stderr.write(`proclaunch: ${escapeValue(message)}\n`);
@@ -300,7 +300,7 @@ export async function supervise(argv: string[]): Promise<number> {
   if (args.reaper) startReaping(logger);
   const handle = controlHandler({ supervisor, eventLog, quit: (leave, by) => shutdown('quit', leave, by) });
   // Bound before any service starts: an address that cannot be bound is one line and exit 1, with nothing started.
-  const httpSide = http && httpAddress ? await startHttpOrFail(http, { address: httpAddress, stateDir: args.stateDir, supervisor, eventLog, handle, logger }, args.daemonChild) : null;
+  const httpSide = http && httpAddress ? await startHttpOrFail(http, { address: httpAddress, stateDir: args.stateDir, supervisor, eventLog, handle, logger }, args) : null;
   if (http && !httpSide) {
     release();
     return EXIT.failed;

@@ -10,7 +10,8 @@ export interface Sample {
 
 export const EXPOSITION_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-const escapeLabel = (value: string): string => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const NEEDS_ESCAPE = /[\\"\n]/;
+const escapeLabel = (value: string): string => (NEEDS_ESCAPE.test(value) ? value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : value);
 
 function formatValue(value: number): string {
   if (Number.isNaN(value)) return 'NaN';
@@ -24,10 +25,14 @@ export class Exposition {
 
   family(name: string, type: MetricType, help: string, samples: Iterable<Sample>): this {
     this.parts.push(`# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`);
+    // One string per family, built by concatenation: a scrape of 1,000 services is some 12,000 lines.
+    let text = '';
     for (const { labels, value } of samples) {
-      const set = labels ? Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',') : '';
-      this.parts.push(`${name}${set ? `{${set}}` : ''} ${formatValue(value)}\n`);
+      let set = '';
+      if (labels) for (const key in labels) set += `${set ? ',' : ''}${key}="${escapeLabel(labels[key]!)}"`;
+      text += `${name}${set ? `{${set}}` : ''} ${formatValue(value)}\n`;
     }
+    this.parts.push(text);
     return this;
   }
 

@@ -158,8 +158,8 @@ async function bind(server: Server, address: HttpAddress): Promise<void> {
     const { code, message } = error as NodeJS.ErrnoException;
     throw new Error(`--http ${shown}: cannot listen: ${code === 'EADDRINUSE' ? 'the address is in use' : code === 'EACCES' ? 'permission denied' : message}`);
   }
-  // Owner-only, as the control socket: the tokens still apply to whoever may connect.
-  if (address.kind === 'unix') chmodSync(address.path, 0o600);
+  // Owner and group: a reverse proxy in the socket directory's group may connect; the tokens still apply to it.
+  if (address.kind === 'unix') chmodSync(address.path, 0o660);
 }
 
 /** Whether something listens on a Unix socket path (null: nothing is there at all). */

@@ -137,7 +137,11 @@ export class ServiceTable {
       row.el.dataset.state = text;
       this.match(row);
     }
-    put(row.note, noteOf(s));
+    const note = noteOf(s);
+    if (row.note.textContent !== note) {
+      row.note.textContent = note;
+      row.note.title = note;
+    }
     put(row.pid, s.pid === null ? '-' : String(s.pid));
     put(row.restarts, String(s.restarts));
     // The server's uptime at the moment of the reply, turned into our own clock: no skew between the two clocks.

@@ -54,6 +54,9 @@ export interface ServiceStatus {
   probe: { kind: 'ready' | 'health'; reason: string; inARow: number; output: string } | null;
   /** In starting.waiting: the need it waits for (`db`, `db@2`) and why (missing, stopped by command, failed, down, not ready). */
   waitingFor: { need: string; phase: string } | null;
+  /** Resident memory and CPU time (user + system, reaped children included) of its whole process group, read at the request; null without a process. */
+  rssBytes: number | null;
+  cpuSeconds: number | null;
 }
 
 /** What happened to one service on start/stop/restart/reload/signal. */

@@ -1,5 +1,5 @@
 export const USAGE = `Usage:
-  proclaunch supervise [--foreground] [--log-level LEVEL] [--log-path FILE] [--hooks DIR] [--reaper] STATE_DIR PROFILES_DIR
+  proclaunch supervise [--foreground] [--log-level LEVEL] [--log-path FILE] [--hooks DIR] [--reaper] [--http ADDR] STATE_DIR PROFILES_DIR
   proclaunch STATE_DIR PROFILES_DIR [options]     same as supervise (ProcLaunch style)
   proclaunch --version | --help
 
@@ -12,6 +12,8 @@ supervise options:
   --hooks DIR         run every executable in DIR on each event, with PROCLAUNCH_EVENT,
                       PROCLAUNCH_PROFILE, PROCLAUNCH_PID, ... (output: STATE_DIR/hooks.log)
   --hook-timeout S    kill a hook's process group after S seconds (default 10)
+  --http ADDR         serve the web page, the JSON API and /metrics on HOST:PORT, :PORT
+                      (loopback) or unix:PATH; tokens in STATE_DIR/http.token (docs/http.md)
 
 Signals: TERM/INT stop every service then exit (a second one exits at once,
 leaving services running); HUP reopens the log file and rescans.

@@ -1,7 +1,8 @@
 // What each control command does, in terms of the supervisor's actors
 // (start, stop, restart and reload: actions.ts).
 import { timestamp } from '../log/logger.js';
-import { listServiceProcesses } from '../process/ps.js';
+import { groupUsage, type Usage } from '../process/group-usage.js';
+import { listServiceProcesses, type ServiceGroup } from '../process/ps.js';
 import { parseSignal } from '../profile/signals.js';
 import { noProfileMatches, PatternError, selectNames } from '../profile/names.js';
 import { logSourceOf } from '../output/log-source.js';
@@ -20,14 +21,14 @@ import type { Handler, Reply } from './server.js';
 export interface HandlerDeps {
   supervisor: Supervisor;
   eventLog: EventLog;
-  /** Stop everything (unless leaveRunning) and exit; called after the reply is sent. */
-  quit(leaveRunning: boolean): void;
+  /** Stop everything (unless leaveRunning) and exit; called after the reply is sent. `by`: who asked. */
+  quit(leaveRunning: boolean, by: string): void;
 }
 
 export function controlHandler(deps: HandlerDeps): Handler {
-  return async (request: Request, reply: Reply) => {
+  return async (request: Request, reply: Reply, by: string) => {
     try {
-      await handle(deps, request, reply);
+      await handle(deps, request, reply, by);
     } catch (error) {
       // `stop 'web['`: the request names nothing; say why (anything else is the server's internal error).
       if (!(error instanceof PatternError)) throw error;
@@ -36,12 +37,14 @@ export function controlHandler(deps: HandlerDeps): Handler {
   };
 }
 
-async function handle(deps: HandlerDeps, request: Request, reply: Reply): Promise<void> {
+async function handle(deps: HandlerDeps, request: Request, reply: Reply, by: string): Promise<void> {
   const { supervisor } = deps;
   switch (request.command) {
     case 'status': {
       const { names, unmatched } = select(supervisor.names(), request.names, false);
-      const services = names.map((name) => serviceStatus(name, supervisor.actor(name)!.getSnapshot(), supervisor.waitingFor(name)));
+      const snapshots = names.map((name) => [name, supervisor.actor(name)!.getSnapshot()] as const);
+      const usage = groupUsage(snapshots.flatMap(([name, s]) => groupOf(name, s)));
+      const services = snapshots.map(([name, s]) => serviceStatus(name, s, supervisor.waitingFor(name), Date.now(), usage.get(name)));
       return reply.end({ ok: true, services, unmatched });
     }
     case 'start':
@@ -52,7 +55,7 @@ async function handle(deps: HandlerDeps, request: Request, reply: Reply): Promis
       if (supervisor.shuttingDown && request.command !== 'stop') return reply.end({ ok: false, error: `the supervisor is shutting down: ${request.command} refused` });
       const { names, unmatched } = select(supervisor.names(), request.names, request.all);
       if (unmatched.length > 0) return reply.end({ ok: false, error: noProfileMatches(unmatched), unmatched });
-      const results = await actOn(supervisor, names, request.command, request);
+      const results = await actOn(supervisor, names, request.command, { ...request, by });
       return reply.end({ ok: results.every((r) => r.ok), results });
     }
     case 'signal': {
@@ -60,12 +63,12 @@ async function handle(deps: HandlerDeps, request: Request, reply: Reply): Promis
       if (signal === null) return reply.end({ ok: false, error: `unknown signal ${JSON.stringify(request.signal.slice(0, 40))}` });
       const { names, unmatched } = select(supervisor.names(), request.names, request.all);
       if (unmatched.length > 0) return reply.end({ ok: false, error: noProfileMatches(unmatched), unmatched });
-      const results = names.map((name) => sendSignal(supervisor, name, signal));
+      const results = names.map((name) => sendSignal(supervisor, name, signal, by));
       return reply.end({ ok: results.every((r) => r.ok), results });
     }
     case 'logs': {
       if (request.name === null) {
-        const { names, unmatched } = select(supervisor.names(), request.names, false);
+        const { names, unmatched } = select(supervisor.names(), request.names ?? [], false);
         if (unmatched.length > 0) return reply.end({ ok: false, error: noProfileMatches(unmatched), unmatched });
         const services = names.map((name) => {
           const { context } = supervisor.actor(name)!.getSnapshot();
@@ -74,13 +77,14 @@ async function handle(deps: HandlerDeps, request: Request, reply: Reply): Promis
         return reply.end({ ok: true, services });
       }
       const config = supervisor.actor(request.name)?.getSnapshot().context.config;
-      if (!config) return reply.end({ ok: false, error: supervisor.actor(request.name) ? `${request.name}: profile invalid, no log known` : noProfileMatches([request.name]) });
+      if (!config) return reply.end(supervisor.actor(request.name) ? { ok: false, error: `${request.name}: profile invalid, no log known` } : { ok: false, error: noProfileMatches([request.name]), unmatched: [request.name] });
       if (config.logPipe) return reply.end({ ok: false, error: `${request.name}: its output goes to its logger ${loggerTag(config.name)} (log/run), which keeps it where it was told to; \`proclaunch logs ${loggerTag(config.name)}\` shows the logger's own output` });
       return reply.end({ ok: true, stdout: config.stdout, stderr: config.stderr });
     }
     case 'events': {
       const since = request.since === null ? null : new Date(request.since);
-      const wanted = eventFilter(request.names);
+      const query = { names: request.names ?? [], since, last: request.last ?? null };
+      const wanted = eventFilter(query.names);
       // Subscribe before reading the history, so nothing falls in between.
       const live: EventRecord[] = [];
       let streaming = false;
@@ -91,7 +95,7 @@ async function handle(deps: HandlerDeps, request: Request, reply: Reply): Promis
             else live.push(event);
           })
         : () => undefined;
-      const { events, unmatched } = selectEvents(deps.eventLog.read(), { names: request.names, since, last: request.last }, supervisor.names());
+      const { events, unmatched } = selectEvents(deps.eventLog.read(), query, supervisor.names());
       if (unmatched.length > 0) {
         unsubscribe();
         return reply.end({ ok: false, error: noProfileMatches(unmatched), unmatched });
@@ -104,12 +108,9 @@ async function handle(deps: HandlerDeps, request: Request, reply: Reply): Promis
       return; // streams until the client hangs up
     }
     case 'ps': {
-      const { names, unmatched } = select(supervisor.names(), request.names, false);
+      const { names, unmatched } = select(supervisor.names(), request.names ?? [], false);
       if (unmatched.length > 0) return reply.end({ ok: false, error: noProfileMatches(unmatched), unmatched });
-      const groups = names.flatMap((profile) => {
-        const proc = supervisor.actor(profile)!.getSnapshot().context.proc;
-        return proc ? [{ profile, pgid: proc.pgid, leaderPid: proc.pid }] : [];
-      });
+      const groups = names.flatMap((profile) => groupOf(profile, supervisor.actor(profile)!.getSnapshot()));
       return reply.end({ ok: true, processes: listServiceProcesses(groups) });
     }
     case 'rescan':
@@ -118,7 +119,7 @@ async function handle(deps: HandlerDeps, request: Request, reply: Reply): Promis
     case 'quit':
       reply.end({ ok: true, message: request.leaveRunning ? 'exiting; services left running' : 'stopping every service, then exiting' });
       // Let the reply reach the client before the stop begins.
-      setImmediate(() => deps.quit(request.leaveRunning));
+      setImmediate(() => deps.quit(request.leaveRunning, by));
       return;
   }
 }
@@ -128,8 +129,14 @@ export function select(known: string[], patterns: string[], all: boolean): { nam
   return selectNames(known, all ? [] : patterns);
 }
 
-/** `waiting`: the need it was last told it waits for (shown only while it waits: starting.waiting). */
-export function serviceStatus(name: string, snapshot: ServiceSnapshot, waiting: Unmet | null, now = Date.now()): ServiceStatus {
+/** The process group of a service that has a process (for `ps` and the usage figures). */
+export function groupOf(profile: string, snapshot: ServiceSnapshot): ServiceGroup[] {
+  const proc = snapshot.context.proc;
+  return proc ? [{ profile, pgid: proc.pgid, leaderPid: proc.pid }] : [];
+}
+
+/** `waiting`: the need it was last told it waits for (shown only while it waits: starting.waiting); `usage`: of its process group. */
+export function serviceStatus(name: string, snapshot: ServiceSnapshot, waiting: Unmet | null, now = Date.now(), usage?: Usage): ServiceStatus {
   const { context } = snapshot;
   const [state, substate] = stateName(snapshot);
   const running = snapshot.hasTag(UP);
@@ -155,13 +162,15 @@ export function serviceStatus(name: string, snapshot: ServiceSnapshot, waiting: 
     notifyStopping: context.notifyStopping && context.proc !== null,
     probe: failing && { kind: failing.probe, reason: failing.reason, inARow: failing.inARow, output: failing.output },
     waitingFor: state === 'starting' && substate === 'waiting' && waiting ? { ...waiting } : null,
+    rssBytes: context.proc && usage ? usage.rssBytes : null,
+    cpuSeconds: context.proc && usage ? Math.round(usage.cpuSeconds * 100) / 100 : null,
   };
 }
 
-function sendSignal(supervisor: Supervisor, name: string, signal: NodeJS.Signals): ActionResult {
+function sendSignal(supervisor: Supervisor, name: string, signal: NodeJS.Signals, by: string): ActionResult {
   const snapshot = supervisor.actor(name)!.getSnapshot();
   const pid = snapshot.context.proc?.pid;
   if (pid === undefined) return result(name, snapshot, false, `not running (${stateText(snapshot)})`);
-  supervisor.command(name, { type: 'SIGNAL', signal });
+  supervisor.command(name, { type: 'SIGNAL', signal }, by);
   return result(name, snapshot, true, `sent ${signal} to pid ${pid}`);
 }

@@ -15,11 +15,11 @@ export type Request =
   /** `rolling` (restart only): one at a time, each ready before the next; stop at the first failure. */
   | { command: ActionCommand; names: string[]; all: boolean; wait: boolean; timeoutMs: number; rolling: boolean }
   | { command: 'signal'; signal: string; names: string[]; all: boolean }
-  /** `name` (the first protocol): that one profile, the old reply; else `names` (none: all), a row per service. */
-  | { command: 'logs'; name: string | null; names: string[] }
-  /** `names`: only the events of those profiles; `last`: only the last N of the history (then live ones, with follow). */
-  | { command: 'events'; since: string | null; follow: boolean; names: string[]; last: number | null }
-  | { command: 'ps'; names: string[] }
+  /** `name` (the first protocol): that one profile, the old reply; else `names` (none or absent: all), a row per service. */
+  | { command: 'logs'; name: string | null; names?: string[] }
+  /** `names`: only the events of those profiles; `last`: only the last N of the history (then live ones, with follow). Absent: all. */
+  | { command: 'events'; since: string | null; follow: boolean; names?: string[]; last?: number | null }
+  | { command: 'ps'; names?: string[] }
   | { command: 'rescan' }
   | { command: 'quit'; leaveRunning: boolean };
 
@@ -56,6 +56,9 @@ export interface ServiceStatus {
   probe: { kind: 'ready' | 'health'; reason: string; inARow: number; output: string } | null;
   /** In starting.waiting: the need it waits for (`db`, `db@2`) and why (missing, stopped by command, failed, down, not ready). */
   waitingFor: { need: string; phase: string } | null;
+  /** Resident memory and CPU time (user + system, reaped children included) of its whole process group, read at the request; null without a process. */
+  rssBytes: number | null;
+  cpuSeconds: number | null;
 }
 
 /** What happened to one service on start/stop/restart/reload/signal. */

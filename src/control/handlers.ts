@@ -1,17 +1,19 @@
 // What each control command does, in terms of the supervisor's actors
 // (start, stop, restart and reload: actions.ts).
 import { timestamp } from '../log/logger.js';
-import { listServiceProcesses } from '../process/ps.js';
+import { join } from 'node:path';
+import { listServiceProcesses, type ServiceGroup } from '../process/ps.js';
 import { parseSignal } from '../profile/signals.js';
 import { globToRegExp, isGlob } from '../profile/names.js';
 import type { EventLog } from '../supervisor/event-log.js';
-import { loggerTag } from '../vocabulary/tags.js';
+import { loggerTag, profileOf } from '../vocabulary/tags.js';
 import type { ServiceSnapshot } from '../machine/service-machine.js';
 import { stateName, stateText } from '../machine/state-name.js';
 import type { Unmet } from '../needs/graph.js';
 import { UP } from '../vocabulary/state-tags.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { actOn, result } from './actions.js';
+import { serviceDetail, skippedRow, withUsage } from './status-extras.js';
 import type { ActionResult, Request, ServiceStatus } from './protocol.js';
 import type { Handler, Reply } from './server.js';
 
@@ -27,8 +29,17 @@ export function controlHandler(deps: HandlerDeps): Handler {
   return async (request: Request, reply: Reply) => {
     switch (request.command) {
       case 'status': {
-        const { names, unmatched } = select(supervisor.names(), request.names, false);
-        const services = names.map((name) => serviceStatus(name, supervisor.actor(name)!.getSnapshot(), supervisor.waitingFor(name)));
+        const { names, unmatched } = select([...supervisor.names(), ...supervisor.badNames()], request.names, false);
+        const row = (name: string, actor = supervisor.actor(name)) => (actor ? serviceStatus(name, actor.getSnapshot(), supervisor.waitingFor(name)) : skippedRow(name));
+        let services = names.map((name) => row(name));
+        if (request.usage) services = withUsage(services, names.flatMap((name) => groupOf(supervisor, name) ?? []));
+        if (request.detail) {
+          const detail = (name: string) => {
+            const config = supervisor.actor(name)?.getSnapshot().context.config ?? null;
+            return serviceDetail(config, config?.dir ?? join(supervisor.profilesDir, profileOf(name)), groupOf(supervisor, name));
+          };
+          services = services.map((s) => ({ ...s, detail: detail(s.name) }));
+        }
         return reply.end({ ok: true, services, unmatched });
       }
       case 'start':
@@ -70,10 +81,7 @@ export function controlHandler(deps: HandlerDeps): Handler {
         return; // streams until the client hangs up
       }
       case 'ps': {
-        const groups = supervisor.names().flatMap((profile) => {
-          const proc = supervisor.actor(profile)!.getSnapshot().context.proc;
-          return proc ? [{ profile, pgid: proc.pgid, leaderPid: proc.pid }] : [];
-        });
+        const groups = supervisor.names().flatMap((name) => groupOf(supervisor, name) ?? []);
         return reply.end({ ok: true, processes: listServiceProcesses(groups) });
       }
       case 'rescan':
@@ -86,6 +94,12 @@ export function controlHandler(deps: HandlerDeps): Handler {
         return;
     }
   };
+}
+
+/** The process group of a service that has a process, for a /proc scan (ps, usage). */
+function groupOf(supervisor: Supervisor, name: string): ServiceGroup | null {
+  const proc = supervisor.actor(name)?.getSnapshot().context.proc;
+  return proc ? { profile: name, pgid: proc.pgid, leaderPid: proc.pid } : null;
 }
 
 const noMatch = (patterns: string[]): string => `no profile matches ${patterns.map((p) => JSON.stringify(p)).join(', ')}`;
@@ -132,6 +146,9 @@ export function serviceStatus(name: string, snapshot: ServiceSnapshot, waiting: 
     notifyStopping: context.notifyStopping && context.proc !== null,
     probe: failing && { kind: failing.probe, reason: failing.reason, inARow: failing.inARow, output: failing.output },
     waitingFor: state === 'starting' && substate === 'waiting' && waiting ? { ...waiting } : null,
+    // Filled in by the status request (one /proc scan for all): withUsage.
+    rssBytes: null,
+    cpuSeconds: null,
   };
 }
 

@@ -11,16 +11,18 @@ import { nearest } from '../vocabulary/nearest.js';
 
 const TYPO_SHAPED = /^[a-z0-9_-]+$/;
 
+/** A name that may be a typo of one of `known` (its file is not looked at here). */
+export const looksMistyped = (name: string, known: readonly string[]): boolean => !known.includes(name) && TYPO_SHAPED.test(name) && nearest(name, known) !== null;
+
 /** The WARN lines for files of `dir` that look like mistyped `known` names. */
 export function mistypedFiles(dir: string, present: Iterable<string>, known: readonly string[], ownPaths: ReadonlySet<string>): string[] {
   const warnings: string[] = [];
   for (const name of [...present].sort()) {
-    if (known.includes(name) || !TYPO_SHAPED.test(name) || ownPaths.has(join(dir, name))) continue;
+    if (!looksMistyped(name, known) || ownPaths.has(join(dir, name))) continue;
     const guess = nearest(name, known);
-    if (guess === null) continue;
     const info = statSync(join(dir, name), { throwIfNoEntry: false });
     if (!info || !info.isFile() || (info.mode & 0o111) !== 0) continue;
-    warnings.push(`unknown file ${quote(name)} ignored; did you mean ${guess}?`);
+    warnings.push(`unknown file ${quote(name)} ignored; did you mean ${guess!}?`);
   }
   return warnings;
 }

@@ -19,6 +19,7 @@ const LOADERS = {
   rescan: async () => (await import('./commands/admin.js')).rescan,
   quit: async () => (await import('./commands/admin.js')).quit,
   check: async () => (await import('./commands/check.js')).check,
+  completion: async () => (await import('./commands/completion.js')).completion,
 } satisfies Record<string, () => Promise<Command>>;
 
 export type ControlCommand = keyof typeof LOADERS;
@@ -39,6 +40,7 @@ export const CONTROL_USAGE = `Control commands (talk to the supervisor of --stat
   proclaunch check [-w N|N%] [-c N|N%] [NAME|GLOB ...]   Nagios plugin; thresholds on services down
   proclaunch rescan
   proclaunch quit [--leave-running]
+  proclaunch completion bash|zsh                    a completion script: eval "$(proclaunch completion bash)"
 Exit codes: 0 done, 1 failed, 2 usage error, 3 no supervisor (status: not running).
 'proclaunch COMMAND --help' shows a command's options and an example.
 `;
@@ -68,4 +70,15 @@ export async function control(name: ControlCommand, argv: string[]): Promise<num
     }
     throw error;
   }
+}
+
+/** For `completion`: every command with every option it takes (each command module is loaded). */
+export async function completionTable(): Promise<import('./commands/completion.js').CompletionTable> {
+  const spelled = (options: NonNullable<Command['options']>) =>
+    Object.entries({ ...COMMON, ...options } as NonNullable<Command['options']>).flatMap(([name, spec]) => [`--${name}`, ...(spec.short ? [`-${spec.short}`] : [])]);
+  const { SUPERVISE_OPTIONS } = await import('./supervise-options.js');
+  const supervise = Object.entries(SUPERVISE_OPTIONS).filter(([, spec]) => !('hidden' in spec)).flatMap(([name, spec]) => [`--${name}`, ...('short' in spec ? [`-${spec.short}`] : [])]);
+  const commands = [{ name: 'supervise', options: [...supervise, '--help'] }];
+  for (const name of CONTROL_COMMANDS) commands.push({ name, options: spelled((await LOADERS[name]()).options) });
+  return { commands };
 }

@@ -1,0 +1,79 @@
+// `proclaunch completion bash|zsh`, run in the real shells: commands, options,
+// and the names of the services the running supervisor has.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, Sandbox, sh } from '../support/sandbox.js';
+
+let box: Sandbox;
+let env: NodeJS.ProcessEnv;
+beforeAll(async () => {
+  box = new Sandbox();
+  box.profile('web', { run: sh('exec sleep 600') });
+  box.profile('pool', { run: sh('exec sleep 600'), instances: '2' });
+  await box.startReady();
+  await Promise.all(['web', 'pool@1', 'pool@2'].map((tag) => box.runningPid(tag)));
+  // The scripts call `proclaunch` by the name it was typed as: put one on the PATH.
+  const bin = join(box.root, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'proclaunch'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
+  chmodSync(join(bin, 'proclaunch'), 0o755);
+  env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, PROCLAUNCH_STATE: box.stateDir };
+});
+afterAll(() => box.cleanup());
+
+/** What the shell offers for `line` (a trailing space: a new, empty word). */
+function bash(line: string): string[] {
+  const script = `eval "$(proclaunch completion bash)"
+read -ra COMP_WORDS <<<"$LINE"; [[ "$LINE" == *" " ]] && COMP_WORDS+=("")
+COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _proclaunch; printf '%s\\n' "\${COMPREPLY[@]}"`;
+  const r = spawnSync('bash', ['-c', script], { env: { ...env, LINE: line }, encoding: 'utf8', cwd: box.root });
+  expect(r.stderr).toBe('');
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+const hasZsh = spawnSync('zsh', ['-c', 'true']).status === 0;
+
+/** zsh's offer for `line`, its completion builtins replaced by ones that print what they are given. */
+function zsh(line: string): string[] {
+  const script = `autoload -U compinit; compinit -u -D; eval "$(proclaunch completion zsh)"
+compadd() { if [[ $1 == -a ]]; then print -l -- \${(P)2}; else [[ $1 == -- ]] && shift; print -l -- "$@"; fi }
+_describe() { print -l -- \${(P)2} }
+_files() { print -- "(files)" }
+words=(\${=LINE}); [[ $LINE == *" " ]] && words+=(""); CURRENT=\${#words}; _proclaunch`;
+  const r = spawnSync('zsh', ['-f', '-c', script], { env: { ...env, LINE: line }, encoding: 'utf8', cwd: box.root });
+  expect(r.stderr).toBe('');
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+describe('bash', () => {
+  it('completes commands, options, signals and the running services', () => {
+    expect(bash('proclaunch st')).toEqual(expect.arrayContaining(['status', 'start', 'stop', 'state']));
+    expect(bash('proclaunch restart ')).toEqual(['pool', 'pool@1', 'pool@2', 'web']);
+    expect(bash('proclaunch logs w')).toEqual(['web']);
+    expect(bash('proclaunch status --w')).toEqual(['--wide']);
+    expect(bash('proclaunch supervise --hook')).toEqual(['--hooks', '--hook-timeout']);
+    expect(bash('proclaunch signal ')).toContain('USR1');
+    expect(bash('proclaunch signal HUP ')).toContain('web');
+    expect(bash(`proclaunch stop --state ${join(box.root, 'nothing-here')} `)).toEqual([]); // no supervisor there: nothing, and no error
+    expect(bash('proclaunch completion ')).toEqual(['bash', 'zsh']);
+  });
+});
+
+describe.skipIf(!hasZsh)('zsh (skipped: zsh is not installed)', () => {
+  it('completes commands with what they do, options and the running services', () => {
+    expect(zsh('proclaunch ')).toEqual(expect.arrayContaining(['status:state of every service, or one in detail', 'supervise:run the supervisor on STATE_DIR and PROFILES_DIR']));
+    expect(zsh('proclaunch stop ')).toEqual(['pool', 'pool@1', 'pool@2', 'web']);
+    expect(zsh('proclaunch events --')).toEqual(expect.arrayContaining(['--since', '--follow', '--json']));
+    expect(zsh('proclaunch signal ')).toContain('TERM');
+  });
+});
+
+it('every command the CLI knows is in the scripts', () => {
+  const script = spawnSync(process.execPath, [CLI, 'completion', 'bash'], { encoding: 'utf8' }).stdout;
+  const help = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' }).stdout;
+  for (const command of new Set([...help.matchAll(/^ {2}proclaunch ([a-z]+)/gm)].map((m) => m[1]!))) {
+    for (const name of command === 'start' ? ['start', 'stop', 'restart'] : [command]) expect(script).toMatch(new RegExp(`\\b${name}\\b`));
+  }
+});

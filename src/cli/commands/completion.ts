@@ -130,7 +130,7 @@ export const completion: Command = {
 Print a completion script: commands, their options, and service names, asked of the running
 supervisor (of --state DIR or $PROCLAUNCH_STATE, as the command line being completed says).
   names        (used by the scripts) the service names, one a line; nothing without a supervisor
-Example: eval "$(proclaunch completion bash)"
+Example: proclaunch completion bash > /etc/bash_completion.d/proclaunch   (or eval "$(proclaunch completion bash)")
 `,
   async run({ stateDir, names: [shell, ...rest] }) {
     if (rest.length > 0 || !shell) throw new UsageError('completion: give bash, zsh (or names)');

@@ -2,8 +2,8 @@
 // parse its options, run it. Each command lives in commands/ and is loaded only when it runs.
 import { parseArgs } from 'node:util';
 import { NoSupervisorError } from '../control/client.js';
-import { useColour } from './format.js';
-import { fail, stateDirOf, type Command } from './commands/command.js';
+import { CONTROL_COMMANDS, type ControlCommand } from './command-names.js';
+import { fail, stateDirOf, useColour, type Command } from './commands/command.js';
 import { EXIT, UsageError, firstSentence } from './usage.js';
 
 const LOADERS = {
@@ -20,10 +20,7 @@ const LOADERS = {
   quit: async () => (await import('./commands/admin.js')).quit,
   check: async () => (await import('./commands/check.js')).check,
   completion: async () => (await import('./commands/completion.js')).completion,
-} satisfies Record<string, () => Promise<Command>>;
-
-export type ControlCommand = keyof typeof LOADERS;
-export const CONTROL_COMMANDS = Object.keys(LOADERS) as ControlCommand[];
+} satisfies Record<ControlCommand, () => Promise<Command>>;
 
 const COMMON = { state: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
 

@@ -7,8 +7,6 @@ import { escapeValue } from '../log/escape.js';
 import { formatDuration } from '../vocabulary/durations.js';
 import type { EventRecord } from '../supervisor/events.js';
 
-export const useColour = (stream: NodeJS.WriteStream): boolean => stream.isTTY === true && !('NO_COLOR' in process.env);
-
 const COLOURS = { green: 32, yellow: 33, red: 31, dim: 2 } as const;
 type Colour = keyof typeof COLOURS;
 const paint = (on: boolean, colour: Colour | null, text: string): string => (on && colour ? `\x1b[${COLOURS[colour]}m${text}\x1b[0m` : text);

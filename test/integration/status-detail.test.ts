@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ServiceStatus } from '../../src/control/protocol.js';
 import { Sandbox, sh } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
 
@@ -22,9 +23,10 @@ describe('status NAME', () => {
     await box.startReady();
     const pid = await box.runningPid('web');
     await waitFor('12 lines out', () => box.serviceLog('web').includes('line 12\n'));
-    const [status] = await box.status('web');
-    expect(status!.rssBytes).toBeGreaterThan(0);
+    const [status] = (await box.ask({ command: 'status', names: ['web'] })).services as ServiceStatus[];
+    expect(status!.rssBytes).toBeGreaterThan(0); // both processes' resident memory
     expect(status!.cpuSeconds).toBeGreaterThanOrEqual(0);
+    expect((await box.status('web'))[0]).toMatchObject({ rssBytes: null, cpuSeconds: null }); // "usage": false: no /proc read
 
     const r = await box.cli('status', 'web');
     expect(r.code).toBe(0);

@@ -1,19 +1,18 @@
 // What each control command does, in terms of the supervisor's actors
 // (start, stop, restart and reload: actions.ts).
 import { timestamp } from '../log/logger.js';
-import { join } from 'node:path';
-import { listServiceProcesses, type ServiceGroup } from '../process/ps.js';
+import { listServiceProcesses } from '../process/ps.js';
 import { parseSignal } from '../profile/signals.js';
 import { globToRegExp, isGlob } from '../profile/names.js';
 import type { EventLog } from '../supervisor/event-log.js';
-import { loggerTag, profileOf } from '../vocabulary/tags.js';
+import { loggerTag } from '../vocabulary/tags.js';
 import type { ServiceSnapshot } from '../machine/service-machine.js';
 import { stateName, stateText } from '../machine/state-name.js';
 import type { Unmet } from '../needs/graph.js';
 import { UP } from '../vocabulary/state-tags.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { actOn, result } from './actions.js';
-import { serviceDetail, skippedRow, withUsage } from './status-extras.js';
+import { groupOf, skippedRow, withExtras } from './status-extras.js';
 import type { ActionResult, Request, ServiceStatus } from './protocol.js';
 import type { Handler, Reply } from './server.js';
 
@@ -30,17 +29,11 @@ export function controlHandler(deps: HandlerDeps): Handler {
     switch (request.command) {
       case 'status': {
         const { names, unmatched } = select([...supervisor.names(), ...supervisor.badNames()], request.names, false);
-        const row = (name: string, actor = supervisor.actor(name)) => (actor ? serviceStatus(name, actor.getSnapshot(), supervisor.waitingFor(name)) : skippedRow(name));
-        let services = names.map((name) => row(name));
-        if (request.usage) services = withUsage(services, names.flatMap((name) => groupOf(supervisor, name) ?? []));
-        if (request.detail) {
-          const detail = (name: string) => {
-            const config = supervisor.actor(name)?.getSnapshot().context.config ?? null;
-            return serviceDetail(config, config?.dir ?? join(supervisor.profilesDir, profileOf(name)), groupOf(supervisor, name));
-          };
-          services = services.map((s) => ({ ...s, detail: detail(s.name) }));
-        }
-        return reply.end({ ok: true, services, unmatched });
+        const rows = names.map((name) => {
+          const actor = supervisor.actor(name);
+          return actor ? serviceStatus(name, actor.getSnapshot(), supervisor.waitingFor(name)) : skippedRow(name);
+        });
+        return reply.end({ ok: true, services: withExtras(supervisor, rows, request), unmatched });
       }
       case 'start':
       case 'stop':
@@ -94,12 +87,6 @@ export function controlHandler(deps: HandlerDeps): Handler {
         return;
     }
   };
-}
-
-/** The process group of a service that has a process, for a /proc scan (ps, usage). */
-function groupOf(supervisor: Supervisor, name: string): ServiceGroup | null {
-  const proc = supervisor.actor(name)?.getSnapshot().context.proc;
-  return proc ? { profile: name, pgid: proc.pgid, leaderPid: proc.pid } : null;
 }
 
 const noMatch = (patterns: string[]): string => `no profile matches ${patterns.map((p) => JSON.stringify(p)).join(', ')}`;

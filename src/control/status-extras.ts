@@ -1,18 +1,55 @@
 // What a `status` reply carries beyond each actor's own state: the usage of
 // each service's process group (read from /proc at request time, never
-// sampled), the depth of `status NAME`, and the directories of PROFILES_DIR
+// sampled by a timer), the depth of `status NAME`, and the directories of PROFILES_DIR
 // that are no profile because of their name.
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ServiceConfig } from '../profile/types.js';
 import { BAD_NAME_REASON } from '../profile/names.js';
-import { listServiceProcesses, serviceUsage, type ServiceGroup } from '../process/ps.js';
-import { loggerTag } from '../vocabulary/tags.js';
+import { listServiceProcesses, serviceUsage, type GroupUsage, type ServiceGroup } from '../process/ps.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
+import { loggerTag, profileOf } from '../vocabulary/tags.js';
 import type { ServiceDetail, ServiceStatus } from './protocol.js';
 
-/** rssBytes and cpuSeconds of every service in `groups`, in one scan of /proc. */
+/** The process group of a service that has a process, for a /proc scan (ps, usage, detail). */
+export function groupOf(supervisor: Supervisor, name: string): ServiceGroup | null {
+  const proc = supervisor.actor(name)?.getSnapshot().context.proc;
+  return proc ? { profile: name, pgid: proc.pgid, leaderPid: proc.pid } : null;
+}
+
+/** The status rows with what the request asked beyond them: usage (default), detail. */
+export function withExtras(supervisor: Supervisor, rows: ServiceStatus[], { usage, detail }: { usage: boolean; detail: boolean }): ServiceStatus[] {
+  // Every service's group, not only those asked for: one scan serves the next request too, whatever it names.
+  let services = usage ? withUsage(rows, supervisor.names().flatMap((name) => groupOf(supervisor, name) ?? [])) : rows;
+  if (detail) {
+    services = services.map((s) => {
+      const config = supervisor.actor(s.name)?.getSnapshot().context.config ?? null;
+      return { ...s, detail: serviceDetail(config, config?.dir ?? join(supervisor.profilesDir, profileOf(s.name)), groupOf(supervisor, s.name)) };
+    });
+  }
+  return services;
+}
+
+/**
+ * A burst of status requests (200 clients at once, a web page and a
+ * monitor) shares one read of /proc: a scan costs ~10–50 µs a process on
+ * the host, and its figures do not move in a second. Reused only while the
+ * services' process groups are the same ones.
+ */
+const USAGE_REUSE_MS = 1000;
+let lastUsage: { key: string; at: number; usage: Map<string, GroupUsage> } | null = null;
+
+function usageOf(groups: ServiceGroup[], now = Date.now()): Map<string, GroupUsage> {
+  const key = groups.map((g) => `${g.profile}:${g.pgid}:${g.leaderPid}`).join(' ');
+  if (lastUsage && lastUsage.key === key && now - lastUsage.at < USAGE_REUSE_MS && now >= lastUsage.at) return lastUsage.usage;
+  lastUsage = { key, at: now, usage: serviceUsage(groups) };
+  return lastUsage.usage;
+}
+
+/** rssBytes and cpuSeconds of each row, from one scan of /proc for every service of `groups`. */
 export function withUsage(services: ServiceStatus[], groups: ServiceGroup[]): ServiceStatus[] {
   if (groups.length === 0) return services;
-  const usage = serviceUsage(groups);
+  const usage = usageOf(groups);
   return services.map((s) => {
     const sum = s.pid === null ? undefined : usage.get(s.name);
     return sum ? { ...s, rssBytes: sum.rssBytes, cpuSeconds: sum.cpuSeconds } : s;

@@ -23,50 +23,52 @@ beforeAll(async () => {
 });
 afterAll(() => box.cleanup());
 
-/** What the shell offers for `line` (a trailing space: a new, empty word). */
-function bash(line: string): string[] {
-  const script = `eval "$(proclaunch completion bash)"
-read -ra COMP_WORDS <<<"$LINE"; [[ "$LINE" == *" " ]] && COMP_WORDS+=("")
-COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _proclaunch; printf '%s\\n' "\${COMPREPLY[@]}"`;
-  const r = spawnSync('bash', ['-c', script], { env: { ...env, LINE: line }, encoding: 'utf8', cwd: box.root });
+/** What the shell offers for each line (a trailing space: a new, empty word), all in one shell. */
+function offers(shell: 'bash' | 'zsh', lines: string[]): string[][] {
+  const bash = `eval "$(proclaunch completion bash)"
+for LINE in "$@"; do
+  read -ra COMP_WORDS <<<"$LINE"; [[ "$LINE" == *" " ]] && COMP_WORDS+=("")
+  COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _proclaunch; printf '%s\\n' "\${COMPREPLY[@]}"; echo "--"
+done`;
+  // zsh's completion builtins replaced by ones that print what they are given (compinit is not needed for that).
+  const zsh = `compdef() { : }; eval "$(proclaunch completion zsh)"
+compadd() { if [[ $1 == -a ]]; then print -l -- \${(P)2}; else [[ $1 == -- ]] && shift; print -l -- "$@"; fi }
+_describe() { print -l -- \${(P)2} }
+_files() { print -- "(files)" }
+for LINE in "$@"; do words=(\${=LINE}); [[ $LINE == *" " ]] && words+=(""); CURRENT=\${#words}; _proclaunch; print -- "--"; done`;
+  const args = shell === 'bash' ? ['-c', bash, 'bash', ...lines] : ['-f', '-c', zsh, 'zsh', ...lines];
+  const r = spawnSync(shell, args, { env, encoding: 'utf8', cwd: box.root });
   expect(r.stderr).toBe('');
-  return r.stdout.split('\n').filter(Boolean);
+  return r.stdout.split('--\n').slice(0, lines.length).map((block) => block.split('\n').filter(Boolean));
 }
 
 const hasZsh = spawnSync('zsh', ['-c', 'true']).status === 0;
 
-/** zsh's offer for `line`, its completion builtins replaced by ones that print what they are given. */
-function zsh(line: string): string[] {
-  const script = `autoload -U compinit; compinit -u -D; eval "$(proclaunch completion zsh)"
-compadd() { if [[ $1 == -a ]]; then print -l -- \${(P)2}; else [[ $1 == -- ]] && shift; print -l -- "$@"; fi }
-_describe() { print -l -- \${(P)2} }
-_files() { print -- "(files)" }
-words=(\${=LINE}); [[ $LINE == *" " ]] && words+=(""); CURRENT=\${#words}; _proclaunch`;
-  const r = spawnSync('zsh', ['-f', '-c', script], { env: { ...env, LINE: line }, encoding: 'utf8', cwd: box.root });
-  expect(r.stderr).toBe('');
-  return r.stdout.split('\n').filter(Boolean);
-}
-
 describe('bash', () => {
   it('completes commands, options, signals and the running services', () => {
-    expect(bash('proclaunch st')).toEqual(expect.arrayContaining(['status', 'start', 'stop', 'state']));
-    expect(bash('proclaunch restart ')).toEqual(['pool', 'pool@1', 'pool@2', 'web']);
-    expect(bash('proclaunch logs w')).toEqual(['web']);
-    expect(bash('proclaunch status --w')).toEqual(['--wide']);
-    expect(bash('proclaunch supervise --hook')).toEqual(['--hooks', '--hook-timeout']);
-    expect(bash('proclaunch signal ')).toContain('USR1');
-    expect(bash('proclaunch signal HUP ')).toContain('web');
-    expect(bash(`proclaunch stop --state ${join(box.root, 'nothing-here')} `)).toEqual([]); // no supervisor there: nothing, and no error
-    expect(bash('proclaunch completion ')).toEqual(['bash', 'zsh']);
+    const [commands, names, one, wide, hooks, signals, afterSignal, elsewhere, shells] = offers('bash', [
+      'proclaunch st', 'proclaunch restart ', 'proclaunch logs w', 'proclaunch status --w', 'proclaunch supervise --hook',
+      'proclaunch signal ', 'proclaunch signal HUP ', `proclaunch stop --state ${join(box.root, 'nothing-here')} `, 'proclaunch completion ',
+    ]);
+    expect(commands).toEqual(expect.arrayContaining(['status', 'start', 'stop', 'state']));
+    expect(names).toEqual(['pool', 'pool@1', 'pool@2', 'web']);
+    expect(one).toEqual(['web']);
+    expect(wide).toEqual(['--wide']);
+    expect(hooks).toEqual(['--hooks', '--hook-timeout']);
+    expect(signals).toContain('USR1');
+    expect(afterSignal).toContain('web');
+    expect(elsewhere).toEqual([]); // no supervisor there: nothing, and no error
+    expect(shells).toEqual(['bash', 'zsh']);
   });
 });
 
 describe.skipIf(!hasZsh)('zsh (skipped: zsh is not installed)', () => {
   it('completes commands with what they do, options and the running services', () => {
-    expect(zsh('proclaunch ')).toEqual(expect.arrayContaining(['status:state of every service, or one in detail', 'supervise:run the supervisor on STATE_DIR and PROFILES_DIR']));
-    expect(zsh('proclaunch stop ')).toEqual(['pool', 'pool@1', 'pool@2', 'web']);
-    expect(zsh('proclaunch events --')).toEqual(expect.arrayContaining(['--since', '--follow', '--json']));
-    expect(zsh('proclaunch signal ')).toContain('TERM');
+    const [commands, names, options, signals] = offers('zsh', ['proclaunch ', 'proclaunch stop ', 'proclaunch events --', 'proclaunch signal ']);
+    expect(commands).toEqual(expect.arrayContaining(['status:state of every service, or one in detail', 'supervise:run the supervisor on STATE_DIR and PROFILES_DIR']));
+    expect(names).toEqual(['pool', 'pool@1', 'pool@2', 'web']);
+    expect(options).toEqual(expect.arrayContaining(['--since', '--follow', '--json']));
+    expect(signals).toContain('TERM');
   });
 });
 

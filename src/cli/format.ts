@@ -77,16 +77,17 @@ export function terminalWidth(stream: NodeJS.WriteStream): number {
   return stream.isTTY && stream.columns > 0 ? stream.columns : 80;
 }
 
-/** The NOTE column gets at least this much before CPU% and MEM give way. */
-const NOTE_ROOM = 24;
+/** The NOTE column keeps this much (or its widest note, if shorter): CPU% and MEM give way first, then it is cut. */
+const NOTE_ROOM = 12;
 
 /** `text` in at most `room` columns, cut with `…`. */
 const cut = (text: string, room: number): string => (text.length <= room ? text : `${text.slice(0, Math.max(0, room - 1))}…`);
 
 /**
- * The status table, `width` columns at most (names are never cut): CPU% and
- * MEM when they fit beside a NOTE of its own length (or at least NOTE_ROOM),
- * the NOTE cut with `…`; `wide`: every column, nothing cut.
+ * The status table in `width` columns: CPU% and MEM when they fit beside a
+ * NOTE of NOTE_ROOM (or its widest note, if shorter), the NOTE cut with `…`
+ * to the rest; `wide`: every column, nothing cut. Names and states are never
+ * cut: a row with long ones may be wider rather than lose its NOTE.
  */
 export function formatStatus(services: ServiceStatus[], colour: boolean, { width = 80, wide = false } = {}): string {
   if (services.length === 0) return 'no profiles\n';
@@ -108,7 +109,7 @@ export function formatStatus(services: ServiceStatus[], colour: boolean, { width
   if (!wide) {
     const withUsage = width - widthOf(rows.map((r) => r.slice(0, -1)));
     if (withUsage < Math.min(widestNote, NOTE_ROOM)) rows = rows.map((r) => [...r.slice(0, 4), ...r.slice(6)]); // CPU% and MEM give way
-    const room = Math.max('NOTE'.length, width - widthOf(rows.map((r) => r.slice(0, -1)))); // (never narrower than its header)
+    const room = Math.max(Math.min(widestNote, NOTE_ROOM), width - widthOf(rows.map((r) => r.slice(0, -1))));
     rows = rows.map((r) => [...r.slice(0, -1), cut(r.at(-1)!, room)]);
   }
   const numeric = rows[0]!.flatMap((name, c) => (['PID', 'UPTIME', 'CPU%', 'MEM', 'RESTARTS'].includes(name) ? [c] : []));

@@ -116,7 +116,7 @@ export async function latency(n, requests) {
   });
 }
 
-async function sseLatency(trials) {
+export async function sseLatency(trials) {
   return withSupervisor(10, ['--http', '127.0.0.1:0'], async ({ port, token, state }) => {
     let waiting = null;
     const stream = await eventStream(port, token, (kind, data, at) => waiting?.(kind, data, at));

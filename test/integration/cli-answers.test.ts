@@ -102,7 +102,7 @@ describe('against a running supervisor', () => {
       const last = (await box.cli('events', '-n', '10')).stdout;
       expect(f.text()).toBe(last);
       await box.cli('restart', 'worker-a');
-      await waitFor(`streamed: ${f.text()}`, () => /started worker-a pid \d+\n$/.test(f.text()));
+      await waitFor(`streamed: ${f.text()}`, () => /started worker-a pid \d+ by uid \d+\n$/.test(f.text()));
     } finally {
       f.stop();
     }

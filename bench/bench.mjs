@@ -48,6 +48,7 @@ import {
 } from './lib.mjs';
 import { httpBench, httpReport } from './http.mjs';
 import { needsBench, needsReport } from './needs.mjs';
+import { cliStartupBench, cliStartupReport } from './cli-startup.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..');
@@ -494,6 +495,7 @@ let costs;
 const floods = [];
 let needs;
 let httpResults;
+let cliStartup;
 try {
   log(`measuring ${adapters.map((a) => a.name).join(', ')}${quick ? ' (quick)' : ''}; scratch ${scratch}`);
   costs = await runCost();
@@ -508,6 +510,7 @@ try {
   }
   needs = await needsBench({ quick, log });
   httpResults = await httpBench({ quick, log });
+  cliStartup = await cliStartupBench({ quick, log }).catch((error) => ({ error: error.message }));
 } finally {
   cleanupAllSync();
 }
@@ -693,6 +696,12 @@ say();
 say('## 9. `supervise --http`: API, metrics, SSE (proclaunch alone; bench/http.mjs)');
 say();
 for (const line of httpReport(httpResults)) say(line);
+say();
+say('## 10. CLI start-up (proclaunch alone; bench/cli-startup.mjs)');
+say();
+say('Each command run in turn, shuffled every round, against a supervisor with three services; the target is 1.3× bare Node for `status` and `check`.');
+say();
+for (const line of cliStartupReport(cliStartup)) say(line);
 say();
 
 // The issue's targets, checked against proclaunch's figures in this run.

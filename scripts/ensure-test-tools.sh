@@ -27,7 +27,7 @@ fi
 # Real loggers for the log/ tests and logrotate for the copytruncate test:
 # svlogd (runit), s6-log (s6), logger (bsdutils), logrotate; for the readiness
 # tests, systemd-notify (systemd) and redis-server (its --supervised systemd
-# and redis-cli ping); promtool (prometheus) for /metrics; chromium for the web page. Without them those tests are skipped, saying why. Only their programs are used: a
+# and redis-cli ping); promtool (prometheus) for /metrics; chromium for the web page; zsh for its completion script. Without them those tests are skipped, saying why. Only their programs are used: a
 # policy-rc.d forbids the packages to start anything system-wide (runsvdir)
 # for the length of the install, as in scripts/install-peers.sh, and any
 # supervisor that started anyway is ended by pid.
@@ -35,6 +35,7 @@ optional=()
 command -v svlogd >/dev/null || optional+=(runit)
 command -v s6-log >/dev/null || optional+=(s6)
 command -v logger >/dev/null || optional+=(bsdutils)
+command -v zsh >/dev/null || optional+=(zsh) # the completion script's test
 command -v logrotate >/dev/null || optional+=(logrotate)
 command -v systemd-notify >/dev/null || optional+=(systemd)
 command -v redis-server >/dev/null || optional+=(redis-server)

@@ -64,7 +64,7 @@ function exchange(raw: string | Buffer, count = Infinity): Promise<{ lines: Reco
 
 describe('parseRequest', () => {
   it('accepts the documented requests, with defaults', () => {
-    expect(parseRequest('{"command":"status"}')).toEqual({ id: null, request: { command: 'status', names: [] } });
+    expect(parseRequest('{"command":"status"}')).toEqual({ id: null, request: { command: 'status', names: [], usage: true, detail: false } });
     expect(parseRequest('{"id":7,"command":"stop","names":["web"]}')).toEqual({
       id: 7, request: { command: 'stop', names: ['web'], all: false, wait: true, timeoutMs: 60_000, rolling: false },
     });

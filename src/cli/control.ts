@@ -2,8 +2,8 @@
 // parse its options, run it. Each command lives in commands/ and is loaded only when it runs.
 import { parseArgs } from 'node:util';
 import { NoSupervisorError } from '../control/client.js';
-import { useColour } from './format.js';
-import { fail, stateDirOf, type Command } from './commands/command.js';
+import { CONTROL_COMMANDS, type ControlCommand } from './command-names.js';
+import { fail, stateDirOf, useColour, type Command } from './commands/command.js';
 import { EXIT, UsageError, firstSentence } from './usage.js';
 
 const LOADERS = {
@@ -19,10 +19,8 @@ const LOADERS = {
   rescan: async () => (await import('./commands/admin.js')).rescan,
   quit: async () => (await import('./commands/admin.js')).quit,
   check: async () => (await import('./commands/check.js')).check,
-} satisfies Record<string, () => Promise<Command>>;
-
-export type ControlCommand = keyof typeof LOADERS;
-export const CONTROL_COMMANDS = Object.keys(LOADERS) as ControlCommand[];
+  completion: async () => (await import('./commands/completion.js')).completion,
+} satisfies Record<ControlCommand, () => Promise<Command>>;
 
 const COMMON = { state: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
 
@@ -40,6 +38,7 @@ export const CONTROL_USAGE = `Control commands (talk to the supervisor of --stat
   proclaunch check [-w N|N%] [-c N|N%] [NAME|GLOB ...]   Nagios plugin; thresholds on services down
   proclaunch rescan
   proclaunch quit [--leave-running]
+  proclaunch completion bash|zsh                    a completion script: eval "$(proclaunch completion bash)"
 Exit codes: 0 done, 1 failed, 2 usage error, 3 no supervisor (status: not running),
 4 a name or glob matches no profile.
 'proclaunch COMMAND --help' shows a command's options and an example.
@@ -95,4 +94,15 @@ export async function control(name: ControlCommand, argv: string[]): Promise<num
     }
     throw error;
   }
+}
+
+/** For `completion`: every command with every option it takes (each command module is loaded). */
+export async function completionTable(): Promise<import('./commands/completion.js').CompletionTable> {
+  const spelled = (options: NonNullable<Command['options']>) =>
+    Object.entries({ ...COMMON, ...options } as NonNullable<Command['options']>).flatMap(([name, spec]) => [`--${name}`, ...(spec.short ? [`-${spec.short}`] : [])]);
+  const { SUPERVISE_OPTIONS } = await import('./supervise-options.js');
+  const supervise = Object.entries(SUPERVISE_OPTIONS).filter(([, spec]) => !('hidden' in spec)).flatMap(([name, spec]) => [`--${name}`, ...('short' in spec ? [`-${spec.short}`] : [])]);
+  const commands = [{ name: 'supervise', options: [...supervise, '--help'] }];
+  for (const name of CONTROL_COMMANDS) commands.push({ name, options: spelled((await LOADERS[name]()).options) });
+  return { commands };
 }

@@ -21,6 +21,7 @@ import { HeldProfiles } from '../supervisor/holds.js';
 import { ServiceRecords } from '../supervisor/records.js';
 import { acquireStateDir, liveSupervisorPid, prepareStateDir, writeCliShim } from '../supervisor/state-dir.js';
 import { Supervisor } from '../supervisor/supervisor.js';
+import { SUPERVISE_PARSE } from './supervise-options.js';
 import { EXIT, UsageError, firstSentence } from './usage.js';
 
 interface SuperviseArgs {
@@ -44,27 +45,14 @@ interface SuperviseArgs {
 function parse(argv: string[]): SuperviseArgs {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        foreground: { type: 'boolean', short: 'f' },
-        'daemon-child': { type: 'boolean' },
-        'log-level': { type: 'string' },
-        'log-path': { type: 'string' },
-        'rescan-interval': { type: 'string' },
-        reaper: { type: 'boolean' },
-        hooks: { type: 'string' },
-        'hook-timeout': { type: 'string' },
-        http: { type: 'string' },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: SUPERVISE_PARSE });
   } catch (error) {
     throw new UsageError(firstSentence((error as Error).message));
   }
-  const { values, positionals } = parsed;
+  const { positionals } = parsed;
+  const values = parsed.values as Record<string, string | boolean | undefined> & { 'log-level'?: string; 'log-path'?: string; 'rescan-interval'?: string; hooks?: string; 'hook-timeout'?: string };
   if (positionals.length !== 2) throw new UsageError('supervise takes STATE_DIR and PROFILES_DIR');
-  const logLevel = parseLevel(values['log-level'] ?? 'INFO');
+  const logLevel = parseLevel(values['log-level'] ?? (values.debug === true ? 'DEBUG' : 'INFO'));
   if (!logLevel) throw new UsageError(`--log-level must be DEBUG, INFO, WARN, ERROR or FATAL, not ${quote(values['log-level'] ?? '')}`);
   const rescan = Number(values['rescan-interval'] ?? 300);
   if (!(rescan > 0)) throw new UsageError('--rescan-interval takes a number of seconds above 0');
@@ -90,7 +78,7 @@ function parse(argv: string[]): SuperviseArgs {
     reaper: values.reaper === true || process.pid === 1,
     hooksDir,
     hookTimeoutMs: hookTimeout * 1000,
-    http: values.http,
+    http: values.http as string | undefined,
     raw: argv,
   };
 }

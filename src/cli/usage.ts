@@ -1,24 +1,3 @@
-export const USAGE = `Usage:
-  proclaunch supervise [--foreground] [--log-level LEVEL] [--log-path FILE] [--hooks DIR] [--reaper] [--http ADDR] STATE_DIR PROFILES_DIR
-  proclaunch STATE_DIR PROFILES_DIR [options]     same as supervise (ProcLaunch style)
-  proclaunch --version | --help
-
-supervise options:
-  --foreground        stay attached; log to stdout unless --log-path
-  --log-level LEVEL   DEBUG, INFO (default), WARN, ERROR or FATAL
-  --log-path FILE     the supervisor's log (default when daemonized: STATE_DIR/proclaunch.log)
-  --rescan-interval S safety-net look at PROFILES_DIR every S seconds (default 300)
-  --reaper            reap orphaned grandchildren (always on as PID 1)
-  --hooks DIR         run every executable in DIR on each event, with PROCLAUNCH_EVENT,
-                      PROCLAUNCH_PROFILE, PROCLAUNCH_PID, ... (output: STATE_DIR/hooks.log)
-  --hook-timeout S    kill a hook's process group after S seconds (default 10)
-  --http ADDR         serve the web page, the JSON API and /metrics on HOST:PORT, :PORT
-                      (loopback) or unix:PATH; tokens in STATE_DIR/http.token (docs/http.md)
-
-Signals: TERM/INT stop every service then exit (a second one exits at once,
-leaving services running); HUP reopens the log file and rescans.
-`;
-
 /**
  * Exit codes of every command (SPEC). unknownService: a name or glob that
  * matches no profile (LSB's "program or service status is unknown", as

@@ -1,8 +1,7 @@
 // What each control command does, in terms of the supervisor's actors
 // (start, stop, restart and reload: actions.ts).
 import { timestamp } from '../log/logger.js';
-import { groupUsage, type Usage } from '../process/group-usage.js';
-import { listServiceProcesses, type ServiceGroup } from '../process/ps.js';
+import { listServiceProcesses } from '../process/ps.js';
 import { parseSignal } from '../profile/signals.js';
 import { noProfileMatches, PatternError, selectNames } from '../profile/names.js';
 import { logSourceOf } from '../output/log-source.js';
@@ -15,6 +14,7 @@ import type { Unmet } from '../needs/graph.js';
 import { UP } from '../vocabulary/state-tags.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { actOn, result } from './actions.js';
+import { groupOf, skippedRow, withExtras } from './status-extras.js';
 import type { ActionResult, Request, ServiceStatus } from './protocol.js';
 import type { Handler, Reply } from './server.js';
 
@@ -41,11 +41,12 @@ async function handle(deps: HandlerDeps, request: Request, reply: Reply, by: str
   const { supervisor } = deps;
   switch (request.command) {
     case 'status': {
-      const { names, unmatched } = select(supervisor.names(), request.names, false);
-      const snapshots = names.map((name) => [name, supervisor.actor(name)!.getSnapshot()] as const);
-      const usage = groupUsage(snapshots.flatMap(([name, s]) => groupOf(name, s)));
-      const services = snapshots.map(([name, s]) => serviceStatus(name, s, supervisor.waitingFor(name), Date.now(), usage.get(name)));
-      return reply.end({ ok: true, services, unmatched });
+      const { names, unmatched } = select([...supervisor.names(), ...supervisor.badNames()], request.names, false);
+      const rows = names.map((name) => {
+        const actor = supervisor.actor(name);
+        return actor ? serviceStatus(name, actor.getSnapshot(), supervisor.waitingFor(name)) : skippedRow(name);
+      });
+      return reply.end({ ok: true, services: withExtras(supervisor, rows, { usage: request.usage !== false, detail: request.detail === true }), unmatched });
     }
     case 'start':
     case 'stop':
@@ -110,7 +111,7 @@ async function handle(deps: HandlerDeps, request: Request, reply: Reply, by: str
     case 'ps': {
       const { names, unmatched } = select(supervisor.names(), request.names ?? [], false);
       if (unmatched.length > 0) return reply.end({ ok: false, error: noProfileMatches(unmatched), unmatched });
-      const groups = names.flatMap((profile) => groupOf(profile, supervisor.actor(profile)!.getSnapshot()));
+      const groups = names.flatMap((name) => groupOf(supervisor, name) ?? []);
       return reply.end({ ok: true, processes: listServiceProcesses(groups) });
     }
     case 'rescan':
@@ -129,14 +130,8 @@ export function select(known: string[], patterns: string[], all: boolean): { nam
   return selectNames(known, all ? [] : patterns);
 }
 
-/** The process group of a service that has a process (for `ps` and the usage figures). */
-export function groupOf(profile: string, snapshot: ServiceSnapshot): ServiceGroup[] {
-  const proc = snapshot.context.proc;
-  return proc ? [{ profile, pgid: proc.pgid, leaderPid: proc.pid }] : [];
-}
-
-/** `waiting`: the need it was last told it waits for (shown only while it waits: starting.waiting); `usage`: of its process group. */
-export function serviceStatus(name: string, snapshot: ServiceSnapshot, waiting: Unmet | null, now = Date.now(), usage?: Usage): ServiceStatus {
+/** `waiting`: the need it was last told it waits for (shown only while it waits: starting.waiting). */
+export function serviceStatus(name: string, snapshot: ServiceSnapshot, waiting: Unmet | null, now = Date.now()): ServiceStatus {
   const { context } = snapshot;
   const [state, substate] = stateName(snapshot);
   const running = snapshot.hasTag(UP);
@@ -162,8 +157,9 @@ export function serviceStatus(name: string, snapshot: ServiceSnapshot, waiting: 
     notifyStopping: context.notifyStopping && context.proc !== null,
     probe: failing && { kind: failing.probe, reason: failing.reason, inARow: failing.inARow, output: failing.output },
     waitingFor: state === 'starting' && substate === 'waiting' && waiting ? { ...waiting } : null,
-    rssBytes: context.proc && usage ? usage.rssBytes : null,
-    cpuSeconds: context.proc && usage ? Math.round(usage.cpuSeconds * 100) / 100 : null,
+    // Filled in by the status request (one /proc scan for all): withExtras.
+    rssBytes: null,
+    cpuSeconds: null,
   };
 }
 

@@ -11,7 +11,8 @@ export const MAX_REQUEST_BYTES = 64 * 1024;
 export type ActionCommand = 'start' | 'stop' | 'restart' | 'reload';
 
 export type Request =
-  | { command: 'status'; names: string[] }
+  /** `usage` (default true): read rssBytes and cpuSeconds from /proc; `detail`: add each service's `detail`. */
+  | { command: 'status'; names: string[]; usage?: boolean; detail?: boolean }
   /** `rolling` (restart only): one at a time, each ready before the next; stop at the first failure. */
   | { command: ActionCommand; names: string[]; all: boolean; wait: boolean; timeoutMs: number; rolling: boolean }
   | { command: 'signal'; signal: string; names: string[]; all: boolean }
@@ -56,9 +57,25 @@ export interface ServiceStatus {
   probe: { kind: 'ready' | 'health'; reason: string; inARow: number; output: string } | null;
   /** In starting.waiting: the need it waits for (`db`, `db@2`) and why (missing, stopped by command, failed, down, not ready). */
   waitingFor: { need: string; phase: string } | null;
-  /** Resident memory and CPU time (user + system, reaped children included) of its whole process group, read at the request; null without a process. */
+  /** Resident memory and CPU time (user + system, seconds) of its whole process group, read at request time; null when it has no process (or not asked). */
   rssBytes: number | null;
   cpuSeconds: number | null;
+  /** With `"detail": true`: what `status NAME` shows beyond the row. */
+  detail?: ServiceDetail;
+}
+
+/** One service in depth (`status NAME`): its profile, where its output goes, its processes. */
+export interface ServiceDetail {
+  /** The profile directory, and the names in it (a directory with a trailing `/`). */
+  dir: string;
+  files: string[];
+  /** Where its stdout and stderr go (files), or null with a logger. */
+  stdout: string | null;
+  stderr: string | null;
+  /** Its logger's tag (`NAME:log`) when its output goes to `log/run`. */
+  logger: string | null;
+  /** Every process of its group, as `ps` gives them. */
+  processes: Array<{ pid: number; ppid: number; user: string; rssKiB: number; pcpu: number; stat: string; args: string }>;
 }
 
 /** What happened to one service on start/stop/restart/reload/signal. */
@@ -111,7 +128,12 @@ function toRequest(raw: Record<string, unknown>): Request {
   const command = raw.command;
   switch (command) {
     case 'status':
-      return { command, names: field(raw, 'names', isNames, 'a list of names', []) };
+      return {
+        command,
+        names: field(raw, 'names', isNames, 'a list of names', []),
+        usage: field(raw, 'usage', isBoolean, 'true or false', true),
+        detail: field(raw, 'detail', isBoolean, 'true or false', false),
+      };
     case 'start':
     case 'stop':
     case 'restart':

@@ -3,6 +3,9 @@ import { quote } from '../log/escape.js';
 /** The SPEC's rule for a profile directory name. */
 export const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
+/** Why a directory with another name is not a profile (its WARN, its row in `status`). */
+export const BAD_NAME_REASON = "not a profile name: a profile name is letters, digits, '.', '_' and '-', starting with a letter or digit";
+
 export type NameVerdict = 'profile' | 'ignore' | 'invalid';
 
 /** Hidden entries are ignored silently; anything else that fails the rule gets one WARN. */

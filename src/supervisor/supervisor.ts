@@ -156,6 +156,7 @@ export class Supervisor {
       needCycles: this.cycles.size,
       causes: this.causes.size,
       graceTimers: this.readings.pendingGrace,
+      warnedProfiles: this.readings.warnedProfiles,
       leftovers: this.adoption.size,
       loggerRemovals: this.loggerRemovals.size,
       pidWatches: this.pidWatcher.size,
@@ -172,6 +173,15 @@ export class Supervisor {
       .filter(([, s]) => s.last !== 'missing' || !s.actor.getSnapshot().hasTag(DOWN))
       .map(([tag]) => tag)
       .sort(byTag);
+  }
+
+  get profilesDir(): string {
+    return this.options.profilesDir;
+  }
+
+  /** Entries of PROFILES_DIR that are not profiles for their name (`my service`): `status` shows them as invalid. */
+  badNames(): string[] {
+    return this.watcher.skippedDirectories();
   }
 
   actor(name: string): ServiceActor | undefined {

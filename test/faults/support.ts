@@ -251,7 +251,7 @@ export class FaultBox {
   }
 
   async status(): Promise<ServiceStatus[]> {
-    const reply = await this.ask({ command: 'status' });
+    const reply = await this.ask({ command: 'status', usage: false });
     if (reply.ok !== true) throw new Error(`status: ${JSON.stringify(reply)}`);
     return reply.services as ServiceStatus[];
   }

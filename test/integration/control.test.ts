@@ -71,9 +71,9 @@ describe('status', () => {
     const table = await box.cli('status');
     expect(table.code).toBe(0);
     const [header, ...rows] = table.stdout.trimEnd().split('\n');
-    expect(header).toMatch(/^NAME\s+STATE\s+PID\s+UPTIME\s+RESTARTS\s+LAST EXIT\s+NOTE$/);
-    expect(rows.find((r) => r.startsWith('web '))).toMatch(new RegExp(`^web\\s+running\\s+${pid}\\s`));
-    expect(rows.find((r) => r.startsWith('lazy '))).toMatch(/^lazy\s+stopped\s+-\s+-\s+0\s+-\s+down file$/);
+    expect(header).toMatch(/^NAME\s+STATE\s+PID\s+UPTIME\s+CPU%\s+MEM\s+RESTARTS\s+LAST EXIT\s+NOTE$/);
+    expect(rows.find((r) => r.startsWith('web '))).toMatch(new RegExp(`^web\\s+running\\s+${pid}\\s+\\S+\\s+\\d+\\.\\d\\s+[\\d.]+[KMG]\\s+0\\s+-$`));
+    expect(rows.find((r) => r.startsWith('lazy '))).toMatch(/^lazy\s+stopped\s+-\s+-\s+-\s+-\s+0\s+-\s+down file$/);
     for (const row of table.stdout.split('\n')) expect(row.length).toBeLessThanOrEqual(80);
 
     const json = JSON.parse((await box.cli('status', '--json')).stdout);
@@ -93,9 +93,9 @@ describe('status', () => {
     box.profile('broken', failing);
     await box.startReady();
     await box.waitLog('broken', FAILED);
-    const r = await box.cli('status', 'broken');
+    const r = await box.cli('status', '--wide', 'broken');
     expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(/\nbroken\s+stopped\.failed\s+-\s+-\s+0\s+-\s+not running after start_timeout 0\.2s/);
+    expect(r.stdout).toMatch(/\nbroken\s+stopped\.failed\s+-\s+-\s+-\s+-\s+0\s+-\s+not running after start_timeout 0\.2s/);
   });
 });
 

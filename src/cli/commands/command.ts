@@ -25,6 +25,9 @@ export interface Command {
   unknown?(message: string): number;
 }
 
+/** Colour only on a terminal, and never with NO_COLOR. */
+export const useColour = (stream: NodeJS.WriteStream): boolean => stream.isTTY === true && !('NO_COLOR' in process.env);
+
 /** --state DIR, else $PROCLAUNCH_STATE (set but empty counts as unset), else ./state. */
 export function stateDirOf(value: string | undefined): string {
   return resolve(value ?? (process.env.PROCLAUNCH_STATE || './state'));

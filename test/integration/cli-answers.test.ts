@@ -129,9 +129,9 @@ describe('against a running supervisor', () => {
   });
 
   it('PROCLAUNCH_STATE set but empty is unset: ./state', async () => {
-    const r = spawnSync(process.execPath, [CLI, 'status', 'worker-a'], { cwd: box.root, env: { ...process.env, PROCLAUNCH_STATE: '' }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [CLI, 'status', '--json', 'worker-a'], { cwd: box.root, env: { ...process.env, PROCLAUNCH_STATE: '' }, encoding: 'utf8' });
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^worker-a\s+running\s/m);
+    expect(JSON.parse(r.stdout)).toMatchObject([{ name: 'worker-a', state: 'running' }]);
   });
 
   it('finds the supervisor by its control socket (for the hint of "no supervisor")', () => {

@@ -46,6 +46,7 @@ import {
   supervisorProcesses,
   until,
 } from './lib.mjs';
+import { httpBench, httpReport } from './http.mjs';
 import { needsBench, needsReport } from './needs.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -492,6 +493,7 @@ const started = new Date();
 let costs;
 const floods = [];
 let needs;
+let httpResults;
 try {
   log(`measuring ${adapters.map((a) => a.name).join(', ')}${quick ? ' (quick)' : ''}; scratch ${scratch}`);
   costs = await runCost();
@@ -505,6 +507,7 @@ try {
     floods.push(await floodRun(mode, { seconds: FLOOD_SECONDS, scratch }).catch((error) => ({ mode, error: error.message })));
   }
   needs = await needsBench({ quick, log });
+  httpResults = await httpBench({ quick, log });
 } finally {
   cleanupAllSync();
 }
@@ -686,6 +689,10 @@ say();
 say('## 8. Start order and health (proclaunch alone; bench/needs.mjs)');
 say();
 for (const line of needsReport(needs)) say(line);
+say();
+say('## 9. `supervise --http`: API, metrics, SSE (proclaunch alone; bench/http.mjs)');
+say();
+for (const line of httpReport(httpResults)) say(line);
 say();
 
 // The issue's targets, checked against proclaunch's figures in this run.

@@ -27,7 +27,7 @@ fi
 # Real loggers for the log/ tests and logrotate for the copytruncate test:
 # svlogd (runit), s6-log (s6), logger (bsdutils), logrotate; for the readiness
 # tests, systemd-notify (systemd) and redis-server (its --supervised systemd
-# and redis-cli ping). Without them those tests are skipped, saying why. Only their programs are used: a
+# and redis-cli ping); promtool (prometheus) for /metrics; chromium for the web page. Without them those tests are skipped, saying why. Only their programs are used: a
 # policy-rc.d forbids the packages to start anything system-wide (runsvdir)
 # for the length of the install, as in scripts/install-peers.sh, and any
 # supervisor that started anyway is ended by pid.
@@ -38,6 +38,11 @@ command -v logger >/dev/null || optional+=(bsdutils)
 command -v logrotate >/dev/null || optional+=(logrotate)
 command -v systemd-notify >/dev/null || optional+=(systemd)
 command -v redis-server >/dev/null || optional+=(redis-server)
+# promtool (prometheus) checks the /metrics exposition of `supervise --http`.
+command -v promtool >/dev/null || optional+=(prometheus)
+# The web page's end-to-end tests drive Debian's headless Chromium through
+# playwright-core (which downloads no browser of its own).
+command -v chromium >/dev/null || optional+=(chromium)
 if [ ${#optional[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     policy=/usr/sbin/policy-rc.d
@@ -52,14 +57,14 @@ if [ ${#optional[@]} -gt 0 ]; then
       echo "could not install ${optional[*]}: the tests that need them are skipped" >&2
     restore_policy
     trap - EXIT
-    for pid in $(ps -eo pid=,comm= | awk '$2 ~ /^(runsvdir|runsv|s6-svscan|s6-supervise|redis-server)$/ {print $1}'); do
+    for pid in $(ps -eo pid=,comm= | awk '$2 ~ /^(runsvdir|runsv|s6-svscan|s6-supervise|redis-server|prometheus)$/ {print $1}'); do
       if ! grep -qx "$pid" <<<"$before"; then
         echo "ending $(ps -o comm= -p "$pid") (pid $pid), started by its package" >&2
         kill "$pid" 2>/dev/null || true
       fi
     done
   else
-    echo "not installed: ${optional[*]}: the log/, logrotate and readiness tests that need them are skipped" >&2
+    echo "not installed: ${optional[*]}: the log/, logrotate, readiness and web page tests that need them are skipped" >&2
   fi
 fi
 # The tests run four supervisors at once, each watching a small tree. A limit

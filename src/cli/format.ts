@@ -90,5 +90,6 @@ export function formatEvent(e: EventRecord): string {
   if (e.signal) parts.push(`signal ${e.signal}`);
   else if (e.code !== undefined && e.code !== null) parts.push(`code ${e.code}`);
   if (e.reason) parts.push(escapeValue(e.reason));
+  if (e.by) parts.push(`by ${escapeValue(e.by)}`);
   return `${parts.join(' ')}\n`;
 }

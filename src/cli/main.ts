@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { escapeValue, quote } from '../log/escape.js';
 import { CONTROL_COMMANDS, CONTROL_USAGE, control, type ControlCommand } from './control.js';
-import { supervise } from './supervise.js';
 import { EXIT, USAGE, UsageError } from './usage.js';
 
 /** Names that are commands, never the STATE_DIR of the ProcLaunch shorthand. */
@@ -23,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`proclaunch ${version()}\n`);
     return EXIT.ok;
   }
+  // Loaded only to supervise: a control command never loads xstate, chokidar or date-fns.
+  const supervise = async (args: string[]) => (await import('./supervise.js')).supervise(args);
   if (command === 'supervise') return supervise(rest);
   if (isControlCommand(command)) return control(command, rest);
   // ProcLaunch compatibility: `proclaunch STATE_DIR PROFILES_DIR [options]`.
@@ -31,6 +32,15 @@ async function main(argv: string[]): Promise<number> {
   if (!command.startsWith('-') && shorthand) return supervise(argv);
   if (!command.startsWith('-')) throw new UsageError(`unknown command ${quote(command)}`);
   throw new UsageError(`unknown option ${quote(command)}`);
+}
+
+// `proclaunch events | head -1`: a reader that went away ends the command quietly (exit 0, as `cat`
+// ends), whatever the command was writing; any other write error stays an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(EXIT.ok);
+  });
 }
 
 main(process.argv.slice(2)).then(

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { quote } from '../log/escape.js';
+import { escapeValue, quote } from '../log/escape.js';
 import { openSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,8 @@ interface SuperviseArgs {
   /** --hooks DIR: run every executable in it on each event. */
   hooksDir: string | undefined;
   hookTimeoutMs: number;
+  /** --http ADDR, as given: parsed by src/http (loaded only then). */
+  http: string | undefined;
   raw: string[];
 }
 
@@ -54,6 +56,7 @@ function parse(argv: string[]): SuperviseArgs {
         reaper: { type: 'boolean' },
         hooks: { type: 'string' },
         'hook-timeout': { type: 'string' },
+        http: { type: 'string' },
       },
     });
   } catch (error) {
@@ -87,6 +90,7 @@ function parse(argv: string[]): SuperviseArgs {
     reaper: values.reaper === true || process.pid === 1,
     hooksDir,
     hookTimeoutMs: hookTimeout * 1000,
+    http: values.http,
     raw: argv,
   };
 }
@@ -144,7 +148,7 @@ function startReaping(logger: Logger): void {
  * leaving them running. `settle` runs after the services have stopped (hooks
  * finishing), unless a second signal comes.
  */
-function shutdownOn(supervisor: Supervisor, logger: Logger, release: () => void, settle: () => Promise<void>): (why: string, leaveRunning: boolean) => void {
+function shutdownOn(supervisor: Supervisor, logger: Logger, release: () => void, settle: () => Promise<void>): (why: string, leaveRunning: boolean, by?: string) => void {
   let stopping = false;
   const exit = () => {
     logger.log('INFO', 'proclaunch', `exiting pid ${process.pid}`);
@@ -153,7 +157,7 @@ function shutdownOn(supervisor: Supervisor, logger: Logger, release: () => void,
     release();
     process.exit(0);
   };
-  return (why, leaveRunning) => {
+  return (why, leaveRunning, by) => {
     if (stopping || leaveRunning) {
       logger.log('WARN', 'proclaunch', `${why}${stopping ? ' again' : ''}: exiting now, leaving services running`);
       exit();
@@ -161,7 +165,7 @@ function shutdownOn(supervisor: Supervisor, logger: Logger, release: () => void,
     }
     stopping = true;
     logger.log('INFO', 'proclaunch', `${why}: stopping every service`);
-    void supervisor.stopAll().then(settle).then(exit);
+    void supervisor.stopAll(by).then(settle).then(exit);
   };
 }
 
@@ -232,11 +236,32 @@ function startHooks(args: SuperviseArgs, logger: Logger, eventLog: EventLog): Ho
   return runner;
 }
 
+type HttpModule = typeof import('../http/index.js');
+
+/** The HTTP side, or null once the reason is told (on stderr, or to the waiting parent; and in the log file, if there is one). */
+async function startHttpOrFail(http: HttpModule, options: Parameters<HttpModule['startHttp']>[0], args: SuperviseArgs): Promise<Awaited<ReturnType<HttpModule['startHttp']>> | null> {
+  try {
+    return await http.startHttp(options);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (args.logPath !== undefined) options.logger.log('ERROR', 'proclaunch', message);
+    if (args.daemonChild) {
+      process.send?.({ type: 'error', message });
+      process.disconnect?.();
+    } else process.stderr.write(`proclaunch: ${escapeValue(message)}\n`);
+    return null;
+  }
+}
+
 export async function supervise(argv: string[]): Promise<number> {
   // V8 sizes its heap for throughput; a supervisor is idle nearly always. At
   // 500 services this halves its memory (PSS ~80 MB → ~40 MB; see the README).
   setFlagsFromString('--optimize-for-size');
   const args = parse(argv);
+  // Nothing of src/http is loaded without --http (not even its address parser).
+  const http = args.http === undefined ? null : await import('../http/index.js');
+  const httpAddress = http?.parseHttpAddress(args.http!) ?? null;
+  if (httpAddress instanceof Error) throw new UsageError(httpAddress.message);
   prepareStateDir(args.stateDir);
   if (!args.foreground) return daemonize(args);
 
@@ -261,8 +286,10 @@ export async function supervise(argv: string[]): Promise<number> {
   const hooks = args.hooksDir === undefined ? null : startHooks(args, logger, eventLog);
   const socketPath = controlSocketPath(args.stateDir);
   let closeControl = () => {};
+  let closeHttp = () => {};
   const release = () => {
     hooks?.kill(); // detached: a hook still running would outlive us
+    closeHttp();
     closeControl();
     ownership.release();
   };
@@ -271,8 +298,17 @@ export async function supervise(argv: string[]): Promise<number> {
   const shutdown = shutdownOn(supervisor, logger, release, async () => hooks?.close());
   installSignals(supervisor, logger, eventLog, shutdown);
   if (args.reaper) startReaping(logger);
+  const handle = controlHandler({ supervisor, eventLog, quit: (leave, by) => shutdown('quit', leave, by) });
+  // Bound before any service starts: an address that cannot be bound is one line and exit 1, with nothing started.
+  const httpSide = http && httpAddress ? await startHttpOrFail(http, { address: httpAddress, stateDir: args.stateDir, supervisor, eventLog, handle, logger }, args) : null;
+  if (http && !httpSide) {
+    release();
+    return EXIT.failed;
+  }
+  if (httpSide) closeHttp = () => httpSide.close();
   await supervisor.start();
-  const control = await startControlServer(socketPath, controlHandler({ supervisor, eventLog, quit: (leave) => shutdown('quit', leave) }), {
+  httpSide?.started();
+  const control = await startControlServer(socketPath, handle, {
     onError: (message) => logger.log('WARN', 'proclaunch', message),
   });
   closeControl = () => {

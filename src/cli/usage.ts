@@ -1,5 +1,5 @@
 export const USAGE = `Usage:
-  proclaunch supervise [--foreground] [--log-level LEVEL] [--log-path FILE] [--hooks DIR] [--reaper] STATE_DIR PROFILES_DIR
+  proclaunch supervise [--foreground] [--log-level LEVEL] [--log-path FILE] [--hooks DIR] [--reaper] [--http ADDR] STATE_DIR PROFILES_DIR
   proclaunch STATE_DIR PROFILES_DIR [options]     same as supervise (ProcLaunch style)
   proclaunch --version | --help
 
@@ -12,13 +12,20 @@ supervise options:
   --hooks DIR         run every executable in DIR on each event, with PROCLAUNCH_EVENT,
                       PROCLAUNCH_PROFILE, PROCLAUNCH_PID, ... (output: STATE_DIR/hooks.log)
   --hook-timeout S    kill a hook's process group after S seconds (default 10)
+  --http ADDR         serve the web page, the JSON API and /metrics on HOST:PORT, :PORT
+                      (loopback) or unix:PATH; tokens in STATE_DIR/http.token (docs/http.md)
 
 Signals: TERM/INT stop every service then exit (a second one exits at once,
 leaving services running); HUP reopens the log file and rescans.
 `;
 
-/** Exit codes of every command (SPEC). */
-export const EXIT = { ok: 0, failed: 1, usage: 2, noSupervisor: 3 } as const;
+/**
+ * Exit codes of every command (SPEC). unknownService: a name or glob that
+ * matches no profile (LSB's "program or service status is unknown", as
+ * `systemctl status nosuch`): status, start, stop, restart, reload, signal,
+ * logs, events and ps; check keeps to the Nagios codes (UNKNOWN, 3).
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, noSupervisor: 3, unknownService: 4 } as const;
 
 export class UsageError extends Error {}
 

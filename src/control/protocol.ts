@@ -15,9 +15,11 @@ export type Request =
   /** `rolling` (restart only): one at a time, each ready before the next; stop at the first failure. */
   | { command: ActionCommand; names: string[]; all: boolean; wait: boolean; timeoutMs: number; rolling: boolean }
   | { command: 'signal'; signal: string; names: string[]; all: boolean }
-  | { command: 'logs'; name: string }
-  | { command: 'events'; since: string | null; follow: boolean }
-  | { command: 'ps' }
+  /** `name` (the first protocol): that one profile, the old reply; else `names` (none or absent: all), a row per service. */
+  | { command: 'logs'; name: string | null; names?: string[] }
+  /** `names`: only the events of those profiles; `last`: only the last N of the history (then live ones, with follow). Absent: all. */
+  | { command: 'events'; since: string | null; follow: boolean; names?: string[]; last?: number | null }
+  | { command: 'ps'; names?: string[] }
   | { command: 'rescan' }
   | { command: 'quit'; leaveRunning: boolean };
 
@@ -54,6 +56,9 @@ export interface ServiceStatus {
   probe: { kind: 'ready' | 'health'; reason: string; inARow: number; output: string } | null;
   /** In starting.waiting: the need it waits for (`db`, `db@2`) and why (missing, stopped by command, failed, down, not ready). */
   waitingFor: { need: string; phase: string } | null;
+  /** Resident memory and CPU time (user + system, reaped children included) of its whole process group, read at the request; null without a process. */
+  rssBytes: number | null;
+  cpuSeconds: number | null;
 }
 
 /** What happened to one service on start/stop/restart/reload/signal. */
@@ -100,6 +105,7 @@ const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
 const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every((n) => typeof n === 'string' && n.length > 0);
 const isTimeout = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 24 * 3600_000;
 const isNullableString = (v: unknown): v is string | null => v === null || typeof v === 'string';
+const isNullableCount = (v: unknown): v is number | null => v === null || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0);
 
 function toRequest(raw: Record<string, unknown>): Request {
   const command = raw.command;
@@ -127,14 +133,19 @@ function toRequest(raw: Record<string, unknown>): Request {
       if (names.length === 0 && !all) throw new FieldError(`signal: give "names" or "all": true`);
       return { command, signal, names, all };
     }
-    case 'logs':
-      return { command, name: field(raw, 'name', isString, 'a profile name') };
+    case 'logs': {
+      const name = raw.name === undefined ? null : field(raw, 'name', isString, 'a profile name');
+      return { command, name, names: field(raw, 'names', isNames, 'a list of names', []) };
+    }
     case 'events': {
       const since = field(raw, 'since', isNullableString, 'an ISO 8601 time', null);
       if (since !== null && Number.isNaN(Date.parse(since))) throw new FieldError(`events: "since" must be an ISO 8601 time`);
-      return { command, since, follow: field(raw, 'follow', isBoolean, 'true or false', false) };
+      const follow = field(raw, 'follow', isBoolean, 'true or false', false);
+      const names = field(raw, 'names', isNames, 'a list of names', []);
+      return { command, since, follow, names, last: field(raw, 'last', isNullableCount, 'a number of events (0 or more)', null) };
     }
     case 'ps':
+      return { command, names: field(raw, 'names', isNames, 'a list of names', []) };
     case 'rescan':
       return { command };
     case 'quit':

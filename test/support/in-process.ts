@@ -1,8 +1,11 @@
 // A real Supervisor in the test's own process, on a Sandbox's directories:
 // real profiles, real processes, but its internals (actors, debugCounts, an
 // injected effect) within reach.
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '../../src/log/logger.js';
+import { outputDir } from '../../src/output/paths.js';
+import { releaseSink } from '../../src/output/sinks.js';
 import { EventLog } from '../../src/supervisor/event-log.js';
 import { HeldProfiles } from '../../src/supervisor/holds.js';
 import { ServiceRecords } from '../../src/supervisor/records.js';
@@ -40,6 +43,17 @@ export async function startInProcess(box: Sandbox, extra: Partial<SupervisorOpti
   return { supervisor, eventLog, running };
 }
 
+function releaseSinksIn(box: Sandbox): void {
+  const out = outputDir(box.stateDir);
+  let names: string[] = [];
+  try {
+    names = readdirSync(out);
+  } catch {
+    return; // no bounded output
+  }
+  for (const name of names) if (!name.endsWith('.path')) releaseSink(join(out, name));
+}
+
 /** A new Sandbox for each test, and the in-process supervisor started in it: stopped and cleaned up after each test. */
 export function inProcessPerTest(): { readonly box: Sandbox; start(extra?: Partial<SupervisorOptions>): Promise<InProcess> } {
   let box: Sandbox | null = null;
@@ -50,6 +64,9 @@ export function inProcessPerTest(): { readonly box: Sandbox; start(extra?: Parti
   afterEach(async () => {
     await run?.supervisor.stopAll();
     run = null;
+    // A supervisor keeps its drains across its own exit (the next one takes over); this process outlives it,
+    // and a drain left running would recreate the removed logs/ (ENOTEMPTY, seen in CI) with what a pipe still held.
+    if (box) releaseSinksIn(box);
     await box?.cleanup();
   });
   return {

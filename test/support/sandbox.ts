@@ -242,6 +242,8 @@ export class Sandbox {
         // already gone
       }
     }
+    // SIGKILL is delivered, not yet done: a process still exiting may write one more file.
+    await waitFor('the killed processes gone', () => this.processes().length === 0, { timeoutMs: 5000 }).catch(() => undefined);
     rmSync(this.root, { recursive: true, force: true, maxRetries: 5 });
   }
 }

@@ -44,6 +44,12 @@ Exit codes: 0 done, 1 failed, 2 usage error, 3 no supervisor (status: not runnin
 `;
 
 export async function control(name: ControlCommand, argv: string[]): Promise<number> {
+  // For `proclaunch fleet` on the other end of ssh: one JSON line with the versions (envelope.ts).
+  if (process.env.PROCLAUNCH_JSON_ENVELOPE === '1') return (await import('./envelope.js')).enveloped(() => runControl(name, argv));
+  return runControl(name, argv);
+}
+
+async function runControl(name: ControlCommand, argv: string[]): Promise<number> {
   const command = await LOADERS[name]();
   let parsed;
   try {

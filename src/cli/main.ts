@@ -1,16 +1,11 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { escapeValue, quote } from '../log/escape.js';
 import { CONTROL_COMMANDS, CONTROL_USAGE, control, type ControlCommand } from './control.js';
 import { EXIT, USAGE, UsageError } from './usage.js';
+import { VERSION } from '../vocabulary/version.js';
 
 /** Names that are commands, never the STATE_DIR of the ProcLaunch shorthand. */
 const isControlCommand = (word: string): word is ControlCommand => (CONTROL_COMMANDS as readonly string[]).includes(word);
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -19,7 +14,7 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
   if (command === '--version' || command === '-V') {
-    process.stdout.write(`proclaunch ${version()}\n`);
+    process.stdout.write(`proclaunch ${VERSION}\n`);
     return EXIT.ok;
   }
   // Loaded only to supervise: a control command never loads xstate, chokidar or date-fns.

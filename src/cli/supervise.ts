@@ -272,7 +272,7 @@ export async function supervise(argv: string[]): Promise<number> {
   installSignals(supervisor, logger, eventLog, shutdown);
   if (args.reaper) startReaping(logger);
   await supervisor.start();
-  const control = await startControlServer(socketPath, controlHandler({ supervisor, eventLog, quit: (leave) => shutdown('quit', leave) }), {
+  const control = await startControlServer(socketPath, controlHandler({ supervisor, eventLog, quit: (leave) => shutdown('quit', leave), dirs: { stateDir: args.stateDir, profilesDir: args.profilesDir } }), {
     onError: (message) => logger.log('WARN', 'proclaunch', message),
   });
   closeControl = () => {

@@ -20,6 +20,8 @@ export interface HandlerDeps {
   eventLog: EventLog;
   /** Stop everything (unless leaveRunning) and exit; called after the reply is sent. */
   quit(leaveRunning: boolean): void;
+  /** Named in the status reply: where a fleet deploys profiles to (absolute paths). */
+  dirs?: { stateDir: string; profilesDir: string };
 }
 
 export function controlHandler(deps: HandlerDeps): Handler {
@@ -29,7 +31,7 @@ export function controlHandler(deps: HandlerDeps): Handler {
       case 'status': {
         const { names, unmatched } = select(supervisor.names(), request.names, false);
         const services = names.map((name) => serviceStatus(name, supervisor.actor(name)!.getSnapshot(), supervisor.waitingFor(name)));
-        return reply.end({ ok: true, services, unmatched });
+        return reply.end({ ok: true, services, unmatched, ...deps.dirs });
       }
       case 'start':
       case 'stop':

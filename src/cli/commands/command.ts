@@ -35,8 +35,16 @@ export function seconds(text: string | undefined, what: string): number | undefi
   return value * 1000;
 }
 
-export const out = (text: string): void => void process.stdout.write(text);
-export const fail = (message: string): void => void process.stderr.write(`proclaunch: ${escapeValue(message)}\n`);
+/** Where commands print: stdout and stderr, unless the `--json` envelope collects both (envelope.ts). */
+export interface Output {
+  out(text: string): void;
+  err(text: string): void;
+}
+const output: Output = { out: (text) => void process.stdout.write(text), err: (text) => void process.stderr.write(text) };
+export const redirectOutput = (to: Output): void => void Object.assign(output, to);
+
+export const out = (text: string): void => output.out(text);
+export const fail = (message: string): void => output.err(`proclaunch: ${escapeValue(message)}\n`);
 
 /** A reply with ok: false is a failed command: one line on stderr (the caller exits 1). */
 export function failed(reply: Record<string, unknown>): boolean {

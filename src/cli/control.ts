@@ -26,6 +26,9 @@ export const CONTROL_COMMANDS = Object.keys(LOADERS) as ControlCommand[];
 
 const COMMON = { state: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
 
+/** A command's options (the common ones included): `proclaunch fleet` checks arguments here before sending them to every host. */
+export const commandOptions = async (name: ControlCommand) => ({ ...COMMON, ...(await LOADERS[name]()).options });
+
 export const CONTROL_USAGE = `Control commands (talk to the supervisor of --state DIR, else $PROCLAUNCH_STATE, else ./state):
   proclaunch status [NAME|GLOB ...] [--json]        exit 0 if every named profile runs, 3 if not
   proclaunch start|stop|restart NAME|GLOB ... | --all [--no-wait] [--timeout S]

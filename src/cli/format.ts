@@ -41,7 +41,7 @@ export function describeLastExit(exit: ServiceStatus['lastExit'], now = Date.now
 const stateColour = (state: string): Colour => (state === 'running' ? 'green' : state.endsWith('failed') ? 'red' : 'yellow');
 
 /** The NOTE column: why it is not running, or what the service says of itself (STATUS=). */
-function noteOf(s: ServiceStatus): string {
+export function noteOf(s: ServiceStatus): string {
   if (s.reason) return s.reason;
   // (A supervisor before needs and sd_notify sends neither field.)
   if (s.waitingFor) return `waiting for ${s.waitingFor.need} (${s.waitingFor.phase})`;

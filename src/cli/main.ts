@@ -20,6 +20,7 @@ async function main(argv: string[]): Promise<number> {
   // Loaded only to supervise: a control command never loads xstate, chokidar or date-fns.
   const supervise = async (args: string[]) => (await import('./supervise.js')).supervise(args);
   if (command === 'supervise') return supervise(rest);
+  if (command === 'fleet') return (await import('../fleet/cli.js')).fleet(rest);
   if (isControlCommand(command)) return control(command, rest);
   // ProcLaunch compatibility: `proclaunch STATE_DIR PROFILES_DIR [options]`.
   // Two directories in a row (or a path) read as the shorthand; one stray word is a typo.

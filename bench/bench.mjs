@@ -47,6 +47,7 @@ import {
   until,
 } from './lib.mjs';
 import { needsBench, needsReport } from './needs.mjs';
+import { fleetBench, fleetReport } from './fleet.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..');
@@ -492,6 +493,7 @@ const started = new Date();
 let costs;
 const floods = [];
 let needs;
+let fleet;
 try {
   log(`measuring ${adapters.map((a) => a.name).join(', ')}${quick ? ' (quick)' : ''}; scratch ${scratch}`);
   costs = await runCost();
@@ -505,6 +507,7 @@ try {
     floods.push(await floodRun(mode, { seconds: FLOOD_SECONDS, scratch }).catch((error) => ({ mode, error: error.message })));
   }
   needs = await needsBench({ quick, log });
+  fleet = await fleetBench({ quick, log }).catch((error) => ({ error: error.message }));
 } finally {
   cleanupAllSync();
 }
@@ -686,6 +689,10 @@ say();
 say('## 8. Start order and health (proclaunch alone; bench/needs.mjs)');
 say();
 for (const line of needsReport(needs)) say(line);
+say();
+say('## 9. Many hosts over ssh: `proclaunch fleet status` (bench/fleet.mjs)');
+say();
+for (const line of fleetReport(fleet)) say(line);
 say();
 
 // The issue's targets, checked against proclaunch's figures in this run.

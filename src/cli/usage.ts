@@ -1,6 +1,7 @@
 export const USAGE = `Usage:
   proclaunch supervise [--foreground] [--log-level LEVEL] [--log-path FILE] [--hooks DIR] [--reaper] STATE_DIR PROFILES_DIR
   proclaunch STATE_DIR PROFILES_DIR [options]     same as supervise (ProcLaunch style)
+  proclaunch fleet [-f HOSTS] [-H HOST,...] [-g GROUP] ... COMMAND   on many hosts over ssh (fleet --help)
   proclaunch --version | --help
 
 supervise options:

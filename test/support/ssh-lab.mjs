@@ -276,26 +276,31 @@ export class SshLab {
     return writeProfile(this.host(hostName).profilesDir, name, files);
   }
 
-  /** Every process whose command line names this lab's directory (sshds, ssh masters, supervisors, services). */
+  /** Every process whose command line or working directory is in this lab, and their descendants (sshd's sessions). */
   processes() {
-    const pids = [];
+    const ours = new Set();
+    const parents = new Map();
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
       try {
+        parents.set(Number(entry), Number(/\) \S+ (\d+)/.exec(readFileSync(`/proc/${entry}/stat`, 'latin1'))?.[1]));
         const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-        const cwd = (() => {
-          try {
-            return readlinkSync(`/proc/${entry}/cwd`);
-          } catch {
-            return '';
-          }
-        })();
-        if (cmdline.includes(this.root) || cwd.startsWith(this.root)) pids.push(Number(entry));
+        let cwd = '';
+        try {
+          cwd = readlinkSync(`/proc/${entry}/cwd`);
+        } catch {
+          // not ours to read
+        }
+        if (cmdline.includes(this.root) || cwd.startsWith(this.root)) ours.add(Number(entry));
       } catch {
         // gone
       }
     }
-    return pids;
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const [pid, parent] of parents) if (!ours.has(pid) && ours.has(parent)) grew = ours.add(pid) !== null;
+    }
+    return [...ours];
   }
 
   async close() {

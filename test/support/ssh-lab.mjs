@@ -8,9 +8,10 @@
 // (plain JS, so that the benchmark can run it without a TypeScript loader).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LabNetwork } from './lab-network.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(REPO, 'dist', 'cli', 'main.js');
@@ -28,60 +29,6 @@ export function labUnavailable() {
   return null;
 }
 
-const sh = (script) => execFileSync('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-const ip = (...args) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-
-function freePort(address) {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, address, () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-  });
-}
-
-/** Namespaces, bridges left by a run that was killed: their pid is in the name and is gone. */
-function sweepStaleNetworks() {
-  let names = [];
-  try {
-    names = ip('netns', 'list').split('\n').map((line) => line.split(' ')[0]).filter(Boolean);
-  } catch {
-    return;
-  }
-  const live = new Set();
-  for (const name of names) {
-    const match = /^plfleet-(\d+)-/.exec(name);
-    if (!match) continue;
-    if (existsSync(`/proc/${match[1]}`)) live.add(match[1]);
-    else spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
-  }
-  const links = spawnSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' }).stdout ?? '';
-  for (const match of links.matchAll(/^\d+: (plb(\d+)):/gm)) {
-    if (!existsSync(`/proc/${match[2]}`)) spawnSync('ip', ['link', 'del', match[1]], { stdio: 'ignore' });
-  }
-}
-
-/** Can namespaces be made here? (root, ip, and a kernel that lets us.) */
-function namespacesWork() {
-  if (!has('ip')) return false;
-  const probe = `plfleet-${process.pid}-probe`;
-  const made = spawnSync('ip', ['netns', 'add', probe], { stdio: 'ignore' }).status === 0;
-  if (made) spawnSync('ip', ['netns', 'del', probe], { stdio: 'ignore' });
-  return made;
-}
-
-/** A /24 of 10.0.0.0/8 that no interface here uses. */
-function freeSubnet() {
-  const used = ip('-4', '-o', 'addr');
-  for (let i = 0; i < 200; i++) {
-    const n = (process.pid + i * 7919) % 62000;
-    const subnet = `10.${100 + Math.floor(n / 250) % 150}.${n % 250}`;
-    if (!used.includes(` ${subnet}.`)) return subnet;
-  }
-  throw new Error('no free 10.x.y.0/24 for the test hosts');
-}
 
 /**
  * A host: `name`; `key: 'refused'` (its sshd knows no key of ours); `sshd: 'never'` (nothing
@@ -90,7 +37,7 @@ function freeSubnet() {
  * be on PATH, and is not); `supervisor: false` (none runs there); `groups`.
  */
 export class SshLab {
-  static async create(specs, { mode } = {}) {
+  static async create(specs, { mode = process.env.PROCLAUNCH_LAB_NETWORK || undefined } = {}) {
     const lab = new SshLab();
     await lab.setUp(specs, mode);
     return lab;
@@ -99,10 +46,8 @@ export class SshLab {
   constructor() {
     this.root = mkdtempSync('/tmp/plf-');
     this.hosts = new Map();
-    this.mode = 'loopback';
     this.supervisors = [];
-    this.subnet = null;
-    this.bridge = null;
+    this.network = null;
   }
 
   async setUp(specs, mode) {
@@ -116,15 +61,8 @@ export class SshLab {
     const clientKey = readFileSync(join(root, 'client.pub'), 'utf8').trim();
     // The privilege separation directory sshd wants (Debian makes it when its own service starts).
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-    this.mode = mode ?? (namespacesWork() ? 'netns' : 'loopback');
-    if (this.mode === 'netns') {
-      sweepStaleNetworks();
-      this.subnet = freeSubnet();
-      this.bridge = `plb${process.pid}`.slice(0, 15);
-      ip('link', 'add', this.bridge, 'type', 'bridge');
-      ip('addr', 'add', `${this.subnet}.1/24`, 'dev', this.bridge);
-      ip('link', 'set', this.bridge, 'up');
-    }
+    this.network = new LabNetwork(mode);
+    this.mode = this.network.mode;
     const config = [];
     const known = [];
     const hostsFile = [];
@@ -162,28 +100,14 @@ export class SshLab {
       logPath: join(dir, 'supervisor.log'),
       address: '',
       port: 22,
-      netns: null,
+      exec: (argv) => argv,
       sshd: null,
     };
     for (const sub of ['profiles', 'home', 'bin', 'shims']) mkdirSync(join(dir, sub), { recursive: true });
     writeFileSync(host.bin, `#!/bin/sh\nexec ${process.execPath} ${CLI} "$@"\n`, { mode: 0o755 });
     writeFileSync(join(dir, 'authorized_keys'), spec.key === 'refused' ? '' : `${clientKey}\n`);
-    if (this.mode === 'netns') {
-      host.netns = `plfleet-${process.pid}-${index}`;
-      host.address = `${this.subnet}.${10 + index}`;
-      const outside = `plv${process.pid}h${index}`.slice(-15);
-      const inside = `plv${process.pid}n${index}`.slice(-15);
-      ip('netns', 'add', host.netns);
-      ip('link', 'add', outside, 'type', 'veth', 'peer', 'name', inside);
-      ip('link', 'set', inside, 'netns', host.netns);
-      ip('link', 'set', outside, 'master', this.bridge, 'up');
-      ip('-n', host.netns, 'addr', 'add', `${host.address}/24`, 'dev', inside);
-      ip('-n', host.netns, 'link', 'set', inside, 'up');
-      ip('-n', host.netns, 'link', 'set', 'lo', 'up');
-    } else {
-      host.address = `127.0.0.${10 + index}`;
-      host.port = await freePort(host.address);
-    }
+    const place = await this.network.place(index);
+    Object.assign(host, { address: place.address, port: place.port, exec: place.exec });
     const path = spec.path === 'bare' ? [this.barePath(dir)] : [...(spec.path ?? []), join(dir, 'shims'), ...SYSTEM_PATH];
     writeFileSync(join(dir, 'sshd_config'), [
       `ListenAddress ${host.address}:${host.port}`,
@@ -228,7 +152,7 @@ export class SshLab {
 
   async startSshd(host) {
     const argv = [SSHD, '-D', '-e', '-f', join(host.dir, 'sshd_config')];
-    const [program, ...args] = host.netns ? ['ip', 'netns', 'exec', host.netns, ...argv] : argv;
+    const [program, ...args] = host.exec(argv);
     const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let said = '';
     child.stderr.on('data', (d) => (said += d));
@@ -318,10 +242,7 @@ export class SshLab {
         // gone already
       }
     }
-    if (this.mode === 'netns') {
-      for (const host of this.hosts.values()) spawnSync('ip', ['netns', 'del', host.netns], { stdio: 'ignore' });
-      spawnSync('ip', ['link', 'del', this.bridge], { stdio: 'ignore' });
-    }
+    this.network?.close();
     rmSync(this.root, { recursive: true, force: true });
   }
 }
@@ -360,5 +281,3 @@ export async function until(what, probe, timeoutMs = 10_000, detail = () => '') 
     await new Promise((r) => setTimeout(r, 20));
   }
 }
-
-export { sh };

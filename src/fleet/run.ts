@@ -20,8 +20,6 @@ export interface RunOptions {
   deadline: number;
   /** What it reads: nothing (the default), or a stream piped in. */
   stdin?: Readable;
-  /** Called once with the child as soon as it runs (to watch its output as it comes). */
-  onStdout?(chunk: string): void;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
 }
@@ -52,7 +50,6 @@ export function run(argv0: string, args: string[], options: RunOptions): Promise
     child.stderr!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
       if (result.stdout.length < MAX_OUTPUT) result.stdout += chunk;
-      options.onStdout?.(chunk);
     });
     child.stderr!.on('data', (chunk: string) => {
       if (result.stderr.length < MAX_OUTPUT) result.stderr += chunk;

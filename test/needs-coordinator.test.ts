@@ -1,7 +1,9 @@
 // The needs coordinator without processes: fake snapshots in, NEEDS out.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NeedsCoordinator, phaseOf, type NeedSnapshot, type NeedsEvent } from '../src/needs/coordinator.js';
 import { NeedCycles } from '../src/needs/cycles.js';
+import { findCycles } from '../src/needs/graph.js';
 import type { Need } from '../src/profile/readiness.js';
 import type { ServiceConfig } from '../src/profile/types.js';
 import { DOWN, FAILED, UP } from '../src/vocabulary/state-tags.js';
@@ -213,6 +215,30 @@ describe('NeedCycles', () => {
     expect(cycles.reason('b')).toBe('needs form a cycle: b → c → a → b');
     expect(cycles.read('c', configs('c'))).toEqual(new Map([['a', null], ['b', null], ['c', null]]));
     expect(cycles.reason('a')).toBeUndefined();
+  });
+
+  it('searching only when a cycle through the profile read may have changed: the same reasons and changes as a search of the whole graph at every reading', () => {
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    // A reading: a profile, and its needs (null: invalid or removed).
+    const reading = fc.tuple(fc.constantFrom(...names), fc.option(fc.subarray(names), { nil: null }));
+    fc.assert(fc.property(fc.array(reading, { maxLength: 30 }), (readings) => {
+      const cycles = new NeedCycles();
+      const graph = new Map<string, string[]>();
+      let reasons = new Map<string, string>();
+      for (const [name, need] of readings) {
+        const own = (need ?? []).filter((n) => n !== name); // a self-need is refused when the profile is read
+        const changes = cycles.read(name, need === null ? null : configs(name, ...own));
+        if (own.length > 0) graph.set(name, [...own].sort());
+        else graph.delete(name);
+        const before = reasons;
+        reasons = findCycles(graph);
+        const expected = new Map<string, string | null>();
+        for (const [profile, reason] of reasons) if (before.get(profile) !== reason) expected.set(profile, reason);
+        for (const profile of before.keys()) if (!reasons.has(profile)) expected.set(profile, null);
+        expect(changes).toEqual(expected);
+        for (const n of names) expect(cycles.reason(n)).toBe(reasons.get(n));
+      }
+    }), { numRuns: 300 });
   });
 
   it('a member removed (or made invalid) breaks the cycle', () => {

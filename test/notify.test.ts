@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseNotify, type NotifyResult } from '../src/process/notify-message.js';
-import { holdNotifySocket, notifyIdPath, notifySupport, openNotifySocket, releaseNotifySocket, watchNotify } from '../src/process/notify.js';
+import { bindNotifySocket, holdNotifySocket, notifyIdPath, notifySupport, openNotifySocket, releaseNotifySocket, watchNotify } from '../src/process/notify.js';
 import { freePort } from './support/free-port.js';
 import { waitFor } from './support/wait.js';
 
@@ -216,7 +216,7 @@ describe.skipIf(support !== null)(`the notify socket${skipNative}`, () => {
     expect(results).toEqual([{ kind: 'ignored', reason: 'the line "no equals sign" is not KEY=VALUE' }, { kind: 'ready' }]);
   });
 
-  it('keeps the socket\'s name in STATE_DIR/notify/TAG (0600): the next supervisor binds the same one; a taken name gets a new one, with a warning', async () => {
+  it('keeps the socket\'s name in STATE_DIR/notify/TAG (0600): the next supervisor binds the same one; a taken name gets a new one, with a warning (once, also when bound ahead)', async () => {
     const stateDir = mkdtempSync(join(dir, 'state-'));
     const first = holdNotifySocket(stateDir, 'kept');
     expect(holdNotifySocket(stateDir, 'kept')).toEqual(first); // idempotent
@@ -237,9 +237,11 @@ describe.skipIf(support !== null)(`the notify socket${skipNative}`, () => {
     releaseNotifySocket(stateDir, 'other');
     writeFileSync(notifyIdPath(stateDir, 'other'), again.address.slice('@proclaunch/'.length));
     const squatter = openNotifySocket(() => {}, again.address.slice('@proclaunch/'.length));
+    bindNotifySocket(stateDir, 'other'); // bound ahead (while it waits for its needs): the launch still gets the warning, once
     const taken = holdNotifySocket(stateDir, 'other');
     expect(taken.address).not.toBe(again.address);
     expect(taken.warning).toBe(`the notify socket ${again.address} is taken by another process; the service now gets ${taken.address}`);
+    expect(holdNotifySocket(stateDir, 'other')).toEqual({ address: taken.address, warning: null });
     expect(readFileSync(notifyIdPath(stateDir, 'other'), 'latin1').trim()).toBe(taken.address.slice('@proclaunch/'.length));
     squatter.close();
     releaseNotifySocket(stateDir, 'other');

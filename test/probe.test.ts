@@ -3,12 +3,13 @@
 // what they started), flooding, unrunnable; redis-cli ping and curl -fs
 // against real servers; the ready and health loops on top.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { healthLoop, probeUntilReady } from '../src/process/probe-loop.js';
+import { loadNative } from '../src/process/native.js';
 import { PROBE_OUTPUT_CAP, runProbe, type ProbeResult } from '../src/process/probe.js';
 import type { ServiceConfig } from '../src/profile/types.js';
 import { serviceConfig } from './support/service-config.js';
@@ -46,6 +47,18 @@ describe('runProbe', () => {
     const result = await probeOnce('echo "$GREETING from $PROCLAUNCH_TAG in $(pwd)"; echo oops >&2');
     expect(result).toMatchObject({ ok: true, code: 0, signal: null, reason: null, timedOut: false });
     expect(result.output).toBe(`hi there from svc${count} in ${result.dir}\noops\n`);
+  });
+
+  it('its output through a pipe of its own each run (the native module\'s, when there is one: no fork of the supervisor), no fd left open', async () => {
+    const { config, probe, stateDir } = profile('echo one; echo two >&2');
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    for (let i = 0; i < 3; i++) {
+      const result = await new Promise<ProbeResult>((done) => runProbe(config, stateDir, probe, 5000, done));
+      expect(result).toMatchObject({ ok: true, output: 'one\ntwo\n' });
+    }
+    await waitFor('its pipe closed', () => fds() <= before);
+    if (loadNative()) expect(loadNative()!.pipe).not.toBeNull(); // a native module built before pipe(): rebuild it
   });
 
   it('fails on exit 1, saying so, with what it printed', async () => {

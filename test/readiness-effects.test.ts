@@ -1,13 +1,14 @@
 // The readiness effects as the machine will use them (src/process/readiness-effects.ts):
 // prepareReadiness before spawnService, then the callback actors, with real services.
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createActor, createMachine } from 'xstate';
-import { notifySupport } from '../src/process/notify.js';
-import { awaitReadyFd, listenNotify, prepareReadiness, probeHealth, readinessActors, releaseReadiness, type ReadinessEvent, type ReadinessFiles } from '../src/process/readiness-effects.js';
+import { notifyIdPath, notifySupport } from '../src/process/notify.js';
+import { awaitReadyFd, holdReadiness, listenNotify, prepareReadiness, probeHealth, readinessActors, releaseReadiness, type ReadinessEvent, type ReadinessFiles } from '../src/process/readiness-effects.js';
+import { readyFdPath } from '../src/process/ready-fd.js';
 import { spawnService } from '../src/process/spawn.js';
 import { serviceConfig } from './support/service-config.js';
 import { waitFor } from './support/wait.js';
@@ -63,6 +64,20 @@ describe('readiness effects', () => {
     expect(events).toEqual([{ type: 'READY', via: 'notification-fd' }]);
     expect(spawnSync('cat', [join(dir, 'env')], { encoding: 'utf8' }).stdout).toBe('unset\n');
     expect(child.pid).toBeGreaterThan(1);
+  });
+
+  it.skipIf(support)(`holdReadiness (while it waits for its needs): the notify socket bound and the readiness file there before the launch; a failure is the launch's to report${notifySkip}`, () => {
+    const stateDir = join(root, 'held-state');
+    holdReadiness(stateDir, 'early', { notificationFd: null, notify: true, watchdogMs: null });
+    holdReadiness(stateDir, 'early-fd', { notificationFd: 4, notify: false, watchdogMs: null });
+    cleanups.push(() => (releaseReadiness(stateDir, 'early'), releaseReadiness(stateDir, 'early-fd')));
+    expect(existsSync(notifyIdPath(stateDir, 'early'))).toBe(true);
+    expect(existsSync(readyFdPath(stateDir, 'early-fd'))).toBe(true);
+    // STATE_DIR is a file: nothing can be made, and nothing is thrown (prepareReadiness will say why at the launch).
+    const blocked = join(root, 'not-a-dir');
+    writeFileSync(blocked, '');
+    expect(() => holdReadiness(blocked, 'x', { notificationFd: 4, notify: true, watchdogMs: null })).not.toThrow();
+    expect(() => prepareReadiness(blocked, 'x', { notificationFd: 4, notify: true, watchdogMs: null })).toThrow();
   });
 
   it.skipIf(support)(`notify: READY, STATUS, RELOADING, STOPPING as events; WATCHDOG=1 keeps the watchdog quiet, silence trips it${notifySkip}`, async () => {

@@ -23,11 +23,11 @@ Run a command on many hosts at once, through ssh (BatchMode, connections multipl
   -F SSH_CONFIG  ssh's -F; $PROCLAUNCH_SSH, if set, is the ssh command to run
   --json         an array of {host, ok, exit, ms, version, result | error}
 Commands: status, start, stop, restart [--rolling N], reload, signal, logs -n N, events,
-  ps, rescan, quit, check [-w N|N%] [-c N|N%] [--unreachable critical],
-  deploy PROFILE_DIR [--as NAME] [--rolling N], undeploy NAME,
-  install [--prefix DIR] [--start STATE_DIR PROFILES_DIR] [--enable]
+ps, rescan, quit, check [-w N|N%] [-c N|N%] [--unreachable critical],
+deploy PROFILE_DIR [--as NAME] [--rolling N], undeploy NAME,
+install [--prefix DIR] [--start STATE_DIR PROFILES_DIR] [--enable].
 Exit: 0 every host did it, 1 it failed on one, 255 one was not reached (and none failed),
-2 usage; check: the Nagios codes 0-3.
+2 usage; check: the Nagios codes 0-3. More: docs/fleet.md.
 Example: proclaunch fleet -g workers check -c 49% 'worker*'
 `;
 

@@ -13,6 +13,7 @@ const update = assign<ServiceContext, ServiceEvent, undefined, ServiceEvent, nev
 /** What the world is asked to do; process/effects.ts supplies these with `machine.provide(...)`. */
 type Effect =
   | { type: 'launch'; params: { config: ServiceConfig } }
+  | { type: 'prepare'; params: { config: ServiceConfig } }
   | { type: 'signal'; params: { proc: WatchedProc; signal: NodeJS.Signals } }
   | { type: 'killLeftovers'; params: { proc: WatchedProc } }
   | { type: 'release'; params: { tag: string } };
@@ -32,6 +33,8 @@ function exitFrom(context: ServiceContext, event: ServiceEvent, requested: boole
 export const effects = {
   /** Spawn `run`; report SPAWNED or SPAWN_FAILED, and EXITED when it ends. */
   launch: (_args: MachineArgs, _params: { config: ServiceConfig }) => undefined,
+  /** Make ready what its launch will need (its readiness socket or file), while it waits for its needs. Reports nothing. */
+  prepare: (_args: MachineArgs, _params: { config: ServiceConfig }) => undefined,
   /** Send a signal to the service's process group; EXITED if it is already gone. */
   signal: (_args: MachineArgs, _params: { proc: WatchedProc; signal: NodeJS.Signals }) => undefined,
   /** The leader died while stopping: SIGKILL what is left of its group. */
@@ -174,6 +177,9 @@ export const actions = {
 
   // ---- effects
   launchRun: effect(({ context, enqueue }) => enqueue({ type: 'launch', params: { config: context.config! } })),
+  prepareRun: effect(({ context, enqueue }) => {
+    if (context.config) enqueue({ type: 'prepare', params: { config: context.config } });
+  }),
   sendStopSignal: signalWith(({ context }) => context.config?.stopSignal ?? 'SIGTERM'),
   sendKill: signalWith(() => 'SIGKILL'),
   sendReloadSignal: signalWith(({ context }) => context.config?.reloadSignal ?? 'SIGHUP'),

@@ -297,6 +297,8 @@ export const serviceMachine = setup({
         },
         /** A need is not running and ready (NEEDS said why): nothing runs, and no timeout runs out. */
         waiting: {
+          // What its start will need is made ready now, not on the way from its needs' readiness to its spawn.
+          entry: 'prepareRun',
           on: {
             // Nothing runs yet: an invalid profile (a cycle of needs, a bad file) fails now, as a stopped one does.
             INVALID: { target: '#service.stopped.failed.invalid', actions: ['forgetConfig', 'noteProblem'] },

@@ -13,7 +13,7 @@ import { readPidFile, startedAfterWritten, untrustedPid, type PidTrust } from '.
 import type { PidWatcher } from './pid-watch.js';
 import { killGroupLeftovers, readStat, signalService } from './proc.js';
 import {
-  awaitReadyFd, listenNotify, prepareReadiness, probeHealth, probeReady, releaseReadiness, type ReadinessEvent, type ReadinessFiles, type ReadinessSetup,
+  awaitReadyFd, holdReadiness, listenNotify, prepareReadiness, probeHealth, probeReady, releaseReadiness, type ReadinessEvent, type ReadinessFiles, type ReadinessSetup,
 } from './readiness-effects.js';
 import { spawnService } from './spawn.js';
 
@@ -171,6 +171,7 @@ export function processEffects(options: EffectsOptions): Parameters<typeof servi
           warn: (message) => options.warn(config.tag, message),
           mainMoved: (pid) => mainMoved.delete(pid),
         }),
+      prepare: (_args, { config }) => holdReadiness(stateDir, config.tag, readinessFiles(config)),
       release: (_args, { tag }) => releaseReadiness(stateDir, tag),
       signal: ({ self, context }, { proc, signal }) => {
         if (!proc) return;

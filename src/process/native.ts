@@ -64,6 +64,12 @@ export interface Native {
   mkfifo(path: string, mode: number): void;
   /** dup2(2). */
   dup2(from: number, to: number): void;
+  /**
+   * pipe2(2): [read end, write end], both close-on-exec, the read end
+   * non-blocking (for the event loop), for a child spawn() starts; null when
+   * the module was built before it had one.
+   */
+  readonly pipe: (() => [number, number]) | null;
   /** The drain thread of bounded output (native/output.c). */
   readonly output: OutputDrain;
   /** The sd_notify socket (native/notify.c; src/process/notify.ts), or null when the module was built without it. */
@@ -125,6 +131,7 @@ interface Binding {
   spawn?(file: string, argv: readonly string[], envp: readonly string[], cwd: string | null, stdin: number, stdout: number, stderr: number, extraFds?: number[]): number;
   mkfifo(path: string, mode: number): void;
   dup2(from: number, to: number): void;
+  pipe?(): [number, number];
   outputAdd(fd: number, path: string, maxBytes: number, keep: number, timestamps: boolean): number;
   outputSet(id: number, maxBytes: number, keep: number, timestamps: boolean): void;
   outputRelease(id: number): void;
@@ -196,6 +203,7 @@ function wrap(binding: Binding): Native {
     },
     mkfifo: (path, mode) => binding.mkfifo(path, mode),
     dup2: (from, to) => binding.dup2(from, to),
+    pipe: binding.pipe ? () => binding.pipe!() : null,
     output: {
       add: (fd, path, { maxBytes, keep, timestamps }) => binding.outputAdd(fd, path, maxBytes, keep, timestamps),
       set: (id, { maxBytes, keep, timestamps }) => binding.outputSet(id, maxBytes, keep, timestamps),

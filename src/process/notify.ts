@@ -72,6 +72,8 @@ interface Held {
   run: Run | null;
   /** Who is told now, if anyone. */
   listener: ((result: NotifyResult) => void) | null;
+  /** Not yet given to a launch: the kept name was taken (see HeldNotify). */
+  warning: string | null;
 }
 
 /** Results kept for the next listener: a gap between two listeners is one tick; only a flood overflows it (the oldest go). */
@@ -109,13 +111,30 @@ export interface HeldNotify {
 
 /**
  * The socket of profile `tag`, bound now if it is not yet: the same name as
- * the last supervisor's when that is free. Idempotent. Throws an Error whose
- * message is the reason (no native module, cannot bind, cannot keep the id).
+ * the last supervisor's when that is free. Idempotent; the warning (a kept
+ * name taken) is given once. Throws an Error whose message is the reason (no
+ * native module, cannot bind, cannot keep the id).
  */
 export function holdNotifySocket(stateDir: string, tag: string): HeldNotify {
+  const entry = bound(stateDir, tag);
+  const { warning } = entry;
+  entry.warning = null;
+  return { address: entry.socket.address, warning };
+}
+
+/**
+ * Bind the socket of profile `tag` ahead of its start (while it waits for its
+ * needs): its launch then finds it bound, and says its warning, if any.
+ * Idempotent; throws as holdNotifySocket.
+ */
+export function bindNotifySocket(stateDir: string, tag: string): void {
+  bound(stateDir, tag);
+}
+
+function bound(stateDir: string, tag: string): Held {
   const key = `${stateDir}\0${tag}`;
   const known = addresses.get(key);
-  if (known) return { address: known, warning: null };
+  if (known) return heldAt(known);
   const path = notifyIdPath(stateDir, tag);
   const kept = keptId(path);
   let warning: string | null = null;
@@ -143,10 +162,10 @@ export function holdNotifySocket(stateDir: string, tag: string): HeldNotify {
     socket.close();
     throw new Error(`cannot keep the notify socket's name in ${path}: ${(error as Error).message}`);
   }
-  entry = { socket, run: null, listener: null };
+  entry = { socket, run: null, listener: null, warning };
   held.set(socket.address, entry);
   addresses.set(key, socket.address);
-  return { address: socket.address, warning };
+  return entry;
 }
 
 const heldAt = (address: string): Held => {

@@ -4,10 +4,17 @@
 // timeout at which its whole group gets SIGKILL. Its output (stdout and
 // stderr together) is read as it comes and only the last 4 KiB kept, so a
 // probe that prints megabytes, or forever, costs nothing more.
+//
+// The output comes through a pipe of the native module's, so that the probe is
+// started by its posix_spawn, which takes fds only: Node's spawn, which makes
+// its own pipes, forks the whole supervisor. Without the native module: Node's.
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, statSync } from 'node:fs';
+import { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import type { ServiceConfig } from '../profile/types.js';
 import { formatDuration } from '../vocabulary/durations.js';
+import { loadNative } from './native.js';
 import { spawnChild } from './native-spawn.js';
 import { killGroupLeftovers, readStat, signalService } from './proc.js';
 import { trackChild } from './reaper.js';
@@ -71,6 +78,18 @@ function startFailure(path: string, error: NodeJS.ErrnoException): string {
   return `cannot start ${path}: ${error.message}`;
 }
 
+/** A pipe for the probe's output ({ read, write } fds), or null: Node's spawn then makes its own. */
+function outputPipe(): { read: number; write: number } | null {
+  const native = loadNative();
+  if (!native?.canSpawn || !native.pidfd || !native.pipe) return null;
+  try {
+    const [read, write] = native.pipe();
+    return { read, write };
+  } catch {
+    return null; // EMFILE and the like: Node's spawn says it better
+  }
+}
+
 const failed = (reason: string, started: number): ProbeResult => ({ ok: false, code: null, signal: null, output: '', reason, timedOut: false, durationMs: Date.now() - started });
 
 /**
@@ -94,18 +113,32 @@ export function runProbe(config: ServiceConfig, stateDir: string, probePath: str
   }
   const asUser = isRoot() && config.user !== null;
   const [command, args] = serviceArgv({ ...config, runPath: probePath }, asUser);
+  const pipe = outputPipe();
   let child: ChildProcess;
   try {
-    // Pipes: Node's own spawn (the native one takes fds only); detached: its own group, to kill whole.
-    child = spawnChild(command, args, { cwd: config.dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: serviceEnv(config, asUser, stateDir) });
+    // detached: its own group, to kill whole. With our pipe's fds, the native spawn; with 'pipe', Node's.
+    const stdio: ['ignore', number | 'pipe', number | 'pipe'] = pipe ? ['ignore', pipe.write, pipe.write] : ['ignore', 'pipe', 'pipe'];
+    child = spawnChild(command, args, { cwd: config.dir, detached: true, stdio, env: serviceEnv(config, asUser, stateDir) });
   } catch (error) {
+    if (pipe) closeSync(pipe.read);
     const immediate = setImmediate(() => finish(failed(startFailure(probePath, error as NodeJS.ErrnoException), started)));
     return () => ((finished = true), clearImmediate(immediate));
+  } finally {
+    if (pipe) closeSync(pipe.write); // the probe has its own copy: at its end (and its group's), the read end sees EOF
   }
   trackChild(child); // the reaper (PID 1, --reaper) must leave it to us
   const tail = new Tail(PROBE_OUTPUT_CAP);
-  child.stdout!.on('data', (chunk: Buffer) => tail.push(chunk));
-  child.stderr!.on('data', (chunk: Buffer) => tail.push(chunk));
+  const streams: Readable[] = pipe ? [new Socket({ fd: pipe.read, readable: true, writable: false })] : [child.stdout!, child.stderr!];
+  // Output done: every writer closed it (the probe, and whatever it left holding it).
+  let open = streams.length;
+  for (const stream of streams) {
+    stream.on('data', (chunk: Buffer) => tail.push(chunk));
+    stream.on('error', () => undefined); // EIO and the like: as the end of its output
+    stream.once('close', () => {
+      open -= 1;
+      if (open === 0 && exit) report();
+    });
+  }
   let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   let timedOut = false;
   const startTime = child.pid === undefined ? null : (readStat(child.pid)?.startTime ?? null);
@@ -116,8 +149,7 @@ export function runProbe(config: ServiceConfig, stateDir: string, probePath: str
   };
   const report = (): void => {
     clearTimeout(timer);
-    child.stdout!.destroy();
-    child.stderr!.destroy();
+    for (const stream of streams) stream.destroy();
     const { code, signal } = exit ?? { code: null, signal: null };
     const ok = !timedOut && code === 0;
     let reason: string | null = null;
@@ -135,22 +167,19 @@ export function runProbe(config: ServiceConfig, stateDir: string, probePath: str
 
   child.once('error', (error: NodeJS.ErrnoException) => {
     clearTimeout(timer);
+    for (const stream of streams) stream.destroy();
     finish(failed(startFailure(probePath, error), started));
   });
   child.once('exit', (code, signal) => {
     exit = { code, signal };
     killGroupLeftovers(child.pid!); // what it left running in its group
-    if (timedOut) report();
-  });
-  child.once('close', () => {
-    if (exit) report();
+    if (timedOut || open === 0) report();
   });
   return () => {
     if (finished) return;
     finished = true;
     clearTimeout(timer);
     kill();
-    child.stdout?.destroy();
-    child.stderr?.destroy();
+    for (const stream of streams) stream.destroy();
   };
 }

@@ -7,7 +7,7 @@ import { fromCallback, type EventObject } from 'xstate';
 import type { ServiceConfig } from '../profile/types.js';
 import type { ProcRef } from '../vocabulary/proc-ref.js';
 import { formatDuration } from '../vocabulary/durations.js';
-import { expectNotifyRun, holdNotifySocket, releaseNotifySocket, watchNotify } from './notify.js';
+import { bindNotifySocket, expectNotifyRun, holdNotifySocket, releaseNotifySocket, watchNotify } from './notify.js';
 import { healthLoop, probeUntilReady } from './probe-loop.js';
 import { runProbe, type ProbeResult } from './probe.js';
 import { holdReadyFd, releaseReadyFd } from './ready-fd.js';
@@ -80,6 +80,21 @@ export function prepareReadiness(stateDir: string, tag: string, files: Readiness
     extraFds.set(files.notificationFd, ready.openForChild());
   }
   return { env, extraFds, warning, close: () => extraFds.forEach((fd) => closeSync(fd)), spawned };
+}
+
+/**
+ * While the service waits for its needs: its notify socket bound and its
+ * readiness file opened now, so that its start, once they are ready, does not
+ * wait for them (~0.5 ms a link of a chain). A failure is left to the launch,
+ * which tries again and reports it.
+ */
+export function holdReadiness(stateDir: string, tag: string, files: ReadinessFiles): void {
+  try {
+    if (files.notify) bindNotifySocket(stateDir, tag);
+    if (files.notificationFd !== null) holdReadyFd(stateDir, tag);
+  } catch {
+    // prepareReadiness, at the launch, says why (SPAWN_FAILED)
+  }
 }
 
 /** The profile is gone and its service stopped: its readiness file and notify socket with it. */

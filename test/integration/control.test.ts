@@ -341,7 +341,7 @@ describe('hostile clients against a real supervisor', () => {
 const CHECK_LOG = '/usr/lib/nagios/plugins/check_log';
 
 describe.skipIf(!existsSync(CHECK_LOG))('the log is Nagios-parseable', () => {
-  it("monitoring-plugins' check_log finds ERROR lines with the README's pattern", async () => {
+  it("monitoring-plugins' check_log finds ERROR lines with the pattern of docs/logs.md", async () => {
     box.profile('web', sleeper);
     await box.startReady();
     await box.runningPid('web');

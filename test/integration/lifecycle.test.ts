@@ -69,6 +69,8 @@ describe('the profiles directory drives services', () => {
     box.profile('web', { run: forever });
     const pid = await box.runningPid('web');
     await box.waitLog('proclaunch', /^profile added: web$/);
+    // Removed before its sh has read `run`, it would exit on its own (code 2), never `stopped` (seen under load).
+    await waitFor('web up', () => box.serviceLog('web').includes(`up ${pid}`));
     rmSync(join(box.profilesDir, 'web'), { recursive: true });
     await box.waitLog('proclaunch', /^profile removed: web$/);
     await box.waitLog('web', new RegExp(`^stopped pid ${pid}$`));

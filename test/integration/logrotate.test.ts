@@ -1,6 +1,6 @@
 // A `stdout` file of a profile's own (not bounded: no log_* file) is written
 // through an O_APPEND descriptor the service holds: real logrotate with
-// `copytruncate` (the README's sample) rotates it while the service writes,
+// `copytruncate` (the sample in docs/output.md) rotates it while the service writes,
 // with no restart, no sparse hole, and `proclaunch logs` (and `logs -f`)
 // still working afterwards. (STATE_DIR/logs/TAG.log rotates itself.)
 import { spawn, spawnSync } from 'node:child_process';
@@ -37,7 +37,7 @@ describe('logrotate', () => {
     follower.stdout.on('data', (d) => (followed += d));
     try {
       await waitFor('follower reading', () => numbersOf(followed).length > 0);
-      // The README's sample, pointed at this STATE_DIR (logrotate refuses a config others may write).
+      // The sample in docs/output.md, pointed at this STATE_DIR (logrotate refuses a config others may write).
       const conf = join(box.root, 'logrotate.conf');
       writeFileSync(conf, `${dir}/logs/*.log {\n    copytruncate\n    rotate 7\n    missingok\n    notifempty\n}\n`, { mode: 0o644 });
       const sizeBefore = statSync(log).size;

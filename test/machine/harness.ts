@@ -44,6 +44,7 @@ export function harness() {
   const clock = new SimulatedClock();
   clock.set(1_000_000); // event `at` values far from 0
   const launches: ServiceConfig[] = [];
+  const prepared: ServiceConfig[] = [];
   const signals: Array<{ pid: number | undefined; signal: NodeJS.Signals }> = [];
   const leftovers: number[] = [];
   const released: string[] = [];
@@ -65,6 +66,7 @@ export function harness() {
   const machine = serviceMachine.provide({
     actions: {
       launch: (_args, { config }) => void launches.push(config),
+      prepare: (_args, { config }) => void prepared.push(config),
       signal: (_args, { proc: p, signal }) => void signals.push({ pid: p?.pid, signal }),
       killLeftovers: (_args, { proc: p }) => void leftovers.push(p.pid),
       release: (_args, { tag }) => void released.push(tag),
@@ -93,7 +95,7 @@ export function harness() {
   };
 
   const h = {
-    actor, clock, launches, signals, leftovers, released, invoked, logs,
+    actor, clock, launches, prepared, signals, leftovers, released, invoked, logs,
     send: (event: ServiceEvent) => actor.send(event),
     /** As `status` shows it: `stopped.failed`, `stopping.signalled`. */
     state: () => stateText(snapshot()),

@@ -44,6 +44,22 @@ describe('starting.waiting: a need is not running and ready', () => {
     expect(h.ctx().problem).toBe('not ready after ready_timeout 5s');
   });
 
+  it('what its launch needs is prepared on entering waiting, once, with the config it waits with; nothing without needs', () => {
+    const h = harness();
+    h.needs(WAITING);
+    const config = needy({ readiness: NOTIFY });
+    h.configure(config);
+    expect(h.prepared).toEqual([config]);
+    h.needs('waiting for db (not ready)');
+    h.needs(null);
+    expect(h.state()).toBe('starting.spawning');
+    expect(h.prepared).toHaveLength(1);
+    const plain = harness();
+    plain.configure(makeConfig({ readiness: NOTIFY }));
+    expect(plain.state()).toBe('starting.spawning');
+    expect(plain.prepared).toEqual([]);
+  });
+
   it.each<[string, string, (h: Harness) => void]>([
     ['never sent NEEDS: met', 'starting.spawning', () => undefined],
     ['NEEDS null', 'starting.spawning', (h) => h.needs(null)],

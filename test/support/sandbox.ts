@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ServiceStatus } from '../../src/control/protocol.js';
+import { killGroupLeftovers, readStat } from '../../src/process/proc.js';
 import type { EventRecord } from '../../src/supervisor/events.js';
 import { askSocket } from './ask.js';
 import { extractShippedProfiles } from './shipped.js';
@@ -231,13 +232,17 @@ export class Sandbox {
       await exited;
     }
     for (const pid of this.processes()) {
+      // Its whole process group too: a child forked after the scan (a run's `mv`, `sleep`) is in no list,
+      // and would write on into the directory being removed (ENOTEMPTY, seen in CI).
+      const group = readStat(pid)?.pgid;
+      if (group !== undefined) killGroupLeftovers(group);
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
         // already gone
       }
     }
-    rmSync(this.root, { recursive: true, force: true });
+    rmSync(this.root, { recursive: true, force: true, maxRetries: 5 });
   }
 }
 

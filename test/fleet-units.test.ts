@@ -4,11 +4,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { parseThreshold } from '../src/cli/check.js';
 import { classify, fleetExit } from '../src/fleet/classify.js';
 import { verdict } from '../src/fleet/check.js';
 import type { HostResult } from '../src/fleet/context.js';
+import { warnVersions } from '../src/fleet/control-commands.js';
 import { parseHostsFile, parseHostSpec, HostsFileError, type Host } from '../src/fleet/hosts-file.js';
 import { pool } from '../src/fleet/pool.js';
 import { MARK, parseOutput, proclaunchLine, shq } from '../src/fleet/remote.js';
@@ -167,4 +168,17 @@ it('the pool keeps the hosts’ order and never runs more than asked at once', a
   });
   expect(results).toEqual([0, 1, 2, 3, 4]);
   expect(most).toBe(2);
+});
+
+it('one warning when the hosts that answered run different versions, none when they agree', () => {
+  const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    const at = (label: string, version: string | null) => ({ host: { ...host, label }, ok: version !== null, kind: 'answered', exit: 0, ms: 1, version }) as HostResult;
+    warnVersions([at('w1', '0.1.0'), at('w2', '0.1.0'), at('w3', null)]);
+    expect(write).not.toHaveBeenCalled();
+    warnVersions([at('w1', '0.1.0'), at('w2', '0.2.0'), at('w3', '0.1.0')]);
+    expect(write.mock.calls).toEqual([['proclaunch fleet: the hosts run different versions: 0.1.0 (w1, w3), 0.2.0 (w2)\n']]);
+  } finally {
+    write.mockRestore();
+  }
 });

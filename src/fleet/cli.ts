@@ -54,22 +54,22 @@ export function parseFleetArgs(argv: string[]): FleetArgs | 'help' {
     }
     if (!word.startsWith('-')) break;
     const key = VALUED[word];
-    if (!key) throw new UsageError(`fleet: unknown option ${JSON.stringify(word)}`);
+    if (!key) throw new UsageError(`unknown option ${JSON.stringify(word)}`);
     const value = argv[++i];
-    if (value === undefined) throw new UsageError(`fleet: ${word} needs a value`);
+    if (value === undefined) throw new UsageError(`${word} needs a value`);
     if (key === 'hosts' || key === 'groups') args[key]!.push(value);
     else if (key === 'parallel') {
-      if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`fleet: -p takes a number of hosts (1 or more), not ${JSON.stringify(value)}`);
+      if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`-p takes a number of hosts (1 or more), not ${JSON.stringify(value)}`);
       args.parallel = Number(value);
     } else if (key === 'timeoutMs') {
       const seconds = Number(value);
-      if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`fleet: -t takes seconds (more than 0), not ${JSON.stringify(value)}`);
+      if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`-t takes seconds (more than 0), not ${JSON.stringify(value)}`);
       args.timeoutMs = seconds * 1000;
     } else if (key === 'file') args.file = value;
     else if (key === 'sshConfig') args.sshConfig = value;
   }
   const command = argv[i];
-  if (command === undefined) throw new UsageError('fleet: give a command (status, start, deploy, check, ...)');
+  if (command === undefined) throw new UsageError('give a command (status, start, deploy, check, ...)');
   return { ...args, command, rest: argv.slice(i + 1) };
 }
 
@@ -122,6 +122,6 @@ async function dispatch(context: FleetContext, command: string, rest: string[]):
     case 'install':
       return (await import('./install.js')).install(context, rest);
     default:
-      throw new UsageError(`fleet: unknown command ${JSON.stringify(command)}`);
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }
 }

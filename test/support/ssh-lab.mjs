@@ -108,7 +108,8 @@ export class SshLab {
     writeFileSync(join(dir, 'authorized_keys'), spec.key === 'refused' ? '' : `${clientKey}\n`);
     const place = await this.network.place(index);
     Object.assign(host, { address: place.address, port: place.port, exec: place.exec });
-    const path = spec.path === 'bare' ? [this.barePath(dir)] : [...(spec.path ?? []), join(dir, 'shims'), ...SYSTEM_PATH];
+    // The node running the tests first (CI runs them on Node 22 and 24 too): the hosts' npm installs with it.
+    const path = spec.path === 'bare' ? [this.barePath(dir)] : [...(spec.path ?? []), join(dir, 'shims'), dirname(process.execPath), ...SYSTEM_PATH];
     writeFileSync(join(dir, 'sshd_config'), [
       `ListenAddress ${host.address}:${host.port}`,
       `HostKey ${join(this.root, 'hostkey')}`,

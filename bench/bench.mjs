@@ -46,7 +46,9 @@ import {
   supervisorProcesses,
   until,
 } from './lib.mjs';
+import { httpBench, httpReport } from './http.mjs';
 import { needsBench, needsReport } from './needs.mjs';
+import { cliStartupBench, cliStartupReport } from './cli-startup.mjs';
 import { fleetBench, fleetReport } from './fleet.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -493,6 +495,8 @@ const started = new Date();
 let costs;
 const floods = [];
 let needs;
+let httpResults;
+let cliStartup;
 let fleet;
 try {
   log(`measuring ${adapters.map((a) => a.name).join(', ')}${quick ? ' (quick)' : ''}; scratch ${scratch}`);
@@ -507,6 +511,8 @@ try {
     floods.push(await floodRun(mode, { seconds: FLOOD_SECONDS, scratch }).catch((error) => ({ mode, error: error.message })));
   }
   needs = await needsBench({ quick, log });
+  httpResults = await httpBench({ quick, log });
+  cliStartup = await cliStartupBench({ quick, log }).catch((error) => ({ error: error.message }));
   fleet = await fleetBench({ quick, log }).catch((error) => ({ error: error.message }));
 } finally {
   cleanupAllSync();
@@ -690,7 +696,16 @@ say('## 8. Start order and health (proclaunch alone; bench/needs.mjs)');
 say();
 for (const line of needsReport(needs)) say(line);
 say();
-say('## 9. Many hosts over ssh: `proclaunch fleet status` (bench/fleet.mjs)');
+say('## 9. `supervise --http`: API, metrics, SSE (proclaunch alone; bench/http.mjs)');
+say();
+for (const line of httpReport(httpResults)) say(line);
+say();
+say('## 10. CLI start-up (proclaunch alone; bench/cli-startup.mjs)');
+say();
+say('Each command run in turn, shuffled every round, against a supervisor with three services; the target is 1.3× bare Node for `status` and `check`.');
+say();
+for (const line of cliStartupReport(cliStartup)) say(line);
+say('## 11. Many hosts over ssh: `proclaunch fleet status` (bench/fleet.mjs)');
 say();
 for (const line of fleetReport(fleet)) say(line);
 say();

@@ -11,7 +11,7 @@
 // each runs a remote proclaunch CLI (a Node start) per command.
 //
 //   npm run build && node bench/fleet.mjs [--quick] [--hosts N]
-// bench/bench.mjs runs it too (section 9 of its report). Skipped, saying why,
+// bench/bench.mjs runs it too (section 11 of its report). Skipped, saying why,
 // where sshd is missing (scripts/ensure-test-tools.sh installs it) or not root.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -51,6 +51,7 @@
 
 #include "extra-fds.h"
 #include "notify.h"
+#include "peercred.h"
 #include "output.h"
 
 /* posix_spawn with POSIX_SPAWN_SETSID (2.26) and addchdir_np (2.29); addclosefrom_np is 2.34. */
@@ -694,6 +695,7 @@ NAPI_MODULE_INIT() {
       {"isChildSubreaper", NULL, is_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reap", NULL, reap, NULL, NULL, NULL, napi_enumerable, NULL},
       NOTIFY_PROPERTIES
+      PEERCRED_PROPERTIES
 #if HAVE_SPAWN
       {"spawn", NULL, spawn_process, NULL, NULL, NULL, napi_enumerable, NULL},
 #endif

@@ -27,7 +27,7 @@ fi
 # Real loggers for the log/ tests and logrotate for the copytruncate test:
 # svlogd (runit), s6-log (s6), logger (bsdutils), logrotate; for the readiness
 # tests, systemd-notify (systemd) and redis-server (its --supervised systemd
-# and redis-cli ping). Without them those tests are skipped, saying why. Only their programs are used: a
+# and redis-cli ping); promtool (prometheus) for /metrics; chromium for the web page; zsh for its completion script. Without them those tests are skipped, saying why. Only their programs are used: a
 # policy-rc.d forbids the packages to start anything system-wide (runsvdir)
 # for the length of the install, as in scripts/install-peers.sh, and any
 # supervisor that started anyway is ended by pid.
@@ -35,9 +35,15 @@ optional=()
 command -v svlogd >/dev/null || optional+=(runit)
 command -v s6-log >/dev/null || optional+=(s6)
 command -v logger >/dev/null || optional+=(bsdutils)
+command -v zsh >/dev/null || optional+=(zsh) # the completion script's test
 command -v logrotate >/dev/null || optional+=(logrotate)
 command -v systemd-notify >/dev/null || optional+=(systemd)
 command -v redis-server >/dev/null || optional+=(redis-server)
+# promtool (prometheus) checks the /metrics exposition of `supervise --http`.
+command -v promtool >/dev/null || optional+=(prometheus)
+# The web page's end-to-end tests drive Debian's headless Chromium through
+# playwright-core (which downloads no browser of its own).
+command -v chromium >/dev/null || optional+=(chromium)
 # The fleet tests: real sshd per test host (network namespaces through ip, or
 # loopback addresses), rsync for deploy, the ssh client.
 [ -x /usr/sbin/sshd ] || optional+=(openssh-server)
@@ -58,14 +64,14 @@ if [ ${#optional[@]} -gt 0 ]; then
       echo "could not install ${optional[*]}: the tests that need them are skipped" >&2
     restore_policy
     trap - EXIT
-    for pid in $(ps -eo pid=,comm= | awk '$2 ~ /^(runsvdir|runsv|s6-svscan|s6-supervise|redis-server|sshd)$/ {print $1}'); do
+    for pid in $(ps -eo pid=,comm= | awk '$2 ~ /^(runsvdir|runsv|s6-svscan|s6-supervise|redis-server|prometheus|sshd)$/ {print $1}'); do
       if ! grep -qx "$pid" <<<"$before"; then
         echo "ending $(ps -o comm= -p "$pid") (pid $pid), started by its package" >&2
         kill "$pid" 2>/dev/null || true
       fi
     done
   else
-    echo "not installed: ${optional[*]}: the log/, logrotate, readiness and fleet tests that need them are skipped" >&2
+    echo "not installed: ${optional[*]}: the log/, logrotate, readiness, web page and fleet tests that need them are skipped" >&2
   fi
 fi
 # The tests run four supervisors at once, each watching a small tree. A limit

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the man page docs/proclaunch.1 from what the CLI itself prints, so
 // that the two cannot drift: the synopsis and the supervisor's options from
-// `proclaunch --help` (src/cli/usage.ts USAGE, src/cli/control.ts
+// `proclaunch --help` (src/cli/supervise-options.ts SUPERVISE_USAGE, src/cli/control.ts
 // CONTROL_USAGE), one subsection per control command from its `--help`
 // (the `help` of each command in src/cli/commands/), the description from
 // the README's opening paragraph and FILES from docs/state-dir.md. Reads the
@@ -160,8 +160,9 @@ async function commands(order) {
 
 export async function buildManPage() {
   const dist = (path) => import(pathToFileURL(join(root, 'dist', 'cli', path)).href);
-  const { USAGE } = await dist('usage.js');
-  const { CONTROL_USAGE, CONTROL_COMMANDS } = await dist('control.js');
+  const { SUPERVISE_USAGE: USAGE } = await dist('supervise-options.js');
+  const { CONTROL_USAGE } = await dist('control.js');
+  const { CONTROL_COMMANDS } = await dist('command-names.js');
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   const [controlIntro, ...controlRest] = CONTROL_USAGE.split('\n');
   const exitCodes = controlRest.filter((line) => /^Exit codes:/.test(line));

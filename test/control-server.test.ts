@@ -67,12 +67,17 @@ function exchange(raw: string | Buffer, count = Infinity): Promise<{ lines: Reco
 
 describe('parseRequest', () => {
   it('accepts the documented requests, with defaults', () => {
-    expect(parseRequest('{"command":"status"}')).toEqual({ id: null, request: { command: 'status', names: [] } });
+    expect(parseRequest('{"command":"status"}')).toEqual({ id: null, request: { command: 'status', names: [], usage: true, detail: false } });
     expect(parseRequest('{"id":7,"command":"stop","names":["web"]}')).toEqual({
       id: 7, request: { command: 'stop', names: ['web'], all: false, wait: true, timeoutMs: 60_000, rolling: false },
     });
     expect(parseRequest('{"command":"restart","names":["pool"],"rolling":true}')).toMatchObject({ request: { command: 'restart', rolling: true, wait: true } });
-    expect(parseRequest('{"command":"events","since":"2026-11-23T10:00:00Z","follow":true}')).toMatchObject({ request: { follow: true } });
+    expect(parseRequest('{"command":"events","since":"2026-11-23T10:00:00Z","follow":true}')).toMatchObject({ request: { follow: true, names: [], last: null } });
+    expect(parseRequest('{"command":"events","names":["web"],"last":10}')).toMatchObject({ request: { names: ['web'], last: 10 } });
+    // `logs`: the first protocol's one `name` (its old reply), or `names` (none: all).
+    expect(parseRequest('{"command":"logs","name":"web"}')).toEqual({ id: null, request: { command: 'logs', name: 'web', names: [] } });
+    expect(parseRequest('{"command":"logs"}')).toEqual({ id: null, request: { command: 'logs', name: null, names: [] } });
+    expect(parseRequest('{"command":"ps","names":["w*"]}')).toEqual({ id: null, request: { command: 'ps', names: ['w*'] } });
   });
   it.each([
     ['not json', 'malformed request: not JSON'],
@@ -84,7 +89,10 @@ describe('parseRequest', () => {
     ['{"command":"stop","names":[""]}', 'stop: "names" must be a list of names'],
     ['{"command":"start","all":true,"timeoutMs":-1}', 'start: "timeoutMs" must be milliseconds (0 to 86400000)'],
     ['{"command":"signal","names":["web"]}', 'signal: "signal" must be a signal name or number'],
-    ['{"command":"logs"}', 'logs: "name" must be a profile name'],
+    ['{"command":"logs","name":7}', 'logs: "name" must be a profile name'],
+    ['{"command":"logs","names":"web"}', 'logs: "names" must be a list of names'],
+    ['{"command":"events","last":-1}', 'events: "last" must be a number of events (0 or more)'],
+    ['{"command":"ps","names":[3]}', 'ps: "names" must be a list of names'],
     ['{"command":"events","since":"yesterday-ish"}', 'events: "since" must be an ISO 8601 time'],
     ['{"command":"quit","leaveRunning":"yes"}', 'quit: "leaveRunning" must be true or false'],
     ['{"command":"stop","names":["web"],"rolling":true}', 'stop: "rolling" is for restart only'],

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { select } from '../src/control/handlers.js';
+import { PatternError, patternProblem } from '../src/profile/names.js';
 import type { ExitInfo } from '../src/machine/policy.js';
 import { EventLog } from '../src/supervisor/event-log.js';
 import { eventsBetween, type EventRecord, type SnapshotView } from '../src/supervisor/events.js';
@@ -112,5 +113,16 @@ describe('select', () => {
     expect(select(known, ['w.b', 'nope'], false)).toEqual({ names: [], unmatched: ['w.b', 'nope'] });
     expect(select(known, [], true).names).toEqual(known);
     expect(select(known, ['web'], false).names).toEqual(['web']);
+    expect(select(known, ['worker'], false).names).toEqual(['worker@1', 'worker@2', 'worker@10']);
+  });
+
+  it('a pattern that cannot be read is refused with a clear message, never a SyntaxError', () => {
+    expect(() => select(known, ['web['], false)).toThrow(new PatternError('bad pattern "web[": its "[" has no closing "]"'));
+    expect(() => select(known, ['w[z-a]'], false)).toThrow(new PatternError('bad pattern "w[z-a]": a range in its [...] is out of order'));
+    expect(patternProblem('web[')).toBe('bad pattern "web[": its "[" has no closing "]"');
+    expect(patternProblem('worker@[0-9]')).toBeNull();
+    // POSIX: a `]` first in a class is itself; `[!...]` and `[^...]` negate; `\` and `^` inside are themselves.
+    expect(select(['a]', 'b', 'c^', 'c\\'], ['[]a]*', 'c[\\^]'], false).names).toEqual(['a]', 'c^', 'c\\']);
+    expect(select(known, ['worker@[^1]'], false).names).toEqual(['worker@2']);
   });
 });

@@ -117,6 +117,33 @@ describe('exits and the restart policy', () => {
     expect(h.state()).toBe('starting.spawning');
   });
 
+  it('a restart file read after the exit it would have restarted (`chmod +x run; touch restart`): restarting now', () => {
+    const h = harness();
+    h.run(makeConfig({ restart: 'never' }), 4242);
+    h.die(4242, 5, 0);
+    expect(h.state()).toBe('stopped.idle');
+    h.configure(makeConfig({ restart: 'always', fp: { policy: 'policy-2' } }));
+    expect(h.state()).toBe('starting.spawning');
+    expect(h.launches).toHaveLength(2);
+    expect(h.ctx().restarts).toBe(1);
+    expect(h.messages().at(-1)).toBe('exited pid 4242 code 0 after 5ms; restarting now (its restart file now asks for it)');
+  });
+
+  it('a restart file does not undo a stop by command, and on-failure does not restart a clean exit', () => {
+    const stopped = harness();
+    stopped.run(makeConfig({ restart: 'never' }), 4242);
+    stopped.send({ type: 'STOP' });
+    stopped.die(4242, 5000, null, 'SIGTERM');
+    stopped.configure(makeConfig({ restart: 'always', fp: { policy: 'policy-2' } }));
+    expect(stopped.state()).toBe('stopped.idle');
+    const clean = harness();
+    clean.run(makeConfig({ restart: 'never' }), 4242);
+    clean.die(4242, 5000, 0);
+    clean.configure(makeConfig({ restart: 'on-failure', fp: { policy: 'policy-2' } }));
+    expect(clean.state()).toBe('stopped.idle');
+    expect(clean.launches).toHaveLength(1);
+  });
+
   it("restart 'always' after more than 1 s up: starting again at once, no backoff", () => {
     const h = harness();
     h.run(makeConfig({ restart: 'always' }), 4242);
@@ -1040,6 +1067,29 @@ describe('pid-file profiles', () => {
     expect(h.logs.at(-1)).toEqual({ level: 'ERROR', message: `failed: ${h.ctx().problem}` });
     expect(h.isActive('awaitPidFile')).toBe(false);
     expect(h.signals).toEqual([]); // `run` is already gone
+  });
+
+  it('a final PID_PROBLEM (this run named a process it may not): stopped.failed at once with that reason; stopped meanwhile: idle', () => {
+    const reason = 'pid file /run/web.pid names pid 999, owned by root (uid 0): another user than the profile\'s (nobody), and not from its run; not trusted';
+    const h = harness();
+    h.configure(daemon({ startTimeoutMs: 5000 }));
+    h.send({ type: 'PID_MISSING' });
+    h.spawned(200);
+    h.exited(200, 0);
+    h.send({ type: 'PID_PROBLEM', reason, final: true });
+    expect(h.state()).toBe('stopped.failed');
+    expect(h.ctx().problem).toBe(reason);
+    expect(h.logs.at(-1)).toEqual({ level: 'ERROR', message: `failed: ${reason}` });
+    expect(h.isActive('awaitPidFile')).toBe(false);
+    const stopped = harness();
+    stopped.configure(daemon({ startTimeoutMs: 5000 }));
+    stopped.send({ type: 'PID_MISSING' });
+    stopped.spawned(200);
+    stopped.exited(200, 0);
+    stopped.send({ type: 'STOP' });
+    stopped.send({ type: 'PID_PROBLEM', reason, final: true });
+    expect(stopped.state()).toBe('stopped.idle');
+    expect(stopped.messages().at(-1)).toBe(`stopped: ${reason}`);
   });
 
   it('ADOPT: a process left by the last supervisor is running at once, watched as not ours; an edit restarts it', () => {

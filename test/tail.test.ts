@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { follow, lastLines, sizeOf, tail } from '../src/cli/tail.js';
+import { follow, lastLines, sizeOf, tail } from '../src/output/tail.js';
 import { waitFor } from './support/wait.js';
 
 let dir: string;

@@ -5,6 +5,10 @@
 // the workers are down); as in the guidelines, `-w 1` alerts above 1.
 import type { ServiceStatus } from '../control/protocol.js';
 import { escapeValue } from '../log/escape.js';
+import { heldBack, isDown } from '../control/wanted.js';
+
+// In src/control/wanted.ts since /readyz asks the same; still exported from here.
+export { heldBack, isDown };
 
 export interface Threshold {
   value: number;
@@ -21,28 +25,6 @@ export function parseThreshold(text: string): Threshold | null {
   const percent = match[2] === '%';
   if (percent && value > 100) return null;
   return { value, percent };
-}
-
-/**
- * Held back by the operator: stopped by command, a `down` file, or waiting
- * for a need that is one of those (`stop db` keeps `web` in starting.waiting:
- * a choice, not an outage). A need that is missing, failed or still starting
- * is not a choice: its dependents count as down.
- */
-export function heldBack(s: ServiceStatus): boolean {
-  const phase = s.waitingFor?.phase;
-  return s.held || s.down || phase === 'stopped by command' || phase === 'down';
-}
-
-/**
- * Down: should be running (not held back) and is not — failed, backing off,
- * stopped, waiting — unless it finished cleanly and its profile does not ask
- * for a restart.
- */
-export function isDown(s: ServiceStatus): boolean {
-  if (heldBack(s) || s.state === 'running') return false;
-  const finished = s.state === 'stopped' && s.substate === 'idle' && s.lastExit !== null && s.lastExit.code === 0 && !s.lastExit.signal;
-  return !finished;
 }
 
 const limit = (t: Threshold, total: number): number => (t.percent ? (total * t.value) / 100 : t.value);

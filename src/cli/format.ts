@@ -1,12 +1,11 @@
-// How control replies look to a person: aligned columns that fit 80 columns,
-// colour only on a terminal and never with NO_COLOR. Values from outside
+// How control replies look to a person: aligned columns that fit the terminal
+// (80 columns when its width is unknown), colour only on a terminal and never
+// with NO_COLOR. Values from outside
 // (reasons, names) are escaped so they never break a row.
 import type { ActionResult, ServiceStatus } from '../control/protocol.js';
 import { escapeValue } from '../log/escape.js';
 import { formatDuration } from '../vocabulary/durations.js';
 import type { EventRecord } from '../supervisor/events.js';
-
-export const useColour = (stream: NodeJS.WriteStream): boolean => stream.isTTY === true && !('NO_COLOR' in process.env);
 
 const COLOURS = { green: 32, yellow: 33, red: 31, dim: 2 } as const;
 type Colour = keyof typeof COLOURS;
@@ -53,24 +52,69 @@ export function noteOf(s: ServiceStatus): string {
   return s.down ? 'down file' : '';
 }
 
-export function formatStatus(services: ServiceStatus[], colour: boolean): string {
-  if (services.length === 0) return 'no profiles\n';
-  const rows = [['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT', 'NOTE']];
-  for (const s of services) {
-    const state = s.substate && s.substate !== 'idle' ? `${s.state}.${s.substate}` : s.state;
-    const note = noteOf(s);
-    rows.push([
-      escapeValue(s.name),
-      state,
-      s.pid === null ? '-' : String(s.pid),
-      s.uptimeMs === null ? '-' : formatDuration(s.uptimeMs),
-      String(s.restarts),
-      describeLastExit(s.lastExit),
-      escapeValue(note),
-    ]);
+/** `880K`, `9.8M`, `123M`, `1.2G`: resident memory as top and pm2 show it (1024-based). */
+export function formatBytes(bytes: number): string {
+  let value = bytes / 1024;
+  for (const unit of ['K', 'M', 'G', 'T']) {
+    if (value < 1000 || unit === 'T') return `${value < 10 && unit !== 'K' ? value.toFixed(1) : Math.round(value)}${unit}`;
+    value /= 1024;
   }
+  return '-';
+}
+
+/** CPU% as ps shows it: the lifetime average (CPU time over time up), one decimal; 100 is one core. */
+export function cpuPercent(s: ServiceStatus): string {
+  if (s.cpuSeconds == null || s.uptimeMs === null || s.uptimeMs <= 0) return '-'; // (a supervisor before usage sends none)
+  return ((s.cpuSeconds * 100_000) / s.uptimeMs).toFixed(1);
+}
+
+export const stateOf = (s: ServiceStatus): string => (s.substate && s.substate !== 'idle' ? `${s.state}.${s.substate}` : s.state);
+
+/** How wide the table may be: $COLUMNS, else the terminal's width, else 80 (a pipe, a file). */
+export function terminalWidth(stream: NodeJS.WriteStream): number {
+  const columns = Number(process.env.COLUMNS);
+  if (Number.isInteger(columns) && columns > 0) return columns;
+  return stream.isTTY && stream.columns > 0 ? stream.columns : 80;
+}
+
+/** The NOTE column keeps this much (or its widest note, if shorter): CPU% and MEM give way first, then it is cut. */
+const NOTE_ROOM = 12;
+
+/** `text` in at most `room` columns, cut with `…`. */
+const cut = (text: string, room: number): string => (text.length <= room ? text : `${text.slice(0, Math.max(0, room - 1))}…`);
+
+/**
+ * The status table in `width` columns: CPU% and MEM when they fit beside a
+ * NOTE of NOTE_ROOM (or its widest note, if shorter), the NOTE cut with `…`
+ * to the rest; `wide`: every column, nothing cut. Names and states are never
+ * cut: a row with long ones may be wider rather than lose its NOTE.
+ */
+export function formatStatus(services: ServiceStatus[], colour: boolean, { width = 80, wide = false } = {}): string {
+  if (services.length === 0) return 'no profiles\n';
+  const head = ['NAME', 'STATE', 'PID', 'UPTIME', 'CPU%', 'MEM', 'RESTARTS', 'LAST EXIT', 'NOTE'];
+  const body = services.map((s) => [
+    escapeValue(s.name),
+    stateOf(s),
+    s.pid === null ? '-' : String(s.pid),
+    s.uptimeMs === null ? '-' : formatDuration(s.uptimeMs),
+    cpuPercent(s),
+    s.rssBytes == null ? '-' : formatBytes(s.rssBytes),
+    String(s.restarts),
+    describeLastExit(s.lastExit),
+    escapeValue(noteOf(s)),
+  ]);
+  let rows = [head, ...body];
+  const widthOf = (columns: string[][]) => columns[0]!.reduce((sum, _, c) => sum + Math.max(...columns.map((r) => r[c]!.length)) + 2, 0);
+  const widestNote = Math.max(...rows.map((r) => r.at(-1)!.length));
+  if (!wide) {
+    const withUsage = width - widthOf(rows.map((r) => r.slice(0, -1)));
+    if (withUsage < Math.min(widestNote, NOTE_ROOM)) rows = rows.map((r) => [...r.slice(0, 4), ...r.slice(6)]); // CPU% and MEM give way
+    const room = Math.max(Math.min(widestNote, NOTE_ROOM), width - widthOf(rows.map((r) => r.slice(0, -1))));
+    rows = rows.map((r) => [...r.slice(0, -1), cut(r.at(-1)!, room)]);
+  }
+  const numeric = rows[0]!.flatMap((name, c) => (['PID', 'UPTIME', 'CPU%', 'MEM', 'RESTARTS'].includes(name) ? [c] : []));
   return table(rows, {
-    rightAlign: [2, 3, 4],
+    rightAlign: numeric,
     on: colour,
     colour: (r, c) => (r === 0 ? 'dim' : c === 1 ? stateColour(rows[r]![1]!) : null),
   });
@@ -90,5 +134,6 @@ export function formatEvent(e: EventRecord): string {
   if (e.signal) parts.push(`signal ${e.signal}`);
   else if (e.code !== undefined && e.code !== null) parts.push(`code ${e.code}`);
   if (e.reason) parts.push(escapeValue(e.reason));
+  if (e.by) parts.push(`by ${escapeValue(e.by)}`);
   return `${parts.join(' ')}\n`;
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { quote } from '../log/escape.js';
+import { escapeValue, quote } from '../log/escape.js';
 import { openSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ import { HeldProfiles } from '../supervisor/holds.js';
 import { ServiceRecords } from '../supervisor/records.js';
 import { acquireStateDir, liveSupervisorPid, prepareStateDir, writeCliShim } from '../supervisor/state-dir.js';
 import { Supervisor } from '../supervisor/supervisor.js';
+import { SUPERVISE_PARSE } from './supervise-options.js';
 import { EXIT, UsageError, firstSentence } from './usage.js';
 
 interface SuperviseArgs {
@@ -36,32 +37,22 @@ interface SuperviseArgs {
   /** --hooks DIR: run every executable in it on each event. */
   hooksDir: string | undefined;
   hookTimeoutMs: number;
+  /** --http ADDR, as given: parsed by src/http (loaded only then). */
+  http: string | undefined;
   raw: string[];
 }
 
 function parse(argv: string[]): SuperviseArgs {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        foreground: { type: 'boolean', short: 'f' },
-        'daemon-child': { type: 'boolean' },
-        'log-level': { type: 'string' },
-        'log-path': { type: 'string' },
-        'rescan-interval': { type: 'string' },
-        reaper: { type: 'boolean' },
-        hooks: { type: 'string' },
-        'hook-timeout': { type: 'string' },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: SUPERVISE_PARSE });
   } catch (error) {
     throw new UsageError(firstSentence((error as Error).message));
   }
-  const { values, positionals } = parsed;
+  const { positionals } = parsed;
+  const values = parsed.values as Record<string, string | boolean | undefined> & { 'log-level'?: string; 'log-path'?: string; 'rescan-interval'?: string; hooks?: string; 'hook-timeout'?: string };
   if (positionals.length !== 2) throw new UsageError('supervise takes STATE_DIR and PROFILES_DIR');
-  const logLevel = parseLevel(values['log-level'] ?? 'INFO');
+  const logLevel = parseLevel(values['log-level'] ?? (values.debug === true ? 'DEBUG' : 'INFO'));
   if (!logLevel) throw new UsageError(`--log-level must be DEBUG, INFO, WARN, ERROR or FATAL, not ${quote(values['log-level'] ?? '')}`);
   const rescan = Number(values['rescan-interval'] ?? 300);
   if (!(rescan > 0)) throw new UsageError('--rescan-interval takes a number of seconds above 0');
@@ -87,6 +78,7 @@ function parse(argv: string[]): SuperviseArgs {
     reaper: values.reaper === true || process.pid === 1,
     hooksDir,
     hookTimeoutMs: hookTimeout * 1000,
+    http: values.http as string | undefined,
     raw: argv,
   };
 }
@@ -144,7 +136,7 @@ function startReaping(logger: Logger): void {
  * leaving them running. `settle` runs after the services have stopped (hooks
  * finishing), unless a second signal comes.
  */
-function shutdownOn(supervisor: Supervisor, logger: Logger, release: () => void, settle: () => Promise<void>): (why: string, leaveRunning: boolean) => void {
+function shutdownOn(supervisor: Supervisor, logger: Logger, release: () => void, settle: () => Promise<void>): (why: string, leaveRunning: boolean, by?: string) => void {
   let stopping = false;
   const exit = () => {
     logger.log('INFO', 'proclaunch', `exiting pid ${process.pid}`);
@@ -153,7 +145,7 @@ function shutdownOn(supervisor: Supervisor, logger: Logger, release: () => void,
     release();
     process.exit(0);
   };
-  return (why, leaveRunning) => {
+  return (why, leaveRunning, by) => {
     if (stopping || leaveRunning) {
       logger.log('WARN', 'proclaunch', `${why}${stopping ? ' again' : ''}: exiting now, leaving services running`);
       exit();
@@ -161,7 +153,7 @@ function shutdownOn(supervisor: Supervisor, logger: Logger, release: () => void,
     }
     stopping = true;
     logger.log('INFO', 'proclaunch', `${why}: stopping every service`);
-    void supervisor.stopAll().then(settle).then(exit);
+    void supervisor.stopAll(by).then(settle).then(exit);
   };
 }
 
@@ -232,11 +224,32 @@ function startHooks(args: SuperviseArgs, logger: Logger, eventLog: EventLog): Ho
   return runner;
 }
 
+type HttpModule = typeof import('../http/index.js');
+
+/** The HTTP side, or null once the reason is told (on stderr, or to the waiting parent; and in the log file, if there is one). */
+async function startHttpOrFail(http: HttpModule, options: Parameters<HttpModule['startHttp']>[0], args: SuperviseArgs): Promise<Awaited<ReturnType<HttpModule['startHttp']>> | null> {
+  try {
+    return await http.startHttp(options);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (args.logPath !== undefined) options.logger.log('ERROR', 'proclaunch', message);
+    if (args.daemonChild) {
+      process.send?.({ type: 'error', message });
+      process.disconnect?.();
+    } else process.stderr.write(`proclaunch: ${escapeValue(message)}\n`);
+    return null;
+  }
+}
+
 export async function supervise(argv: string[]): Promise<number> {
   // V8 sizes its heap for throughput; a supervisor is idle nearly always. At
   // 500 services this halves its memory (PSS ~80 MB → ~40 MB; see the README).
   setFlagsFromString('--optimize-for-size');
   const args = parse(argv);
+  // Nothing of src/http is loaded without --http (not even its address parser).
+  const http = args.http === undefined ? null : await import('../http/index.js');
+  const httpAddress = http?.parseHttpAddress(args.http!) ?? null;
+  if (httpAddress instanceof Error) throw new UsageError(httpAddress.message);
   prepareStateDir(args.stateDir);
   if (!args.foreground) return daemonize(args);
 
@@ -261,8 +274,10 @@ export async function supervise(argv: string[]): Promise<number> {
   const hooks = args.hooksDir === undefined ? null : startHooks(args, logger, eventLog);
   const socketPath = controlSocketPath(args.stateDir);
   let closeControl = () => {};
+  let closeHttp = () => {};
   const release = () => {
     hooks?.kill(); // detached: a hook still running would outlive us
+    closeHttp();
     closeControl();
     ownership.release();
   };
@@ -271,8 +286,17 @@ export async function supervise(argv: string[]): Promise<number> {
   const shutdown = shutdownOn(supervisor, logger, release, async () => hooks?.close());
   installSignals(supervisor, logger, eventLog, shutdown);
   if (args.reaper) startReaping(logger);
+  const handle = controlHandler({ supervisor, eventLog, quit: (leave, by) => shutdown('quit', leave, by), dirs: { stateDir: args.stateDir, profilesDir: args.profilesDir } });
+  // Bound before any service starts: an address that cannot be bound is one line and exit 1, with nothing started.
+  const httpSide = http && httpAddress ? await startHttpOrFail(http, { address: httpAddress, stateDir: args.stateDir, supervisor, eventLog, handle, logger }, args) : null;
+  if (http && !httpSide) {
+    release();
+    return EXIT.failed;
+  }
+  if (httpSide) closeHttp = () => httpSide.close();
   await supervisor.start();
-  const control = await startControlServer(socketPath, controlHandler({ supervisor, eventLog, quit: (leave) => shutdown('quit', leave), dirs: { stateDir: args.stateDir, profilesDir: args.profilesDir } }), {
+  httpSide?.started();
+  const control = await startControlServer(socketPath, handle, {
     onError: (message) => logger.log('WARN', 'proclaunch', message),
   });
   closeControl = () => {

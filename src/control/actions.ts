@@ -19,6 +19,8 @@ export interface ActOptions {
   timeoutMs: number;
   /** restart: one at a time, each ready before the next; stop at the first failure. */
   rolling?: boolean;
+  /** Who asked (`uid 0`, `http full`): the `by` of the events this causes. */
+  by?: string;
 }
 
 /** Do `command` to each of `names` (already selected and known) and say what became of each. */
@@ -84,7 +86,7 @@ function timedOut(supervisor: Supervisor, name: string, timeoutMs: number, extra
   };
 }
 
-async function act(supervisor: Supervisor, name: string, command: Exclude<ActionCommand, 'stop'>, { wait, timeoutMs }: ActOptions, note = ''): Promise<ActionResult> {
+async function act(supervisor: Supervisor, name: string, command: Exclude<ActionCommand, 'stop'>, { wait, timeoutMs, by }: ActOptions, note = ''): Promise<ActionResult> {
   const actor = supervisor.actor(name)!;
   const before = actor.getSnapshot();
   const oldPid = before.context.proc?.pid ?? null;
@@ -92,14 +94,14 @@ async function act(supervisor: Supervisor, name: string, command: Exclude<Action
 
   if (command === 'reload') {
     if (!before.hasTag(UP)) return result(name, before, false, `not running (${stateText(before)})`);
-    supervisor.command(name, { type: 'RELOAD' });
+    supervisor.command(name, { type: 'RELOAD' }, by);
     return result(name, before, true, `sent ${before.context.config.reloadSignal ?? 'SIGHUP'} to pid ${oldPid}`);
   }
   // Up for less than the crash window (just deployed, just restarted on a change): not yet a success; wait it out.
   const young = before.context.config.readiness.kind === 'none' && Date.now() - (before.context.runningSince ?? 0) < CRASH_WINDOW_MS;
   if (command === 'start' && before.hasTag(UP) && !young) return result(name, before, true, `already running pid ${oldPid}${note}`);
 
-  if (!(command === 'start' && before.hasTag(UP))) supervisor.command(name, { type: command === 'start' ? 'START' : 'RESTART' });
+  if (!(command === 'start' && before.hasTag(UP))) supervisor.command(name, { type: command === 'start' ? 'START' : 'RESTART' }, by);
   if (!wait) return result(name, actor.getSnapshot(), true, `${command} requested${note}`);
 
   let left = false; // a restart must go through stopping/starting first
@@ -165,7 +167,7 @@ function start(supervisor: Supervisor, names: string[], options: ActOptions): Pr
 }
 
 /** Each named service stops once those among them that need it have stopped; `stop NAME` stops only NAME. */
-function stop(supervisor: Supervisor, names: string[], { wait, timeoutMs }: ActOptions): Promise<ActionResult[]> {
+function stop(supervisor: Supervisor, names: string[], { wait, timeoutMs, by }: ActOptions): Promise<ActionResult[]> {
   const early = new Map<string, ActionResult>();
   const oldPids = new Map<string, number | null>();
   for (const name of names) {
@@ -173,14 +175,14 @@ function stop(supervisor: Supervisor, names: string[], { wait, timeoutMs }: ActO
     oldPids.set(name, before.context.proc?.pid ?? null);
     if (!before.context.config) early.set(name, result(name, before, false, `profile invalid: ${before.context.problem ?? 'not readable'}`));
     else if (isStopped(before)) {
-      supervisor.command(name, { type: 'STOP' }); // still remembered, and ends a backoff
+      supervisor.command(name, { type: 'STOP' }, by); // still remembered, and ends a backoff
       early.set(name, result(name, supervisor.actor(name)!.getSnapshot(), true, 'already stopped'));
     }
   }
   const sent = new Set<string>();
   supervisor.stopInOrder(names.filter((name) => !early.has(name)), (tag) => {
     sent.add(tag);
-    supervisor.command(tag, { type: 'STOP' });
+    supervisor.command(tag, { type: 'STOP' }, by);
   });
   return Promise.all(
     names.map(async (name) => {

@@ -3,8 +3,10 @@
 import { timestamp } from '../log/logger.js';
 import { listServiceProcesses } from '../process/ps.js';
 import { parseSignal } from '../profile/signals.js';
-import { globToRegExp, isGlob } from '../profile/names.js';
-import type { EventLog } from '../supervisor/event-log.js';
+import { noProfileMatches, PatternError, selectNames } from '../profile/names.js';
+import { logSourceOf } from '../output/log-source.js';
+import { eventFilter, selectEvents, type EventLog } from '../supervisor/event-log.js';
+import type { EventRecord } from '../supervisor/events.js';
 import { loggerTag } from '../vocabulary/tags.js';
 import type { ServiceSnapshot } from '../machine/service-machine.js';
 import { stateName, stateText } from '../machine/state-name.js';
@@ -12,99 +14,122 @@ import type { Unmet } from '../needs/graph.js';
 import { UP } from '../vocabulary/state-tags.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { actOn, result } from './actions.js';
+import { groupOf, skippedRow, withExtras } from './status-extras.js';
 import type { ActionResult, Request, ServiceStatus } from './protocol.js';
 import type { Handler, Reply } from './server.js';
 
 export interface HandlerDeps {
   supervisor: Supervisor;
   eventLog: EventLog;
-  /** Stop everything (unless leaveRunning) and exit; called after the reply is sent. */
-  quit(leaveRunning: boolean): void;
+  /** Stop everything (unless leaveRunning) and exit; called after the reply is sent. `by`: who asked. */
+  quit(leaveRunning: boolean, by: string): void;
   /** Named in the status reply: where a fleet deploys profiles to (absolute paths). */
   dirs?: { stateDir: string; profilesDir: string };
 }
 
 export function controlHandler(deps: HandlerDeps): Handler {
-  const { supervisor } = deps;
-  return async (request: Request, reply: Reply) => {
-    switch (request.command) {
-      case 'status': {
-        const { names, unmatched } = select(supervisor.names(), request.names, false);
-        const services = names.map((name) => serviceStatus(name, supervisor.actor(name)!.getSnapshot(), supervisor.waitingFor(name)));
-        return reply.end({ ok: true, services, unmatched, ...deps.dirs });
-      }
-      case 'start':
-      case 'stop':
-      case 'restart':
-      case 'reload': {
-        // Stopping everything (SIGTERM, quit): a `finish` asking to start another service must not undo that.
-        if (supervisor.shuttingDown && request.command !== 'stop') return reply.end({ ok: false, error: `the supervisor is shutting down: ${request.command} refused` });
-        const { names, unmatched } = select(supervisor.names(), request.names, request.all);
-        if (unmatched.length > 0) return reply.end({ ok: false, error: noMatch(unmatched) });
-        const results = await actOn(supervisor, names, request.command, request);
-        return reply.end({ ok: results.every((r) => r.ok), results });
-      }
-      case 'signal': {
-        const signal = parseSignal(request.signal);
-        if (signal === null) return reply.end({ ok: false, error: `unknown signal ${JSON.stringify(request.signal.slice(0, 40))}` });
-        const { names, unmatched } = select(supervisor.names(), request.names, request.all);
-        if (unmatched.length > 0) return reply.end({ ok: false, error: noMatch(unmatched) });
-        const results = names.map((name) => sendSignal(supervisor, name, signal));
-        return reply.end({ ok: results.every((r) => r.ok), results });
-      }
-      case 'logs': {
-        const config = supervisor.actor(request.name)?.getSnapshot().context.config;
-        if (!config) return reply.end({ ok: false, error: supervisor.actor(request.name) ? `${request.name}: profile invalid, no log known` : noMatch([request.name]) });
-        if (config.logPipe) return reply.end({ ok: false, error: `${request.name}: its output goes to its logger ${loggerTag(config.name)} (log/run), which keeps it where it was told to; \`proclaunch logs ${loggerTag(config.name)}\` shows the logger's own output` });
-        return reply.end({ ok: true, stdout: config.stdout, stderr: config.stderr });
-      }
-      case 'events': {
-        const since = request.since === null ? null : new Date(request.since);
-        if (!request.follow) return reply.end({ ok: true, events: deps.eventLog.read(since) });
-        // Subscribe before reading the history, so nothing falls in between.
-        const live: object[] = [];
-        let streaming = false;
-        const unsubscribe = deps.eventLog.subscribe((event) => (streaming ? reply.send({ event }) : live.push(event)));
-        reply.onClose(unsubscribe);
-        reply.send({ ok: true, events: deps.eventLog.read(since) });
-        for (const event of live) reply.send({ event });
-        streaming = true;
-        return; // streams until the client hangs up
-      }
-      case 'ps': {
-        const groups = supervisor.names().flatMap((profile) => {
-          const proc = supervisor.actor(profile)!.getSnapshot().context.proc;
-          return proc ? [{ profile, pgid: proc.pgid, leaderPid: proc.pid }] : [];
-        });
-        return reply.end({ ok: true, processes: listServiceProcesses(groups) });
-      }
-      case 'rescan':
-        await supervisor.rescan();
-        return reply.end({ ok: true });
-      case 'quit':
-        reply.end({ ok: true, message: request.leaveRunning ? 'exiting; services left running' : 'stopping every service, then exiting' });
-        // Let the reply reach the client before the stop begins.
-        setImmediate(() => deps.quit(request.leaveRunning));
-        return;
+  return async (request: Request, reply: Reply, by: string) => {
+    try {
+      await handle(deps, request, reply, by);
+    } catch (error) {
+      // `stop 'web['`: the request names nothing; say why (anything else is the server's internal error).
+      if (!(error instanceof PatternError)) throw error;
+      reply.end({ ok: false, error: error.message });
     }
   };
 }
 
-const noMatch = (patterns: string[]): string => `no profile matches ${patterns.map((p) => JSON.stringify(p)).join(', ')}`;
-
-/** Profiles named or matched by the patterns (all of them when `all`, or none given for status). */
-export function select(known: string[], patterns: string[], all: boolean): { names: string[]; unmatched: string[] } {
-  if (all || patterns.length === 0) return { names: known, unmatched: [] };
-  const chosen = new Set<string>();
-  const unmatched: string[] = [];
-  for (const pattern of patterns) {
-    const re = globToRegExp(pattern);
-    // A profile name stands for all its instances: `worker` is worker@1 … worker@N.
-    const hits = known.filter((name) => re.test(name) || (!isGlob(pattern) && name.startsWith(`${pattern}@`)));
-    if (hits.length === 0) unmatched.push(pattern);
-    for (const hit of hits) chosen.add(hit);
+async function handle(deps: HandlerDeps, request: Request, reply: Reply, by: string): Promise<void> {
+  const { supervisor } = deps;
+  switch (request.command) {
+    case 'status': {
+      const { names, unmatched } = select([...supervisor.names(), ...supervisor.badNames()], request.names, false);
+      const rows = names.map((name) => {
+        const actor = supervisor.actor(name);
+        return actor ? serviceStatus(name, actor.getSnapshot(), supervisor.waitingFor(name)) : skippedRow(name);
+      });
+      return reply.end({ ok: true, services: withExtras(supervisor, rows, { usage: request.usage !== false, detail: request.detail === true }), unmatched, ...deps.dirs });
+    }
+    case 'start':
+    case 'stop':
+    case 'restart':
+    case 'reload': {
+      // Stopping everything (SIGTERM, quit): a `finish` asking to start another service must not undo that.
+      if (supervisor.shuttingDown && request.command !== 'stop') return reply.end({ ok: false, error: `the supervisor is shutting down: ${request.command} refused` });
+      const { names, unmatched } = select(supervisor.names(), request.names, request.all);
+      if (unmatched.length > 0) return reply.end({ ok: false, error: noProfileMatches(unmatched), unmatched });
+      const results = await actOn(supervisor, names, request.command, { ...request, by });
+      return reply.end({ ok: results.every((r) => r.ok), results });
+    }
+    case 'signal': {
+      const signal = parseSignal(request.signal);
+      if (signal === null) return reply.end({ ok: false, error: `unknown signal ${JSON.stringify(request.signal.slice(0, 40))}` });
+      const { names, unmatched } = select(supervisor.names(), request.names, request.all);
+      if (unmatched.length > 0) return reply.end({ ok: false, error: noProfileMatches(unmatched), unmatched });
+      const results = names.map((name) => sendSignal(supervisor, name, signal, by));
+      return reply.end({ ok: results.every((r) => r.ok), results });
+    }
+    case 'logs': {
+      if (request.name === null) {
+        const { names, unmatched } = select(supervisor.names(), request.names ?? [], false);
+        if (unmatched.length > 0) return reply.end({ ok: false, error: noProfileMatches(unmatched), unmatched });
+        const services = names.map((name) => {
+          const { context } = supervisor.actor(name)!.getSnapshot();
+          return logSourceOf(name, context.config, context.problem);
+        });
+        return reply.end({ ok: true, services });
+      }
+      const config = supervisor.actor(request.name)?.getSnapshot().context.config;
+      if (!config) return reply.end(supervisor.actor(request.name) ? { ok: false, error: `${request.name}: profile invalid, no log known` } : { ok: false, error: noProfileMatches([request.name]), unmatched: [request.name] });
+      if (config.logPipe) return reply.end({ ok: false, error: `${request.name}: its output goes to its logger ${loggerTag(config.name)} (log/run), which keeps it where it was told to; \`proclaunch logs ${loggerTag(config.name)}\` shows the logger's own output` });
+      return reply.end({ ok: true, stdout: config.stdout, stderr: config.stderr });
+    }
+    case 'events': {
+      const since = request.since === null ? null : new Date(request.since);
+      const query = { names: request.names ?? [], since, last: request.last ?? null };
+      const wanted = eventFilter(query.names);
+      // Subscribe before reading the history, so nothing falls in between.
+      const live: EventRecord[] = [];
+      let streaming = false;
+      const unsubscribe = request.follow
+        ? deps.eventLog.subscribe((event) => {
+            if (!wanted(event)) return;
+            if (streaming) reply.send({ event });
+            else live.push(event);
+          })
+        : () => undefined;
+      const { events, unmatched } = selectEvents(deps.eventLog.read(), query, supervisor.names());
+      if (unmatched.length > 0) {
+        unsubscribe();
+        return reply.end({ ok: false, error: noProfileMatches(unmatched), unmatched });
+      }
+      if (!request.follow) return reply.end({ ok: true, events });
+      reply.onClose(unsubscribe);
+      reply.send({ ok: true, events });
+      for (const event of live) reply.send({ event });
+      streaming = true;
+      return; // streams until the client hangs up
+    }
+    case 'ps': {
+      const { names, unmatched } = select(supervisor.names(), request.names ?? [], false);
+      if (unmatched.length > 0) return reply.end({ ok: false, error: noProfileMatches(unmatched), unmatched });
+      const groups = names.flatMap((name) => groupOf(supervisor, name) ?? []);
+      return reply.end({ ok: true, processes: listServiceProcesses(groups) });
+    }
+    case 'rescan':
+      await supervisor.rescan();
+      return reply.end({ ok: true });
+    case 'quit':
+      reply.end({ ok: true, message: request.leaveRunning ? 'exiting; services left running' : 'stopping every service, then exiting' });
+      // Let the reply reach the client before the stop begins.
+      setImmediate(() => deps.quit(request.leaveRunning, by));
+      return;
   }
-  return { names: known.filter((name) => chosen.has(name)), unmatched };
+}
+
+/** Profiles named or matched by the patterns (all of them when `all`, or none given for status). Throws PatternError. */
+export function select(known: string[], patterns: string[], all: boolean): { names: string[]; unmatched: string[] } {
+  return selectNames(known, all ? [] : patterns);
 }
 
 /** `waiting`: the need it was last told it waits for (shown only while it waits: starting.waiting). */
@@ -134,13 +159,16 @@ export function serviceStatus(name: string, snapshot: ServiceSnapshot, waiting: 
     notifyStopping: context.notifyStopping && context.proc !== null,
     probe: failing && { kind: failing.probe, reason: failing.reason, inARow: failing.inARow, output: failing.output },
     waitingFor: state === 'starting' && substate === 'waiting' && waiting ? { ...waiting } : null,
+    // Filled in by the status request (one /proc scan for all): withExtras.
+    rssBytes: null,
+    cpuSeconds: null,
   };
 }
 
-function sendSignal(supervisor: Supervisor, name: string, signal: NodeJS.Signals): ActionResult {
+function sendSignal(supervisor: Supervisor, name: string, signal: NodeJS.Signals, by: string): ActionResult {
   const snapshot = supervisor.actor(name)!.getSnapshot();
   const pid = snapshot.context.proc?.pid;
   if (pid === undefined) return result(name, snapshot, false, `not running (${stateText(snapshot)})`);
-  supervisor.command(name, { type: 'SIGNAL', signal });
+  supervisor.command(name, { type: 'SIGNAL', signal }, by);
   return result(name, snapshot, true, `sent ${signal} to pid ${pid}`);
 }

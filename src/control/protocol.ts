@@ -11,13 +11,16 @@ export const MAX_REQUEST_BYTES = 64 * 1024;
 export type ActionCommand = 'start' | 'stop' | 'restart' | 'reload';
 
 export type Request =
-  | { command: 'status'; names: string[] }
+  /** `usage` (default true): read rssBytes and cpuSeconds from /proc; `detail`: add each service's `detail`. */
+  | { command: 'status'; names: string[]; usage?: boolean; detail?: boolean }
   /** `rolling` (restart only): one at a time, each ready before the next; stop at the first failure. */
   | { command: ActionCommand; names: string[]; all: boolean; wait: boolean; timeoutMs: number; rolling: boolean }
   | { command: 'signal'; signal: string; names: string[]; all: boolean }
-  | { command: 'logs'; name: string }
-  | { command: 'events'; since: string | null; follow: boolean }
-  | { command: 'ps' }
+  /** `name` (the first protocol): that one profile, the old reply; else `names` (none or absent: all), a row per service. */
+  | { command: 'logs'; name: string | null; names?: string[] }
+  /** `names`: only the events of those profiles; `last`: only the last N of the history (then live ones, with follow). Absent: all. */
+  | { command: 'events'; since: string | null; follow: boolean; names?: string[]; last?: number | null }
+  | { command: 'ps'; names?: string[] }
   | { command: 'rescan' }
   | { command: 'quit'; leaveRunning: boolean };
 
@@ -54,6 +57,25 @@ export interface ServiceStatus {
   probe: { kind: 'ready' | 'health'; reason: string; inARow: number; output: string } | null;
   /** In starting.waiting: the need it waits for (`db`, `db@2`) and why (missing, stopped by command, failed, down, not ready). */
   waitingFor: { need: string; phase: string } | null;
+  /** Resident memory and CPU time (user + system, seconds) of its whole process group, read at request time; null when it has no process (or not asked). */
+  rssBytes: number | null;
+  cpuSeconds: number | null;
+  /** With `"detail": true`: what `status NAME` shows beyond the row. */
+  detail?: ServiceDetail;
+}
+
+/** One service in depth (`status NAME`): its profile, where its output goes, its processes. */
+export interface ServiceDetail {
+  /** The profile directory, and the names in it (a directory with a trailing `/`). */
+  dir: string;
+  files: string[];
+  /** Where its stdout and stderr go (files), or null with a logger. */
+  stdout: string | null;
+  stderr: string | null;
+  /** Its logger's tag (`NAME:log`) when its output goes to `log/run`. */
+  logger: string | null;
+  /** Every process of its group, as `ps` gives them. */
+  processes: Array<{ pid: number; ppid: number; user: string; rssKiB: number; pcpu: number; stat: string; args: string }>;
 }
 
 /** What happened to one service on start/stop/restart/reload/signal. */
@@ -100,12 +122,18 @@ const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
 const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every((n) => typeof n === 'string' && n.length > 0);
 const isTimeout = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 24 * 3600_000;
 const isNullableString = (v: unknown): v is string | null => v === null || typeof v === 'string';
+const isNullableCount = (v: unknown): v is number | null => v === null || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0);
 
 function toRequest(raw: Record<string, unknown>): Request {
   const command = raw.command;
   switch (command) {
     case 'status':
-      return { command, names: field(raw, 'names', isNames, 'a list of names', []) };
+      return {
+        command,
+        names: field(raw, 'names', isNames, 'a list of names', []),
+        usage: field(raw, 'usage', isBoolean, 'true or false', true),
+        detail: field(raw, 'detail', isBoolean, 'true or false', false),
+      };
     case 'start':
     case 'stop':
     case 'restart':
@@ -127,14 +155,19 @@ function toRequest(raw: Record<string, unknown>): Request {
       if (names.length === 0 && !all) throw new FieldError(`signal: give "names" or "all": true`);
       return { command, signal, names, all };
     }
-    case 'logs':
-      return { command, name: field(raw, 'name', isString, 'a profile name') };
+    case 'logs': {
+      const name = raw.name === undefined ? null : field(raw, 'name', isString, 'a profile name');
+      return { command, name, names: field(raw, 'names', isNames, 'a list of names', []) };
+    }
     case 'events': {
       const since = field(raw, 'since', isNullableString, 'an ISO 8601 time', null);
       if (since !== null && Number.isNaN(Date.parse(since))) throw new FieldError(`events: "since" must be an ISO 8601 time`);
-      return { command, since, follow: field(raw, 'follow', isBoolean, 'true or false', false) };
+      const follow = field(raw, 'follow', isBoolean, 'true or false', false);
+      const names = field(raw, 'names', isNames, 'a list of names', []);
+      return { command, since, follow, names, last: field(raw, 'last', isNullableCount, 'a number of events (0 or more)', null) };
     }
     case 'ps':
+      return { command, names: field(raw, 'names', isNames, 'a list of names', []) };
     case 'rescan':
       return { command };
     case 'quit':

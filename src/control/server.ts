@@ -4,6 +4,7 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { VERSION } from '../vocabulary/version.js';
+import { socketCaller } from './peer.js';
 import { MAX_REQUEST_BYTES, parseRequest, type Request, type RequestId } from './protocol.js';
 
 /** How a handler answers: any number of lines, then (unless streaming) the end. */
@@ -18,7 +19,8 @@ export interface Reply {
 /** Requests one connection may queue behind the one in progress. */
 const MAX_QUEUED = 100;
 
-export type Handler = (request: Request, reply: Reply) => void | Promise<void>;
+/** `by`: who asked (`uid 1000`: the peer's credentials; `http full` over HTTP), for the events a command causes. */
+export type Handler = (request: Request, reply: Reply, by: string) => void | Promise<void>;
 
 export interface ControlServerOptions {
   /** Drop a client that has not sent a whole request after this long. */
@@ -41,6 +43,7 @@ export async function startControlServer(path: string, handle: Handler, options:
   server.on('drop', () => options.onError?.(`control socket: more than ${maxClients} clients at once; refused one`));
 
   function serve(socket: Socket): void {
+    const by = socketCaller(socket);
     let buffered = '';
     let busy = false; // one request at a time per connection, in order
     const queue: string[] = [];
@@ -111,7 +114,7 @@ export async function startControlServer(path: string, handle: Handler, options:
           },
         };
         socket.setTimeout(0); // a request in progress (a wait, a stream) is not idle
-        new Promise<void>((settle) => settle(handle(parsed.request, reply))).catch((error: unknown) => {
+        new Promise<void>((settle) => settle(handle(parsed.request, reply, by))).catch((error: unknown) => {
           options.onError?.(`control: ${parsed.request.command} failed: ${(error as Error).message}`);
           reply.end({ ok: false, error: `internal error: ${(error as Error).message}` });
         });
@@ -139,7 +142,8 @@ function write(socket: Socket, message: object): void {
   if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify({ ...message, version: VERSION })}\n`);
 }
 
-function removeStaleSocket(path: string): void {
+/** A socket file at `path` left by a dead server is removed; anything else there is an error. */
+export function removeStaleSocket(path: string): void {
   try {
     if (lstatSync(path).isSocket()) unlinkSync(path);
     else throw new Error(`${path} exists and is not a socket; move it away`);

@@ -1,7 +1,7 @@
 // `proclaunch fleet [-f HOSTS] [-H HOST,...] [-g GROUP] [-p PARALLEL] [-t TIMEOUT]
 // [-F SSH_CONFIG] [--json] COMMAND [ARGS...]`: a command on many hosts over ssh.
 // Loaded only for `fleet` (src/cli/main.ts imports this module lazily).
-import { useColour } from '../cli/format.js';
+import { useColour } from '../cli/commands/command.js';
 import { UsageError } from '../cli/usage.js';
 import { escapeValue } from '../log/escape.js';
 import { checkUnknown, fleetCheck } from './check.js';

@@ -2,9 +2,10 @@
 // merge — status one table with a HOST column, actions a row per host per service, logs
 // and events each line led by its host. `restart --rolling N`: N hosts at a time.
 import { parseArgs } from 'node:util';
-import { commandOptions, type ControlCommand } from '../cli/control.js';
+import type { ControlCommand } from '../cli/command-names.js';
+import { commandOptions } from '../cli/control.js';
 import { parsePsFormat, DEFAULT_PS_FORMAT } from '../cli/ps-format.js';
-import { UsageError, firstSentence } from '../cli/usage.js';
+import { EXIT, UsageError, firstSentence } from '../cli/usage.js';
 import { escapeValue } from '../log/escape.js';
 import type { Outcome } from './classify.js';
 import { callProclaunch, deadlineOf, eachHost, exitOf, failure, jsonOf, jsonRows, success, type FleetContext, type HostResult } from './context.js';
@@ -12,7 +13,7 @@ import type { Host } from './hosts-file.js';
 import { inBatches, pool } from './pool.js';
 import { eventLines, logLines, psTable, resultTable, statusTable } from './tables.js';
 
-export type FleetControl = Exclude<ControlCommand, 'check'>;
+export type FleetControl = Exclude<ControlCommand, 'check' | 'completion'>;
 export const FLEET_CONTROL: readonly FleetControl[] = ['status', 'start', 'stop', 'restart', 'reload', 'signal', 'logs', 'events', 'ps', 'rescan', 'quit'];
 
 /** Commands whose output the fleet reads as JSON (logs is text: each line gets its host). */
@@ -31,8 +32,8 @@ export function resultOf(command: FleetControl, host: Host, outcome: Outcome): H
   const value = TEXT.has(command) ? text : jsonOf(text);
   const said = stderrOf(outcome) || undefined;
   if (command === 'status') {
-    // 3 (or 4): a named profile is not running, or matches nothing — the host answered all the same.
-    if (Array.isArray(value)) return success(host, outcome, value, true, said);
+    // 3: a named profile is not running; 4: a pattern matches nothing there — the host answered all the same.
+    if (Array.isArray(value) || outcome.exit === EXIT.unknownService) return success(host, outcome, Array.isArray(value) ? value : [], true, said);
     return failure(host, outcome, said ?? `unreadable reply: ${text.slice(0, 80)}`);
   }
   if (outcome.exit === 0) return success(host, outcome, value ?? text);

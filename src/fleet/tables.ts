@@ -1,7 +1,7 @@
 // How the hosts' answers read to a person: one table with a HOST column, a row for each
 // service of each host, and one row for a host that did not answer, saying why.
 import type { ActionResult, ServiceStatus } from '../control/protocol.js';
-import { describeLastExit, formatEvent, noteOf, table } from '../cli/format.js';
+import { describeLastExit, formatEvent, noteOf, stateOf, table } from '../cli/format.js';
 import { formatPs, type PsColumn } from '../cli/ps-format.js';
 import { escapeValue } from '../log/escape.js';
 import type { PsRow } from '../process/ps.js';
@@ -22,8 +22,7 @@ export function statusTable(results: HostResult[], colour: boolean): string {
     if (!r.ok) rows.push([label(r), version, '-', kindOf(r), '-', '-', '-', '-', why(r)]);
     else if (services.length === 0) rows.push([label(r), version, '-', '-', '-', '-', '-', '-', r.error ? why(r) : 'no profiles']);
     for (const s of services) {
-      const state = s.substate && s.substate !== 'idle' ? `${s.state}.${s.substate}` : s.state;
-      rows.push([label(r), version, escapeValue(s.name), state, s.pid === null ? '-' : String(s.pid), s.uptimeMs === null ? '-' : formatDuration(s.uptimeMs), String(s.restarts), describeLastExit(s.lastExit), escapeValue(noteOf(s))]);
+      rows.push([label(r), version, escapeValue(s.name), stateOf(s), s.pid === null ? '-' : String(s.pid), s.uptimeMs === null ? '-' : formatDuration(s.uptimeMs), String(s.restarts), describeLastExit(s.lastExit), escapeValue(noteOf(s))]);
     }
   }
   // Green running, yellow on its way, red failed or not answering (the kind of failure is in STATE).

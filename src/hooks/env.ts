@@ -16,6 +16,8 @@ export function hookEnv(record: EventRecord): Record<string, string> {
     // `TERM`, not `SIGTERM`: what `kill -s` and `stop_signal` accept.
     PROCLAUNCH_SIGNAL: record.signal ? record.signal.replace(/^SIG/, '') : '',
     PROCLAUNCH_TIME: new Date(record.time).toISOString(),
+    // Who asked, when a command caused it (`uid 0`, `http full`); empty otherwise.
+    PROCLAUNCH_BY: record.by ?? '',
   };
 }
 

@@ -107,7 +107,8 @@ export const actions = {
   /** Take over what the last supervisor left running, with the config it ran. */
   adopt: update(({ context, event }) => {
     assertEvent(event, 'ADOPT');
-    return { proc: event.proc, config: event.config, runningSince: event.ready ? event.since : null, problem: null, want: wantOnReading(context) };
+    const history = { restarts: event.restarts ?? context.restarts, lastExit: event.lastExit === undefined ? context.lastExit : event.lastExit };
+    return { proc: event.proc, config: event.config, runningSince: event.ready ? event.since : null, problem: null, want: wantOnReading(context), ...history };
   }),
 
   // ---- needs, and what a run says of itself

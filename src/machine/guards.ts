@@ -69,6 +69,18 @@ export const guards = {
     const downLifted = old?.down === true && !config.down;
     return autostartsWith(context, config) && (old === null || launchChanged(old, config) || watchChanged(old, config) || downLifted);
   },
+  /**
+   * Stopped after an exit of its own that the old policy did not restart, and
+   * the new reading's would: a `restart` file written just after the start
+   * (`chmod +x run; touch restart`) counts whether it came before that exit or
+   * after — ProcLaunch restarts any stopped profile that has one.
+   */
+  restartsLastExit: ({ context, event }: MachineArgs) => {
+    const { config } = reading(event);
+    const exit = context.lastExit;
+    if (!exit || exit.requested || !autostartsWith(context, config) || context.want === 'removed') return false;
+    return !wantsRestart(context.config, exit) && wantsRestart(config, exit);
+  },
   /** Removed, then put back before the old process was gone: start it again once it is. */
   readdedAutostarts: ({ context, event }: MachineArgs) => context.want === 'removed' && autostartsWith(context, reading(event).config),
   hasStartDelay: ({ event }: MachineArgs) => reading(event).config.startDelayMs > 0,
@@ -115,6 +127,11 @@ export const guards = {
   },
   mayRetryRun: ({ context }: MachineArgs) => context.config?.restart !== 'never' && context.crashes + 1 < CRASH_LIMIT,
 
+  /** The pid file this run wrote names a process that may not be trusted: no use waiting. */
+  pidRefused: ({ event }: MachineArgs) => {
+    assertEvent(event, 'PID_PROBLEM');
+    return event.final === true;
+  },
   runMissing: ({ event }: MachineArgs) => {
     assertEvent(event, 'SPAWN_FAILED');
     return event.runMissing === true;

@@ -57,6 +57,8 @@ export const LINES = {
   },
   needsMet: () => info('its needs are running and ready; starting'),
   pidFileNeverNamed: () => info('stopped (its pid file never named a live process)'),
+  /** Stopped or removed while its pid file was awaited, and that file named a process not to be trusted. */
+  pidFileRefused: ({ context }: MachineArgs) => info(`stopped: ${context.problem}`),
   removedBeforeStart: () => info('removed before it started'),
   failed: ({ context }: MachineArgs) => error(`failed: ${context.problem}`),
 
@@ -123,6 +125,8 @@ export const LINES = {
     info(`${exited(context)}; not restarting (${context.config?.restart === 'on-failure' ? 'restart is on-failure' : 'no restart file'})`),
   restartingIn: ({ context }: MachineArgs) => info(`${exited(context)}; restarting in ${formatDuration(context.delayMs)}`),
   restartingNow: ({ context }: MachineArgs) => info(`${exited(context)}; restarting now`),
+  /** Stopped after an exit the old policy let be; the new reading's `restart` covers it. */
+  restartingOnNewPolicy: ({ context }: MachineArgs) => info(`${exited(context)}; restarting now (its restart file now asks for it)`),
   crashRestarting: ({ context }: MachineArgs) =>
     warn(`${exited(context)}; restarting in ${backoffMs(context.crashes)}ms (crash ${context.crashes} of ${CRASH_LIMIT})`),
   failedAfterExit: ({ context }: MachineArgs) => error(`${exited(context)}; failed: ${context.problem}`),

@@ -133,6 +133,7 @@ export const serviceMachine = setup({
             CONFIGURE: [
               { guard: and(['startsOnConfigure', 'hasStartDelay']), target: 'delayed', actions: ['takeConfig', 'waitStartDelay', log('startingIn')] },
               { guard: 'startsOnConfigure', target: '#service.starting', actions: 'takeConfig' },
+              { guard: 'restartsLastExit', target: '#service.starting', actions: ['takeConfig', 'countRestart', log('restartingOnNewPolicy')] },
               { actions: 'takeConfig' },
             ],
           },
@@ -373,7 +374,11 @@ export const serviceMachine = setup({
           on: {
             STOP: { actions: 'wantDown' },
             REMOVE: { actions: 'wantRemoved' },
-            PID_PROBLEM: { actions: 'noteProblem' },
+            PID_PROBLEM: [
+              { guard: and(['pidRefused', 'wantsRun']), target: '#service.stopped.failed.gaveUp', actions: ['noteProblem', log('failed')] },
+              { guard: 'pidRefused', target: '#service.stopped.idle', actions: ['forgetConfigIfRemoved', 'noteProblem', log('pidFileRefused')] },
+              { actions: 'noteProblem' },
+            ],
             PID_FOUND: [
               { guard: not('wantsRun'), target: '#service.stopping', actions: ['takeProc', 'clearProblem'] },
               { guard: 'hasReadiness', target: '#service.starting.awaitingReady', actions: ['takeProc', 'clearProblem', log('foundAwaitingReady')] },

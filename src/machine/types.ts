@@ -81,9 +81,11 @@ export type ServiceEvent =
    * take it over, running (`ready`), or in starting.awaitingReady. `since`:
    * when it reached running (null when not ready).
    */
-  | { type: 'ADOPT'; proc: WatchedProc; config: ServiceConfig; since: number | null; ready: boolean }
+  /** `restarts`, `lastExit`: what the last supervisor recorded of its past (absent: none known). */
+  | { type: 'ADOPT'; proc: WatchedProc; config: ServiceConfig; since: number | null; ready: boolean; restarts?: number; lastExit?: LastExit | null }
   | { type: 'PID_MISSING' }
-  | { type: 'PID_PROBLEM'; reason: string }
+  /** `final`: the pid file is this run's answer and it cannot be trusted — the start fails (else it is looked at again). */
+  | { type: 'PID_PROBLEM'; reason: string; final?: boolean }
   | { type: 'EXITED'; pid: number; code: number | null; signal: NodeJS.Signals | null; at: number }
   /** `finish` ended (`error`: it could not be started; `killed`: the machine gave up on it after stop_timeout). */
   | { type: 'FINISHED'; code: number | null; signal: NodeJS.Signals | null; error?: string; killed?: boolean }

@@ -9,7 +9,7 @@ import type {
 } from '../machine/service-machine.js';
 import { signalName, signalNumber } from '../profile/signals.js';
 import type { ServiceConfig } from '../profile/types.js';
-import { readPidFile, startedAfterWritten, untrustedPid, type PidTrust } from './pidfile.js';
+import { readPidFile, refusedPid, startedAfterWritten, untrustedPid, type LastRun, type PidTrust } from './pidfile.js';
 import type { PidWatcher } from './pid-watch.js';
 import { killGroupLeftovers, readStat, signalService } from './proc.js';
 import {
@@ -24,8 +24,8 @@ export interface EffectsOptions {
   /** How often to look at a pid file while a daemon starts (only during `start_timeout`). */
   pidFilePollMs?: number;
   warn(tag: string, message: string): void;
-  /** The last `run` pid of each tag (given, so that the supervisor can drop a tag it lets go of). */
-  lastRun?: Map<string, number>;
+  /** The last `run` of each tag (given, so that the supervisor can drop a tag it lets go of). */
+  lastRun?: Map<string, LastRun>;
 }
 
 type Send = (event: ServiceEvent) => void;
@@ -158,8 +158,8 @@ export function runFinish({ config, exit, event }: FinishInput, stateDir: string
 export function processEffects(options: EffectsOptions): Parameters<typeof serviceMachine.provide>[0] {
   const pollMs = options.pidFilePollMs ?? 20;
   // The last `run` of each tag: a daemon it forked may be named by a pid file we cannot trust otherwise.
-  const lastRun = options.lastRun ?? new Map<string, number>();
-  const trustOf = (config: ServiceConfig): PidTrust => ({ uid: config.user?.uid ?? null, runPid: lastRun.get(config.tag) ?? null });
+  const lastRun = options.lastRun ?? new Map<string, LastRun>();
+  const trustOf = (config: ServiceConfig): PidTrust => ({ uid: config.user?.uid ?? null, runPid: lastRun.get(config.tag)?.pid ?? null, user: config.user?.name });
   // Runs (by pid) whose service named another main pid: their exit leaves the group alone. Forgotten at that exit.
   const mainMoved = new Set<number>();
   const { stateDir } = options;
@@ -167,7 +167,7 @@ export function processEffects(options: EffectsOptions): Parameters<typeof servi
     actions: {
       launch: ({ self }, { config }) =>
         launch(config, stateDir, (e) => self.send(e), {
-          onSpawn: (pid) => lastRun.set(config.tag, pid),
+          onSpawn: (pid) => lastRun.set(config.tag, { pid, at: Date.now() }),
           warn: (message) => options.warn(config.tag, message),
           mainMoved: (pid) => mainMoved.delete(pid),
         }),
@@ -200,10 +200,18 @@ export function processEffects(options: EffectsOptions): Parameters<typeof servi
       awaitPidFile: fromCallback<ServiceEvent, { config: ServiceConfig }>(({ sendBack, input }) => {
         let lastProblem = '';
         const look = (): boolean => {
-          const reading = readPidFile(input.config.pidFile!);
-          const problem = reading.ok ? untrustedPid(input.config.pidFile!, reading.proc, trustOf(input.config)) : reading.reason;
+          const path = input.config.pidFile!;
+          const reading = readPidFile(path);
+          const trust = trustOf(input.config);
+          const problem = reading.ok ? untrustedPid(path, reading.proc, trust) : reading.reason;
           if (reading.ok && problem === null) {
             sendBack({ type: 'PID_FOUND', proc: { ...reading.proc, child: false }, at: Date.now(), adopted: false });
+            return true;
+          }
+          // Written by this run and naming a process it may not: its answer, not a file still to come. The start fails now.
+          const refused = reading.ok && problem !== null ? refusedPid(path, reading.proc, trust, lastRun.get(input.config.tag)?.at ?? null) : null;
+          if (refused !== null) {
+            sendBack({ type: 'PID_PROBLEM', reason: refused, final: true });
             return true;
           }
           if (problem !== null && problem !== lastProblem) sendBack({ type: 'PID_PROBLEM', reason: (lastProblem = problem) });
@@ -236,7 +244,7 @@ export function processEffects(options: EffectsOptions): Parameters<typeof servi
         if (!input) return undefined;
         const send = reported(sendBack);
         return listenNotify({ stateDir, ...input }, (event) => {
-          if (event.type === 'NOTIFY_MAINPID' && lastRun.get(input.tag) === input.pid) mainMoved.add(input.pid);
+          if (event.type === 'NOTIFY_MAINPID' && lastRun.get(input.tag)?.pid === input.pid) mainMoved.add(input.pid);
           send(event);
         });
       }),

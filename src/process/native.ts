@@ -74,6 +74,18 @@ export interface Native {
   readonly output: OutputDrain;
   /** The sd_notify socket (native/notify.c; src/process/notify.ts), or null when the module was built without it. */
   readonly notify: NotifyBinding | null;
+  /**
+   * getsockopt(SO_PEERCRED) on a connected Unix socket's fd (native/peercred.c):
+   * who connected, as the kernel saw it. null when the module was built
+   * without it. Throws an ErrnoException (ENOTSOCK, EBADF...).
+   */
+  readonly peerCred: ((fd: number) => PeerCred) | null;
+}
+
+export interface PeerCred {
+  pid: number;
+  uid: number;
+  gid: number;
 }
 
 /** native/notify.c's functions, as they are. */
@@ -127,6 +139,7 @@ interface Binding {
   reap(pid: number, strict?: boolean): RawStatus | null | false;
   notifyOpen?: NotifyBinding['notifyOpen'];
   notifyClose?: NotifyBinding['notifyClose'];
+  peerCred?(fd: number): PeerCred;
   /** Only when built against glibc >= 2.29. */
   spawn?(file: string, argv: readonly string[], envp: readonly string[], cwd: string | null, stdin: number, stdout: number, stderr: number, extraFds?: number[]): number;
   mkfifo(path: string, mode: number): void;
@@ -192,6 +205,7 @@ function wrap(binding: Binding): Native {
       }
     },
     notify: binding.notifyOpen && binding.notifyClose ? { notifyOpen: binding.notifyOpen, notifyClose: binding.notifyClose } : null,
+    peerCred: binding.peerCred ? (fd) => binding.peerCred!(fd) : null,
     watchChild(pid, onExit) {
       const handle = binding.watchExit(pid, onExit, true);
       if (handle === null) return null;

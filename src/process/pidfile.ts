@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { quote } from '../log/escape.js';
+import { userNames } from '../profile/users.js';
 import { CLOCK_TICKS, descendsFrom, procRef, readProcFile, realUid } from './proc.js';
 import type { ProcRef } from '../vocabulary/proc-ref.js';
 
@@ -63,6 +64,38 @@ export interface PidTrust {
   uid: number | null;
   /** The pid of the `run` that should have written it, when known. */
   runPid: number | null;
+  /** The profile's user's name (with `uid`), for messages. */
+  user?: string;
+}
+
+/** A tag's last `run`: its pid and when it was spawned (epoch ms). */
+export interface LastRun {
+  pid: number;
+  at: number;
+}
+
+/** File times come from the kernel's coarse clock, up to a tick behind Date.now(). */
+const MTIME_SLACK_MS = 20;
+
+/**
+ * A pid file written since the run was spawned (`spawnedAt`) that names a
+ * process not to be trusted (untrustedPid) is the run's answer: why the start
+ * fails, at once. null when it is trusted, or older than the run (a leftover
+ * that the daemon may still replace: looked at again until start_timeout).
+ */
+export function refusedPid(path: string, proc: ProcRef, trust: PidTrust, spawnedAt: number | null): string | null {
+  if (spawnedAt === null || untrustedPid(path, proc, trust) === null) return null;
+  try {
+    if (statSync(path).mtimeMs < spawnedAt - MTIME_SLACK_MS) return null;
+  } catch {
+    return null;
+  }
+  const uid = realUid(proc.pid);
+  const owner = uid === null ? 'a user it cannot tell' : `${userNames().get(uid) ?? 'uid'} (uid ${uid})`;
+  if (trust.uid !== null && trust.uid !== 0) {
+    return `pid file ${path} names pid ${proc.pid}, owned by ${owner}: another user than the profile's (${trust.user ?? `uid ${trust.uid}`}), and not from its run; not trusted`;
+  }
+  return `pid file ${path} can be written by a user other than root and names pid ${proc.pid}, owned by ${owner}, not from its run; not trusted`;
 }
 
 /**

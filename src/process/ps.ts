@@ -1,7 +1,7 @@
 // `proclaunch ps`: every process of every service, ps-style, read from /proc.
 import { readdirSync, readFileSync } from 'node:fs';
 import { userNames } from '../profile/users.js';
-import { CLOCK_TICKS, parseStatDetail, readProcFile } from './proc.js';
+import { CLOCK_TICKS, parseStatDetail, readProcFile, type ProcStatDetail } from './proc.js';
 
 export interface PsRow {
   profile: string;
@@ -38,18 +38,14 @@ function statusField(status: string, key: string): string | undefined {
 /**
  * One scan of /proc: every process in the group of a service, plus each
  * leader even outside its recorded group (a self-daemonized service may have
- * made its own). Zombies are kept (stat Z). A process that exits while we
- * read it is skipped.
+ * made its own), handed to `each` with its profile. A process that exits
+ * while we read it is skipped.
  */
-export function listServiceProcesses(groups: ServiceGroup[]): PsRow[] {
+function scanServiceProcesses(groups: ServiceGroup[], each: (profile: string, stat: ProcStatDetail) => void): void {
   // pgid 0 is the kernel threads' and 1 init's: never a service's group.
   const byPgid = new Map(groups.filter((g) => g.pgid > 1).map((g) => [g.pgid, g.profile]));
   const byLeader = new Map(groups.filter((g) => g.leaderPid > 1).map((g) => [g.leaderPid, g.profile]));
-  if (byPgid.size === 0 && byLeader.size === 0) return [];
-
-  const uptimeSec = Number.parseFloat(readProcFile('/proc/uptime'));
-  const names = userNames();
-  const rows: PsRow[] = [];
+  if (byPgid.size === 0 && byLeader.size === 0) return;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
@@ -58,31 +54,43 @@ export function listServiceProcesses(groups: ServiceGroup[]): PsRow[] {
       const stat = parseStatDetail(readProcFile(`/proc/${pid}/stat`, 'utf8'));
       if (!stat) continue;
       const profile = byLeader.get(pid) ?? byPgid.get(stat.pgid);
-      if (profile === undefined) continue;
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '');
-      // Uid: real, effective, saved, filesystem. We show the real one (ps's `ruser`), which a setuid binary does not change.
-      const uid = Number(statusField(status, 'Uid')?.split(/\s+/)[0]);
-      const elapsed = Math.max(0, uptimeSec - stat.startTime / CLOCK_TICKS);
-      const cpuSec = (stat.utime + stat.stime) / CLOCK_TICKS;
-      rows.push({
-        profile,
-        pid,
-        ppid: stat.ppid,
-        pgid: stat.pgid,
-        user: names.get(uid) ?? (Number.isInteger(uid) ? String(uid) : '?'),
-        // VmRSS/VmSize are in kB already (no page size to learn); absent for zombies.
-        rssKiB: Number.parseInt(statusField(status, 'VmRSS') ?? '0', 10) || 0,
-        vszKiB: Number.parseInt(statusField(status, 'VmSize') ?? '0', 10) || 0,
-        pcpu: elapsed > 0 ? Math.floor((cpuSec * 1000) / elapsed) / 10 : 0,
-        elapsedSec: Math.floor(elapsed),
-        stat: stat.state,
-        comm: stat.comm,
-        args: cmdline ? cmdline.replace(/\0/g, ' ') : `[${stat.comm}]`,
-      });
+      if (profile !== undefined) each(profile, stat);
     } catch {
       // ENOENT/ESRCH: it exited between readdir and now.
     }
   }
+}
+
+/** Every process of every service, ps-style (zombies kept, stat Z), by profile then pid. */
+export function listServiceProcesses(groups: ServiceGroup[]): PsRow[] {
+  const uptimeSec = Number.parseFloat(readProcFile('/proc/uptime'));
+  const names = userNames();
+  const rows: PsRow[] = [];
+  scanServiceProcesses(groups, (profile, stat) => {
+    const { pid } = stat;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '');
+    // Uid: real, effective, saved, filesystem. We show the real one (ps's `ruser`), which a setuid binary does not change.
+    const uid = Number(statusField(status, 'Uid')?.split(/\s+/)[0]);
+    const elapsed = Math.max(0, uptimeSec - stat.startTime / CLOCK_TICKS);
+    const cpuSec = (stat.utime + stat.stime) / CLOCK_TICKS;
+    rows.push({
+      profile,
+      pid,
+      ppid: stat.ppid,
+      pgid: stat.pgid,
+      user: names.get(uid) ?? (Number.isInteger(uid) ? String(uid) : '?'),
+      // VmRSS/VmSize are in kB already (no page size to learn); absent for zombies.
+      rssKiB: rssKiBOf(status),
+      vszKiB: Number.parseInt(statusField(status, 'VmSize') ?? '0', 10) || 0,
+      pcpu: elapsed > 0 ? Math.floor((cpuSec * 1000) / elapsed) / 10 : 0,
+      elapsedSec: Math.floor(elapsed),
+      stat: stat.state,
+      comm: stat.comm,
+      args: cmdline ? cmdline.replace(/\0/g, ' ') : `[${stat.comm}]`,
+    });
+  });
   return rows.sort((a, b) => (a.profile < b.profile ? -1 : a.profile > b.profile ? 1 : a.pid - b.pid));
 }
+
+const rssKiBOf = (status: string): number => Number.parseInt(statusField(status, 'VmRSS') ?? '0', 10) || 0;

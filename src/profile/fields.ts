@@ -30,3 +30,38 @@ export function seconds(file: string, text: string | null, fallback: number, all
   }
   return Math.round(number * 1000);
 }
+
+/**
+ * Every problem of one profile, so that they are all reported at once rather
+ * than one per fix: each reading that fails is noted and its fallback used.
+ */
+export class Problems {
+  readonly reasons: string[] = [];
+
+  take<T>(read: () => T, fallback: T): T {
+    try {
+      return read();
+    } catch (error) {
+      return this.noted(error, fallback);
+    }
+  }
+
+  async wait<T>(read: () => Promise<T>, fallback: T): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      return this.noted(error, fallback);
+    }
+  }
+
+  private noted<T>(error: unknown, fallback: T): T {
+    if (!(error instanceof Invalid)) throw error;
+    if (!this.reasons.includes(error.message)) this.reasons.push(error.message);
+    return fallback;
+  }
+
+  /** Throw them, together, if there are any. */
+  check(): void {
+    if (this.reasons.length > 0) throw new Invalid(this.reasons.join('; '));
+  }
+}

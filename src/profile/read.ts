@@ -8,7 +8,9 @@ import { resolveUser } from './users.js';
 import { instanceTag } from '../vocabulary/tags.js';
 import { MAX_OUTPUT_KEEP, MIN_OUTPUT_BYTES, OUTPUT_DEFAULTS, parseSize, type OutputBounds } from '../vocabulary/output.js';
 import { defaultOutput, outputPipePath } from '../output/paths.js';
-import { fail, Invalid, readText, seconds } from './fields.js';
+import { fail, Invalid, Problems, readText, seconds } from './fields.js';
+import { mistypedFiles } from './unknown-files.js';
+import { nearest } from '../vocabulary/nearest.js';
 import { READINESS_FILES, readReadiness } from './readiness.js';
 
 /** The files of a profile; any other file in the directory is the service's own business. */
@@ -27,12 +29,15 @@ export interface ReadOptions {
   notifyUnsupported?: string | null;
 }
 
-function restartPolicy(text: string | null): RestartPolicy {
+/** ProcLaunch looks only at the file's presence: content we do not know still means restart, said once so a typo shows. */
+function restartPolicy(text: string | null, warnings: string[]): RestartPolicy {
   if (text === null) return 'never';
   const value = text.trim();
   if (value === '' || value === 'always') return 'always';
   if (value === 'on-failure') return 'on-failure';
-  return fail(`restart must be empty, "always" or "on-failure", not ${quote(value)}`);
+  const guess = nearest(value, ['always', 'on-failure']);
+  warnings.push(`restart holds ${quote(value)}: restarting always (any restart file means restart, as in ProcLaunch; the refinements are "always" and "on-failure")${guess ? `; did you mean ${guess}?` : ''}`);
+  return 'always';
 }
 
 function signal(file: string, text: string | null, fallback: NodeJS.Signals | null): NodeJS.Signals | null {
@@ -110,21 +115,28 @@ export function profilePath(dir: string, template: string, instance: number | nu
  * comes back `invalid` with a reason an operator can act on.
  */
 export async function readProfile(dir: string, name: string, options: ReadOptions): Promise<ProfileReading> {
+  const warnings: string[] = [];
   try {
     const info = await stat(dir).catch(() => null);
     if (!info?.isDirectory()) return { kind: 'missing' };
     const present = new Set(await readdir(dir).catch(() => [] as string[]));
-    const file = (f: (typeof PROFILE_FILES)[number]) => (present.has(f) ? readText(join(dir, f)) : Promise.resolve(null));
+    const problems = new Problems();
+    const file = (f: (typeof PROFILE_FILES)[number]) => (present.has(f) ? problems.wait(() => readText(join(dir, f)), null) : Promise.resolve(null));
     const runPath = join(dir, 'run');
     const runInfo = await stat(runPath).catch(() => null);
-    if (!runInfo) fail('no run file');
-    if (!runInfo!.isFile()) fail('run is not a file');
-    if ((runInfo!.mode & 0o111) === 0) fail('run is not executable (chmod +x run)');
+    problems.take(() => {
+      const meant = [...present].find((n) => n !== 'run' && nearest(n, ['run']) === 'run');
+      if (!runInfo) fail(`no run file${meant ? ` (is ${quote(meant)} meant to be run?)` : ''}`);
+      if (!runInfo!.isFile()) fail('run is not a file');
+      if ((runInfo!.mode & 0o111) === 0) fail('run is not executable (chmod +x run)');
+    }, undefined);
     const finishPath = present.has('finish') ? join(dir, 'finish') : null;
     if (finishPath) {
       const finishInfo = await stat(finishPath).catch(() => null);
-      if (!finishInfo?.isFile()) fail('finish is not a file');
-      if ((finishInfo!.mode & 0o111) === 0) fail('finish is not executable (chmod +x finish)');
+      problems.take(() => {
+        if (!finishInfo?.isFile()) fail('finish is not a file');
+        if ((finishInfo!.mode & 0o111) === 0) fail('finish is not executable (chmod +x finish)');
+      }, undefined);
     }
 
     const [pidFileText, restartText, downText, stopSignalText, stopTimeoutText, startTimeoutText, reloadText, userText, watchText, stdoutText, stderrText, instancesText] =
@@ -136,15 +148,15 @@ export async function readProfile(dir: string, name: string, options: ReadOption
       file('start_delay'), file('restart_delay'), file('log_max_size'), file('log_keep'), file('log_timestamps'),
     ]);
     // Any log_* file also bounds explicit stdout/stderr paths; the default file is always bounded.
-    const bounds = outputBounds(logMaxText, logKeepText, logStampsText);
-    const instances = instancesText === null ? null : instanceCount(instancesText);
-    const env = present.has('env') ? await readEnvDir(join(dir, 'env')) : {};
-    const ready = await readReadiness(dir, name, present, file, options.notifyUnsupported ?? null);
+    const bounds = problems.take(() => outputBounds(logMaxText, logKeepText, logStampsText), null);
+    const instances = instancesText === null ? null : problems.take(() => instanceCount(instancesText), 1);
+    const env = present.has('env') ? await problems.wait(() => readEnvDir(join(dir, 'env')), {}) : {};
+    const ready = await readReadiness(dir, name, present, file, options.notifyUnsupported ?? null, problems);
 
     const pidFileTemplate = pidFileText?.trim() || null;
     const userSpec = userText?.trim() || null;
     const user = userSpec ? resolveUser(userSpec) : null;
-    if (typeof user === 'string') fail(user);
+    if (typeof user === 'string') problems.take(() => fail(user), null);
     const watch = (watchText ?? '')
       .split('\n')
       .map((line) => line.trim())
@@ -161,13 +173,19 @@ export async function readProfile(dir: string, name: string, options: ReadOption
       // How readiness is told is part of how it is started (NOTIFY_SOCKET, fd N).
       readiness: ready.readiness.kind === 'fd' ? `fd ${ready.readiness.fd}` : ready.readiness.kind === 'notify' ? 'notify' : null,
     };
-    const restart = restartPolicy(restartText);
-    const stopSignal = signal('stop_signal', stopSignalText, 'SIGTERM')!;
-    const stopTimeoutMs = seconds('stop_timeout', stopTimeoutText, 10, true);
-    const startTimeoutMs = seconds('start_timeout', startTimeoutText, 10, false);
-    const reloadSignal = signal('reload', reloadText, reloadText === null ? null : 'SIGHUP');
-    const startDelayMs = seconds('start_delay', startDelayText, 0, true);
-    const restartDelayMs = seconds('restart_delay', restartDelayText, 0, true);
+    const restart = restartPolicy(restartText, warnings);
+    const stopSignal = problems.take(() => signal('stop_signal', stopSignalText, 'SIGTERM')!, 'SIGTERM');
+    const stopTimeoutMs = problems.take(() => seconds('stop_timeout', stopTimeoutText, 10, true), 0);
+    const startTimeoutMs = problems.take(() => seconds('start_timeout', startTimeoutText, 10, false), 0);
+    const reloadSignal = problems.take(() => signal('reload', reloadText, reloadText === null ? null : 'SIGHUP'), null);
+    const startDelayMs = problems.take(() => seconds('start_delay', startDelayText, 0, true), 0);
+    const restartDelayMs = problems.take(() => seconds('restart_delay', restartDelayText, 0, true), 0);
+    if (instances !== null && pidFileTemplate && instances > 1 && !pidFileTemplate.includes('{}')) {
+      problems.take(() => fail(`pid_file ${quote(pidFileTemplate)} has no {} for the instance number: ${instances} instances would share one pid file`), null);
+    }
+    const ownPaths = new Set([...watch, ...[pidFileTemplate, launch.stdout, launch.stderr].flatMap((p) => (p ? [profilePath(dir, p, null)] : []))]);
+    warnings.push(...mistypedFiles(dir, present, PROFILE_FILES, ownPaths));
+    problems.check();
     const watchHash = hash(await Promise.all(watch.map(contentAndMode)));
     // A new `finish` applies at the next exit: a policy change, not a restart.
     const finish = finishPath ? await contentAndMode(finishPath) : null;
@@ -211,12 +229,9 @@ export async function readProfile(dir: string, name: string, options: ReadOption
       };
     };
     const configs = instances === null ? [configFor(null)] : Array.from({ length: instances }, (_, i) => configFor(i + 1));
-    if (instances !== null && pidFileTemplate && instances > 1 && !pidFileTemplate.includes('{}')) {
-      fail(`pid_file ${quote(pidFileTemplate)} has no {} for the instance number: ${instances} instances would share one pid file`);
-    }
-    return { kind: 'valid', configs };
+    return { kind: 'valid', configs, warnings };
   } catch (error) {
-    if (error instanceof Invalid) return { kind: 'invalid', reason: error.message };
-    return { kind: 'invalid', reason: `cannot read profile: ${(error as Error).message}` };
+    if (error instanceof Invalid) return { kind: 'invalid', reason: error.message, warnings };
+    return { kind: 'invalid', reason: `cannot read profile: ${(error as Error).message}`, warnings };
   }
 }

@@ -3,7 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { quote } from '../log/escape.js';
-import { fail, seconds } from './fields.js';
+import { fail, Problems, seconds } from './fields.js';
 import { PROFILE_NAME } from './names.js';
 
 /** How the service says it is ready; `none`: as soon as it runs. */
@@ -103,37 +103,41 @@ export const needText = (need: Need): string => (need.instance === null ? need.n
 
 /**
  * Read the readiness, needs and health files. `notifyUnsupported`: why this
- * supervisor cannot serve `notify` (no native module), or null.
+ * supervisor cannot serve `notify` (no native module), or null. Each problem is
+ * noted in `noted` (all of them are reported at once); without it they are thrown together.
  */
-export async function readReadiness(dir: string, name: string, present: Set<string>, text: FileText, notifyUnsupported: string | null): Promise<ReadinessConfig> {
+export async function readReadiness(dir: string, name: string, present: Set<string>, text: FileText, notifyUnsupported: string | null, noted?: Problems): Promise<ReadinessConfig> {
+  const problems = noted ?? new Problems();
   const [fdText, watchdogText, intervalText, timeoutText, needsText, healthIntervalText, healthTimeoutText, retriesText] = await Promise.all([
     text('notification-fd'), text('watchdog_timeout'), text('ready_interval'), text('ready_timeout'),
     text('needs'), text('health_interval'), text('health_timeout'), text('health_retries'),
   ]);
   const ways = (['notification-fd', 'notify', 'ready'] as const).filter((f) => present.has(f));
-  if (ways.length > 1) fail(`${ways.join(' and ')}: choose one way to know the service is ready`);
-  if (watchdogText !== null && !present.has('notify')) fail('watchdog_timeout needs notify (the service sends WATCHDOG=1)');
+  if (ways.length > 1) problems.take(() => fail(`${ways.join(' and ')}: choose one way to know the service is ready`), null);
+  if (watchdogText !== null && !present.has('notify')) problems.take(() => fail('watchdog_timeout needs notify (the service sends WATCHDOG=1)'), null);
 
   let readiness: Readiness = { kind: 'none' };
-  if (fdText !== null) readiness = { kind: 'fd', fd: notificationFd(fdText) };
+  if (fdText !== null) readiness = { kind: 'fd', fd: problems.take(() => notificationFd(fdText), 3) };
   else if (present.has('notify')) {
-    if (notifyUnsupported) fail(`notify cannot be served: ${notifyUnsupported}`);
-    readiness = { kind: 'notify', watchdogMs: watchdogText === null ? null : seconds('watchdog_timeout', watchdogText, 0, false) };
+    if (notifyUnsupported) problems.take(() => fail(`notify cannot be served: ${notifyUnsupported}`), null);
+    readiness = { kind: 'notify', watchdogMs: watchdogText === null ? null : problems.take(() => seconds('watchdog_timeout', watchdogText, 0, false), 0) };
   } else if (present.has('ready')) {
-    readiness = { kind: 'probe', path: await probePath(dir, 'ready'), intervalMs: seconds('ready_interval', intervalText, DEFAULT_READY_INTERVAL_S, false) };
+    readiness = { kind: 'probe', path: await problems.wait(() => probePath(dir, 'ready'), ''), intervalMs: problems.take(() => seconds('ready_interval', intervalText, DEFAULT_READY_INTERVAL_S, false), 0) };
   }
   const health = present.has('health')
     ? {
-      path: await probePath(dir, 'health'),
-      intervalMs: seconds('health_interval', healthIntervalText, DEFAULT_HEALTH_INTERVAL_S, false),
-      timeoutMs: seconds('health_timeout', healthTimeoutText, DEFAULT_HEALTH_TIMEOUT_S, false),
-      retries: wholeNumber('health_retries', retriesText, DEFAULT_HEALTH_RETRIES),
+      path: await problems.wait(() => probePath(dir, 'health'), ''),
+      intervalMs: problems.take(() => seconds('health_interval', healthIntervalText, DEFAULT_HEALTH_INTERVAL_S, false), 0),
+      timeoutMs: problems.take(() => seconds('health_timeout', healthTimeoutText, DEFAULT_HEALTH_TIMEOUT_S, false), 0),
+      retries: problems.take(() => wholeNumber('health_retries', retriesText, DEFAULT_HEALTH_RETRIES), 0),
     }
     : null;
-  return {
+  const config = {
     readiness,
-    readyTimeoutMs: seconds('ready_timeout', timeoutText, DEFAULT_READY_TIMEOUT_S, false),
-    needs: needsText === null ? [] : parseNeeds(needsText, name),
+    readyTimeoutMs: problems.take(() => seconds('ready_timeout', timeoutText, DEFAULT_READY_TIMEOUT_S, false), 0),
+    needs: needsText === null ? [] : problems.take(() => parseNeeds(needsText, name), []),
     health,
   };
+  if (!noted) problems.check();
+  return config;
 }

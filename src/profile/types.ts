@@ -64,6 +64,7 @@ export interface Fingerprint {
 
 export type ProfileReading =
   | { kind: 'missing' }
-  | { kind: 'invalid'; reason: string }
-  /** One config per instance (`NAME@1` … `NAME@N`), or one tagged `NAME`. */
-  | { kind: 'valid'; configs: ServiceConfig[] };
+  /** `reason`: every problem at once. */
+  | { kind: 'invalid'; reason: string; warnings?: string[] }
+  /** One config per instance (`NAME@1` … `NAME@N`), or one tagged `NAME`. `warnings`: worth one WARN each (a mistyped file name). */
+  | { kind: 'valid'; configs: ServiceConfig[]; warnings?: string[] };

@@ -48,7 +48,8 @@ export class Adoption {
     this.leftovers.delete(tag);
     // A record written before readiness existed is of a running process.
     const ready = left.ready !== false;
-    actor.send({ type: 'ADOPT', proc: { ...left.proc, child: false }, config: left.config, since: ready ? (left.since ?? Date.now()) : null, ready });
+    const history = { restarts: left.restarts ?? 0, lastExit: left.lastExit ?? null };
+    actor.send({ type: 'ADOPT', proc: { ...left.proc, child: false }, config: left.config, since: ready ? (left.since ?? Date.now()) : null, ready, ...history });
   }
 
   /**
@@ -68,7 +69,7 @@ export class Adoption {
    * supervisor would; its successor starts afresh.
    */
   salvage(tag: string, snapshot: ServiceSnapshot): number | null {
-    const { proc, config, runningSince } = snapshot.context;
+    const { proc, config, runningSince, restarts, lastExit } = snapshot.context;
     if (!proc || !config || !isAlive(proc)) return null;
     const notReady = snapshot.hasTag(AWAITING_READY);
     if ((!snapshot.hasTag(UP) && !snapshot.hasTag(STOPPING) && !notReady) || proc.startTime === null) {
@@ -77,7 +78,7 @@ export class Adoption {
       return null;
     }
     const since = notReady ? null : (runningSince ?? Date.now());
-    this.leftovers.set(tag, { version: 1, tag, proc: { pid: proc.pid, startTime: proc.startTime, pgid: proc.pgid }, since, config, ready: !notReady });
+    this.leftovers.set(tag, { version: 1, tag, proc: { pid: proc.pid, startTime: proc.startTime, pgid: proc.pgid }, since, config, ready: !notReady, restarts, lastExit });
     return proc.pid;
   }
 

@@ -3,6 +3,7 @@
 // so surviving supervisor restarts. Live listeners get each record as well.
 import { closeSync, fstatSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { rotateFiles } from '../output/rotate.js';
+import { nameMatcher } from '../profile/names.js';
 import { EVENT_KINDS, type EventRecord } from './events.js';
 
 export class EventLog {
@@ -67,6 +68,29 @@ export class EventLog {
   }
 }
 
+/** `events NAME|GLOB ...`: is this record of a profile named (a name stands for its instances)? None named: all are. Throws PatternError. */
+export function eventFilter(patterns: readonly string[]): (record: EventRecord) => boolean {
+  const matchers = patterns.map(nameMatcher);
+  return (record) => matchers.length === 0 || matchers.some((matches) => matches(record.profile));
+}
+
+/**
+ * `events NAME|GLOB ... --since T -n N`: of the whole history `records`, those
+ * of the profiles named since T, the last N of them. A pattern is unmatched
+ * when it names no profile of `known` and none in the history (a typo).
+ * Throws PatternError.
+ */
+export function selectEvents(records: EventRecord[], query: { names: readonly string[]; since: Date | null; last: number | null }, known: readonly string[]): { events: EventRecord[]; unmatched: string[] } {
+  const unmatched = query.names.filter((pattern) => {
+    const matches = nameMatcher(pattern);
+    return !known.some(matches) && !records.some((r) => matches(r.profile));
+  });
+  const wanted = eventFilter(query.names);
+  const since = query.since?.getTime() ?? null;
+  const chosen = records.filter((r) => wanted(r) && (since === null || Date.parse(r.time) >= since));
+  return { events: query.last === null ? chosen : chosen.slice(Math.max(0, chosen.length - query.last)), unmatched };
+}
+
 function sizeOf(path: string): number {
   try {
     return statSync(path).size;
@@ -75,7 +99,8 @@ function sizeOf(path: string): number {
   }
 }
 
-function parseRecord(line: string): EventRecord | null {
+/** One line of events.log, or null if it is not an event (a line being written, garbage). */
+export function parseRecord(line: string): EventRecord | null {
   if (!line) return null;
   try {
     const value = JSON.parse(line) as Partial<EventRecord>;

@@ -18,6 +18,8 @@ export interface EventRecord {
   code?: number | null;
   signal?: string | null;
   reason?: string;
+  /** Who asked, on an event a command caused: `uid N` (control socket), `http full` (causes.ts). */
+  by?: string;
 }
 
 export type EventDetail = Omit<EventRecord, 'time' | 'profile'>;

@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import { readdirSync, statSync, watch as watchDirectory, type FSWatcher as DirectoryWatcher } from 'node:fs';
 import { basename, isAbsolute, join, relative, sep } from 'node:path';
 import { PROFILE_FILES } from '../profile/read.js';
+import { looksMistyped } from '../profile/unknown-files.js';
 
 export interface FsEventsOptions {
   profilesDir: string;
@@ -131,7 +132,9 @@ export class FsEvents {
     if (file === 'log' && inLog !== undefined && (!RELEVANT.has(inLog) || inLog === 'log')) return;
     // A plain file `log` being written (the service's own output) is not a logger; log/ itself appearing or going is.
     if (file === 'log' && inLog === undefined && event === 'change') return;
-    if (name && (file === undefined || RELEVANT.has(file))) this.options.onProfile(name);
+    // A new file that may be a mistyped profile file (`stop_sigal`) is looked at once, to say so; the service writing its own is not.
+    const mistyped = file !== undefined && inLog === undefined && event !== 'change' && looksMistyped(file, PROFILE_FILES);
+    if (name && (file === undefined || RELEVANT.has(file) || mistyped)) this.options.onProfile(name);
   }
 
   /**

@@ -64,7 +64,8 @@ async function readWithLogger(dir: string, name: string, options: ReadOptions): 
   });
   // Always brought back, whatever log/restart says: a service blocks once 64 KiB wait for a logger that is gone.
   const loggerConfig: ServiceConfig = { ...config!, name, restart: 'always', stdinPipe: pipe };
-  return { kind: 'valid', configs: [loggerConfig, ...reading.configs.map(withPipe)] };
+  const warnings = [...(reading.warnings ?? []), ...(logger.warnings ?? []).map((w) => `log/: ${w}`)];
+  return { kind: 'valid', configs: [loggerConfig, ...reading.configs.map(withPipe)], warnings };
 }
 
 /**

@@ -8,6 +8,7 @@ import type { ServiceActor, ServiceSnapshot } from '../machine/service-machine.j
 import type { Level } from '../vocabulary/levels.js';
 import { AWAITING_READY, STOPPING, UP } from '../vocabulary/state-tags.js';
 import type { EventLog } from './event-log.js';
+import type { Causes } from './causes.js';
 import { eventsBetween, type EventDetail } from './events.js';
 import type { HeldProfiles } from './holds.js';
 import type { ServiceRecords } from './records.js';
@@ -16,6 +17,8 @@ export interface ObserverDeps {
   eventLog: EventLog;
   holds: HeldProfiles;
   records: ServiceRecords;
+  /** Who asked for the commands in flight: the `by` of the events they cause. */
+  causes: Causes;
   /** Whether a STOP now is a stop by command, to remember (not while every service is stopped at shutdown). */
   keepHolds(): boolean;
   log(level: Level, message: string): void;
@@ -39,7 +42,7 @@ export class SnapshotObservers {
     // With an `error` observer: an actor that throws ends alone, not the process (xstate rethrows unobserved errors).
     actor.subscribe({
       next: (after) => {
-        for (const detail of eventsBetween(before, after)) this.record(tag, detail);
+        for (const detail of this.deps.causes.attribute(tag, eventsBetween(before, after))) this.record(tag, detail);
         this.keepHold(tag, before, after);
         before = after;
         // The supervisor first (a need now ready starts its dependents), then the record: its
@@ -64,12 +67,13 @@ export class SnapshotObservers {
   /** Keep STATE_DIR/services/TAG.json in step with the process the actor owns (ready, or not yet: the next supervisor waits for it again). */
   private keepRecord(tag: string, snapshot: ServiceSnapshot): void {
     const { records } = this.deps;
-    const { proc, config, runningSince } = snapshot.context;
+    const { proc, config, runningSince, restarts, lastExit } = snapshot.context;
+    const history = { restarts, lastExit };
     try {
-      if (proc && config && snapshot.hasTag(UP)) records.save(tag, proc, runningSince ?? Date.now(), config);
-      else if (proc && config && snapshot.hasTag(AWAITING_READY)) records.save(tag, proc, null, config, false);
+      if (proc && config && snapshot.hasTag(UP)) records.save(tag, proc, runningSince ?? Date.now(), config, true, history);
+      else if (proc && config && snapshot.hasTag(AWAITING_READY)) records.save(tag, proc, null, config, false, history);
       else if (proc && config && snapshot.hasTag(STOPPING)) {
-        if (!records.has(tag, proc.pid)) records.save(tag, proc, runningSince ?? Date.now(), config);
+        if (!records.has(tag, proc.pid)) records.save(tag, proc, runningSince ?? Date.now(), config, true, history);
       } else records.remove(tag);
       this.recordsFailing = false;
     } catch (error) {

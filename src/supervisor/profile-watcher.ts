@@ -3,10 +3,11 @@
 // on SIGHUP, `rescan` and when PROFILES_DIR itself comes, goes or is replaced;
 // and the safety net, a stat()-only pass every --rescan-interval. What it hands
 // over is only "look at profile NAME now", one look at a time per profile.
+import { statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { quote } from '../log/escape.js';
-import { judgeName } from '../profile/names.js';
+import { BAD_NAME_REASON, judgeName } from '../profile/names.js';
 import { profileSignature } from '../profile/signature.js';
 import type { Level } from '../vocabulary/levels.js';
 import { directoryIdentity, FsEvents } from './fs-events.js';
@@ -140,7 +141,7 @@ export class ProfileWatcher {
       if (verdict === 'profile') present.add(name);
       else if (verdict === 'invalid' && !this.badNames.has(name)) {
         this.badNames.add(name);
-        this.options.log('WARN', `skipped ${quote(name)}: a profile name is letters, digits, '.', '_' and '-', starting with a letter or digit`);
+        this.options.log('WARN', `skipped ${quote(name)}: ${BAD_NAME_REASON}`);
       }
     }
     for (const name of this.badNames) if (!entries.includes(name)) this.badNames.delete(name); // gone: said again if it comes back
@@ -234,6 +235,11 @@ export class ProfileWatcher {
       this.inFlight.delete(name);
       if (this.again.delete(name)) await this.look(name);
     }
+  }
+
+  /** Directories of PROFILES_DIR skipped for their name, as of the last full look (shown in `status` as invalid). */
+  skippedDirectories(): string[] {
+    return [...this.badNames].filter((name) => statSync(join(this.options.profilesDir, name), { throwIfNoEntry: false })?.isDirectory()).sort();
   }
 
   /** The files a profile names in `watch` (and its logger's env/): watched, and part of its signature. */

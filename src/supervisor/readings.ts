@@ -38,6 +38,8 @@ type TagReading = { kind: 'missing' } | { kind: 'invalid'; reason: string } | { 
 export class Readings {
   /** New profiles not valid yet, looked at again before they are called broken. */
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  /** The warnings last said of each profile, so that a reading says only new ones. */
+  private readonly warned = new Map<string, string[]>();
 
   constructor(private readonly deps: ReadingsDeps) {}
 
@@ -63,6 +65,7 @@ export class Readings {
    * `NAME@N`); then to the profiles whose cycle of needs it made or broke.
    */
   private apply(name: string, reading: ProfileReading, touched: boolean): void {
+    this.warn(name, reading);
     const changes = this.deps.cycles.read(name, reading.kind === 'valid' ? reading.configs : null);
     const cycle = this.deps.cycles.reason(name);
     if (reading.kind === 'valid' && cycle) this.applyCycle(name, reading.configs, cycle);
@@ -75,6 +78,15 @@ export class Readings {
       if (reason === null) this.applyValid(other, configs, false);
       else this.applyCycle(other, configs, reason);
     }
+  }
+
+  /** A reading's warnings (a mistyped file name, an unknown restart content): each said once while it stands. */
+  private warn(name: string, reading: ProfileReading): void {
+    const warnings = reading.kind === 'missing' ? [] : (reading.warnings ?? []);
+    const said = this.warned.get(name) ?? [];
+    for (const warning of warnings) if (!said.includes(warning)) this.deps.logger.log('WARN', name, warning);
+    if (warnings.length > 0) this.warned.set(name, warnings);
+    else this.warned.delete(name);
   }
 
   private applyValid(name: string, configs: ServiceConfig[], touched: boolean): void {
@@ -210,6 +222,11 @@ export class Readings {
 
   get pendingGrace(): number {
     return this.graceTimers.size;
+  }
+
+  /** Profiles with warnings standing (for tests: nothing of a forgotten name may stay). */
+  get warnedProfiles(): number {
+    return this.warned.size;
   }
 
   close(): void {

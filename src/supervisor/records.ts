@@ -5,6 +5,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WatchedProc } from '../machine/service-machine.js';
+import type { LastExit } from '../machine/types.js';
 import type { ServiceConfig } from '../profile/types.js';
 import { writeAtomic } from './state-dir.js';
 
@@ -17,7 +18,13 @@ export interface ServiceRecord {
   config: ServiceConfig;
   /** false: in starting.awaitingReady (it has not said it is ready). Absent in records written before readiness: ready. */
   ready?: boolean;
+  /** What `status` shows of its past (RESTARTS, LAST EXIT), kept across a supervisor restart. Absent in older records. */
+  restarts?: number;
+  lastExit?: LastExit | null;
 }
+
+/** The history a record carries over to the next supervisor. */
+export type RecordHistory = Pick<ServiceRecord, 'restarts' | 'lastExit'>;
 
 export class ServiceRecords {
   private readonly dir: string;
@@ -48,6 +55,9 @@ export class ServiceRecords {
         if (record.version !== 1 || !isProc(record.proc) || typeof record.tag !== 'string' || `${record.tag}.json` !== file || !record.config) {
           throw new Error('not a service record');
         }
+        // Its past is shown, never acted on: what does not look right is dropped, not the record.
+        if (record.restarts !== undefined && !(Number.isSafeInteger(record.restarts) && record.restarts >= 0)) delete record.restarts;
+        if (record.lastExit != null && !isExit(record.lastExit)) delete record.lastExit;
         records.push(record);
         this.written.set(record.tag, JSON.stringify(record));
         this.pids.set(record.tag, record.proc.pid);
@@ -60,9 +70,9 @@ export class ServiceRecords {
   }
 
   /** Record `proc` as the process of `tag`, ready (running) or not yet (written atomically, only when it changed). */
-  save(tag: string, proc: WatchedProc, since: number | null, config: ServiceConfig, ready = true): void {
+  save(tag: string, proc: WatchedProc, since: number | null, config: ServiceConfig, ready = true, history: RecordHistory = {}): void {
     if (proc.startTime === null) return; // cannot be recognised again: do not pretend
-    const record: ServiceRecord = { version: 1, tag, proc: { pid: proc.pid, startTime: proc.startTime, pgid: proc.pgid }, since: ready ? since : null, config, ready };
+    const record: ServiceRecord = { version: 1, tag, proc: { pid: proc.pid, startTime: proc.startTime, pgid: proc.pgid }, since: ready ? since : null, config, ready, ...history };
     const text = JSON.stringify(record);
     if (this.written.get(tag) === text) return;
     writeAtomic(this.path(tag), `${text}\n`, 0o600);
@@ -89,4 +99,9 @@ export class ServiceRecords {
 function isProc(value: unknown): value is ServiceRecord['proc'] {
   const p = value as ServiceRecord['proc'] | null;
   return !!p && [p.pid, p.startTime, p.pgid].every((n) => Number.isInteger(n) && n > 0);
+}
+
+function isExit(value: unknown): value is LastExit {
+  const e = value as LastExit;
+  return typeof e === 'object' && [e.pid, e.at, e.uptimeMs].every(Number.isFinite) && (e.code === null || Number.isInteger(e.code)) && (e.signal === null || typeof e.signal === 'string');
 }

@@ -1,15 +1,39 @@
 import { createHash } from 'node:crypto';
-import { accessSync, constants, mkdirSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { isAlive } from '../process/proc.js';
 
 export const supervisorPidPath = (stateDir: string): string => join(stateDir, 'proclaunch.pid');
 
+/**
+ * mkdir -p, one level at a time from the nearest directory that exists.
+ * Node's recursive mkdirSync loops for ever (a core at 100%) where mkdir
+ * answers ENOENT although the parent exists, as it does under /proc.
+ */
+function makeDirectories(path: string, mode: number): void {
+  const missing: string[] = [];
+  for (let dir = path; ; dir = dirname(dir)) {
+    const info = statSync(dir, { throwIfNoEntry: false });
+    if (info?.isDirectory()) break;
+    if (info) throw new Error(`${dir} is not a directory`);
+    missing.unshift(dir);
+    if (dirname(dir) === dir) break;
+  }
+  for (const dir of missing) {
+    try {
+      mkdirSync(dir, { mode });
+    } catch (error) {
+      // Made meanwhile by someone else (a second supervisor starting): as good.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(dir).isDirectory()) throw error;
+    }
+  }
+}
+
 /** Create STATE_DIR (mode 0700) and prove we can write in it; throws a message an operator can act on. */
 export function prepareStateDir(stateDir: string): void {
   try {
-    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    makeDirectories(stateDir, 0o700);
     mkdirSync(join(stateDir, 'logs'), { recursive: true, mode: 0o750 });
     accessSync(stateDir, constants.W_OK | constants.X_OK);
     const probe = join(stateDir, `.probe-${process.pid}`);

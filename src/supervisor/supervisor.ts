@@ -11,11 +11,13 @@ import { NeedCycles } from '../needs/cycles.js';
 import { dependentsIndex, type Unmet } from '../needs/graph.js';
 import { serviceMachine, type ServiceActor, type ServiceEvent, type ServiceSnapshot } from '../machine/service-machine.js';
 import { processEffects } from '../process/effects.js';
+import type { LastRun } from '../process/pidfile.js';
 import { PidWatcher } from '../process/pid-watch.js';
 import type { Level } from '../vocabulary/levels.js';
 import { DOWN } from '../vocabulary/state-tags.js';
 import { byTag, isLoggerTag, profileOf } from '../vocabulary/tags.js';
 import { Adoption } from './adoption.js';
+import { Causes, type CommandType } from './causes.js';
 import type { EventLog } from './event-log.js';
 import type { HeldProfiles } from './holds.js';
 import { LoggerRemovals, sweepPipes } from './loggers.js';
@@ -53,7 +55,7 @@ export interface SupervisorOptions {
 export class Supervisor {
   private readonly pidWatcher = new PidWatcher();
   /** The last `run` pid of each tag, for the effects' pid-file trust rule. */
-  private readonly lastRun = new Map<string, number>();
+  private readonly lastRun = new Map<string, LastRun>();
   private readonly services: Services;
   private readonly watcher: ProfileWatcher;
   private readonly readings: Readings;
@@ -61,6 +63,7 @@ export class Supervisor {
   private readonly loggerRemovals: LoggerRemovals;
   private readonly needs: NeedsCoordinator;
   private readonly cycles = new NeedCycles();
+  private readonly causes = new Causes();
   private closed = false;
 
   constructor(private readonly options: SupervisorOptions) {
@@ -69,7 +72,7 @@ export class Supervisor {
     const effects = processEffects({ pidWatcher: this.pidWatcher, stateDir, lastRun: this.lastRun, warn: (tag, message) => logger.log('WARN', tag, message) });
     this.adoption = new Adoption({ stateDir, records: options.records, log: (level, tag, message) => logger.log(level, tag, message) });
     // The shutdown's own STOPs are not stops by command: they are not remembered.
-    const observers = new SnapshotObservers({ ...options, keepHolds: () => !this.closed, log });
+    const observers = new SnapshotObservers({ ...options, causes: this.causes, keepHolds: () => !this.closed, log });
     this.services = new Services({
       machine: serviceMachine.provide(options.effects ? options.effects(effects) : effects),
       logger,
@@ -139,6 +142,7 @@ export class Supervisor {
     this.lastRun.delete(tag);
     this.readings.clearGrace(tag);
     this.needs.forget(tag);
+    this.causes.forget(tag);
     if (!lastOfProfile) return;
     this.readings.clearGrace(profileOf(tag));
     this.watcher.forget(profileOf(tag));
@@ -150,7 +154,9 @@ export class Supervisor {
       ...this.services.counts(),
       ...this.needs.counts(),
       needCycles: this.cycles.size,
+      causes: this.causes.size,
       graceTimers: this.readings.pendingGrace,
+      warnedProfiles: this.readings.warnedProfiles,
       leftovers: this.adoption.size,
       loggerRemovals: this.loggerRemovals.size,
       pidWatches: this.pidWatcher.size,
@@ -169,14 +175,27 @@ export class Supervisor {
       .sort(byTag);
   }
 
+  get profilesDir(): string {
+    return this.options.profilesDir;
+  }
+
+  /** Entries of PROFILES_DIR that are not profiles for their name (`my service`): `status` shows them as invalid. */
+  badNames(): string[] {
+    return this.watcher.skippedDirectories();
+  }
+
   actor(name: string): ServiceActor | undefined {
     return this.services.get(name)?.actor;
   }
 
-  /** A command from the operator (a `stop` is remembered across restarts by the holds observer). */
-  command(name: string, event: Extract<ServiceEvent, { type: 'START' | 'STOP' | 'RESTART' | 'RELOAD' | 'SIGNAL' }>): void {
+  /**
+   * A command from the operator (a `stop` is remembered across restarts by the
+   * holds observer); `by` (`uid 0`, `http full`) goes on the events it causes.
+   */
+  command(name: string, event: Extract<ServiceEvent, { type: 'START' | 'STOP' | 'RESTART' | 'RELOAD' | 'SIGNAL' }>, by?: string): void {
     const service = this.services.get(name);
     if (!service) return;
+    if (by !== undefined && isCausing(event.type)) this.causes.asked(name, event.type, by);
     // While shutting down the observer keeps no holds (every service is being stopped): a stop by command still counts.
     if (this.closed && event.type === 'STOP') this.options.holds.add(name);
     service.actor.send(event);
@@ -204,14 +223,17 @@ export class Supervisor {
   /**
    * Stop every service in parallel, each with its own signal and timeout —
    * but each only once the services that need it are stopped; loggers last.
-   * Resolves when all are stopped.
+   * Resolves when all are stopped. `by`: who asked (`quit`), for the events.
    */
-  async stopAll(): Promise<void> {
+  async stopAll(by?: string): Promise<void> {
     this.closed = true;
     await this.closeWatching();
     this.services.recoverNow();
     const tags = [...this.services.tags()];
-    const stop = (tag: string) => this.services.get(tag)?.actor.send({ type: 'STOP' });
+    const stop = (tag: string) => {
+      if (by !== undefined) this.causes.asked(tag, 'STOP', by);
+      this.services.get(tag)?.actor.send({ type: 'STOP' });
+    };
     // Loggers last (after every service, not only their own): what a service says while it stops is logged.
     await Promise.all(this.stopInOrder(tags.filter((tag) => !isLoggerTag(tag)), stop).values());
     await Promise.all(this.stopInOrder(tags.filter(isLoggerTag), stop).values());
@@ -269,3 +291,6 @@ export class Supervisor {
     await this.watcher.close();
   }
 }
+
+/** The commands whose events say who asked (a reload or a signal causes no event of its own). */
+const isCausing = (type: string): type is CommandType => type === 'START' || type === 'STOP' || type === 'RESTART';

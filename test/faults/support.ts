@@ -251,7 +251,7 @@ export class FaultBox {
   }
 
   async status(): Promise<ServiceStatus[]> {
-    const reply = await this.ask({ command: 'status' });
+    const reply = await this.ask({ command: 'status', usage: false });
     if (reply.ok !== true) throw new Error(`status: ${JSON.stringify(reply)}`);
     return reply.services as ServiceStatus[];
   }
@@ -719,7 +719,9 @@ export type ChurnOp =
   | { op: 'edit'; name: ChurnName; atomic: boolean; pauseMs: number }
   | { op: 'rename'; name: ChurnName; to: ChurnName; pauseMs: number }
   | { op: 'chmod-x'; name: ChurnName; pauseMs: number }
-  | { op: 'chmod+x'; name: ChurnName; pauseMs: number };
+  | { op: 'chmod+x'; name: ChurnName; pauseMs: number }
+  /** A new profile whose `run` (not executable yet, and exiting at once while there is no `restart`) is armed: chmod +x run; touch restart, gapMs apart. */
+  | { op: 'arm'; name: ChurnName; gapMs: number; pauseMs: number };
 
 export interface ChurnSummary {
   runs: number;
@@ -798,6 +800,21 @@ export async function churnRun(fb: FaultBox, ops: ChurnOp[], summary: ChurnSumma
           model.set(op.to, entry);
         }
         break;
+      case 'arm': {
+        if (entry) {
+          applied = false;
+          break;
+        }
+        const version = nextVersion();
+        const run = join(dir(op.name), 'run');
+        fb.box.profile(op.name, { run: { content: sh(`[ -e restart ] || exit 0\nexport PLV=${version}\nexec ${fb.markerPath} 100000`), mode: 0o644 } });
+        await pause(op.gapMs);
+        chmodSync(run, 0o755);
+        await pause(op.gapMs); // the supervisor may start it, and see it exit, before the restart file comes
+        writeFileSync(join(dir(op.name), 'restart'), '');
+        model.set(op.name, { version, exec: true });
+        break;
+      }
       case 'chmod-x':
       case 'chmod+x':
         if (!entry) applied = false;
@@ -851,7 +868,8 @@ export async function churnRun(fb: FaultBox, ops: ChurnOp[], summary: ChurnSumma
 export function showOps(ops: ChurnOp[]): string {
   return ops
     .map((o) => {
-      const what = o.op === 'rename' ? `rename ${o.name}→${o.to}` : o.op === 'edit' ? `edit ${o.name}${o.atomic ? '' : ' (in place)'}` : `${o.op} ${o.name}`;
+      const what =
+        o.op === 'rename' ? `rename ${o.name}→${o.to}` : o.op === 'edit' ? `edit ${o.name}${o.atomic ? '' : ' (in place)'}` : o.op === 'arm' ? `arm ${o.name} (gap ${o.gapMs}ms)` : `${o.op} ${o.name}`;
       return o.pauseMs ? `${what} +${o.pauseMs}ms` : what;
     })
     .join('; ');
@@ -876,5 +894,6 @@ export function churnOpArbitrary(fc: typeof import('fast-check')): import('fast-
     { weight: 2, arbitrary: fc.record({ op: fc.constant('rename' as const), name, to: name, pauseMs }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('chmod-x' as const), name, pauseMs }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('chmod+x' as const), name, pauseMs }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('arm' as const), name, gapMs: fc.integer({ min: 0, max: 20 }), pauseMs }) },
   );
 }

@@ -63,7 +63,7 @@ describe('control socket', () => {
 });
 
 describe('status', () => {
-  it('shows a table and JSON; `status NAME` exits 0 when running, 3 when not (LSB)', async () => {
+  it('shows a table and JSON; `status NAME` exits 0 when running, 3 when not, 4 when unknown (LSB)', async () => {
     box.profile('web', sleeper);
     box.profile('lazy', { ...sleeper, down: '' });
     await box.startReady();
@@ -71,9 +71,9 @@ describe('status', () => {
     const table = await box.cli('status');
     expect(table.code).toBe(0);
     const [header, ...rows] = table.stdout.trimEnd().split('\n');
-    expect(header).toMatch(/^NAME\s+STATE\s+PID\s+UPTIME\s+RESTARTS\s+LAST EXIT\s+NOTE$/);
-    expect(rows.find((r) => r.startsWith('web '))).toMatch(new RegExp(`^web\\s+running\\s+${pid}\\s`));
-    expect(rows.find((r) => r.startsWith('lazy '))).toMatch(/^lazy\s+stopped\s+-\s+-\s+0\s+-\s+down file$/);
+    expect(header).toMatch(/^NAME\s+STATE\s+PID\s+UPTIME\s+CPU%\s+MEM\s+RESTARTS\s+LAST EXIT\s+NOTE$/);
+    expect(rows.find((r) => r.startsWith('web '))).toMatch(new RegExp(`^web\\s+running\\s+${pid}\\s+\\S+\\s+\\d+\\.\\d\\s+[\\d.]+[KMG]\\s+0\\s+-$`));
+    expect(rows.find((r) => r.startsWith('lazy '))).toMatch(/^lazy\s+stopped\s+-\s+-\s+-\s+-\s+0\s+-\s+down file$/);
     for (const row of table.stdout.split('\n')) expect(row.length).toBeLessThanOrEqual(80);
 
     const json = JSON.parse((await box.cli('status', '--json')).stdout);
@@ -81,18 +81,21 @@ describe('status', () => {
 
     expect((await box.cli('status', 'web')).code).toBe(0);
     expect((await box.cli('status', 'lazy')).code).toBe(3);
-    const unknown = await box.cli('status', 'nope');
-    expect(unknown.code).toBe(3);
-    expect(unknown.stderr).toBe('proclaunch: no profile matches "nope"\n');
+    // LSB's "unknown service": nothing on stdout (not "no profiles"), one line on stderr.
+    expect(await box.cli('status', 'nope')).toMatchObject({ code: 4, stdout: '', stderr: 'proclaunch: no profile matches "nope"\n' });
+    expect(await box.cli('status', '--json', 'nope', 'nada')).toMatchObject({ code: 4, stdout: '', stderr: 'proclaunch: no profile matches "nope", "nada"\n' });
+    const some = await box.cli('status', 'web', 'nope');
+    expect(some).toMatchObject({ code: 4, stderr: 'proclaunch: no profile matches "nope"\n' });
+    expect(some.stdout).toMatch(/^web\s+running\s/m);
   });
 
   it('a failed profile shows stopped.failed with the reason', async () => {
     box.profile('broken', failing);
     await box.startReady();
     await box.waitLog('broken', FAILED);
-    const r = await box.cli('status', 'broken');
+    const r = await box.cli('status', '--wide', 'broken');
     expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(/\nbroken\s+stopped\.failed\s+-\s+-\s+0\s+-\s+not running after start_timeout 0\.2s/);
+    expect(r.stdout).toMatch(/\nbroken\s+stopped\.failed\s+-\s+-\s+-\s+-\s+0\s+-\s+not running after start_timeout 0\.2s/);
   });
 });
 
@@ -142,7 +145,15 @@ describe('start, stop, restart, reload, signal', () => {
     await box.startReady();
     const pid = await box.runningPid('web');
     const unknown = await box.cli('stop', 'nope', 'web');
-    expect(unknown).toMatchObject({ code: 1, stdout: '', stderr: 'proclaunch: no profile matches "nope"\n' });
+    expect(unknown).toMatchObject({ code: 4, stdout: '', stderr: 'proclaunch: no profile matches "nope"\n' });
+    const commands = [['start'], ['restart'], ['reload'], ['signal', 'HUP'], ['ps'], ['logs'], ['events']];
+    const answers = await Promise.all(commands.map((command) => box.cli(...command, 'nope')));
+    answers.forEach((answer, i) => expect(answer, commands[i]!.join(' ')).toMatchObject({ code: 4, stdout: '', stderr: 'proclaunch: no profile matches "nope"\n' }));
+    // A glob it cannot read is a usage error, said as such (it was "internal error", a SyntaxError inside).
+    const glob = await box.cli('stop', 'web[');
+    expect(glob.code).toBe(2);
+    expect(glob.stderr.split('\n')[0]).toBe('proclaunch: stop: bad pattern "web[": its "[" has no closing "]"');
+    expect(await box.ask({ command: 'stop', names: ['web['] })).toMatchObject({ ok: false, error: 'bad pattern "web[": its "[" has no closing "]"' });
     const usage = await box.cli('stop');
     expect(usage.code).toBe(2);
     expect(usage.stderr.split('\n')[0]).toBe('proclaunch: stop: give profile names or globs, or --all');

@@ -20,7 +20,7 @@ describe('delayed and periodic starts', () => {
     expect(status).toMatchObject({ state: 'stopped', substate: 'delayed' });
     expect(status!.startsInMs).toBeGreaterThan(0);
     expect(status!.startsInMs).toBeLessThanOrEqual(5000);
-    expect((await box.cli('status', 'mailer')).stdout).toMatch(/mailer\s+stopped\.delayed .* starts in \d/);
+    expect((await box.cli('status', '--wide', 'mailer')).stdout).toMatch(/mailer\s+stopped\.delayed .* starts in \d/);
     // 5 s, then two restart_delays: the deadline allows for that, and for a slow machine.
     await waitFor('three runs', () => box.serviceLog('mailer').trim().split('\n').filter(Boolean).length >= 3, { timeoutMs: 20_000 });
     // The countdown began after the supervisor said it was supervising: the first start is at least 5 s later.

@@ -49,8 +49,8 @@ describe('the --json forms and the envelope', () => {
     expect((JSON.parse(status.envelope.stdout) as { name: string }[]).map((s) => s.name)).toEqual(['worker@1', 'worker@2']);
     // A failure inside: its stderr line and its code, still one line.
     const failed = enveloped('stop', 'nosuch', '--state', box.stateDir);
-    expect(failed.envelope).toMatchObject({ exit: 1, stdout: '', stderr: 'proclaunch: no profile matches "nosuch"\n' });
-    expect(failed.code).toBe(1);
+    expect(failed.envelope).toMatchObject({ exit: 4, stdout: '', stderr: 'proclaunch: no profile matches "nosuch"\n' });
+    expect(failed.code).toBe(4); // LSB: unknown service
     const usage = enveloped('signal', '--state', box.stateDir);
     expect(usage.envelope).toMatchObject({ exit: 2, stderr: expect.stringMatching(/^proclaunch: signal: give a signal/) });
   });

@@ -1,4 +1,5 @@
 // The profiles shipped in profiles/ (what `npm start` runs) do what the README says.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -46,4 +47,17 @@ describe('the example profiles', () => {
     expect(readdirSync(box.profilesDir).sort()).toEqual(readdirSync(join(REPO, 'profiles')).filter((n) => !n.startsWith('.')).sort());
     for (const name of ['kv', 'counter']) expect(readdirSync(join(box.profilesDir, name)).sort()).toEqual(readdirSync(join(REPO, 'profiles', name)).sort());
   }, 60_000);
+});
+
+describe("the quick start's greeting.conf", () => {
+  it('written into the greeter, it is reloaded on SIGHUP, and git leaves it alone (untracked, ignored)', async () => {
+    await box.startReady();
+    await waitFor('the default greeting', () => /^greeting is now: Hello$/m.test(box.serviceLog('greeter')));
+    box.replace(join(box.profilesDir, 'greeter', 'greeting.conf'), 'Bonjour\n'); // the README's `echo Bonjour > profiles/greeter/greeting.conf`
+    await waitFor('the greeter reloaded', () => /^greeting is now: Bonjour$/m.test(box.serviceLog('greeter')));
+    expect(box.events().filter((e) => e.profile === 'greeter' && e.event === 'started')).toHaveLength(1); // a reload, not a restart
+    const git = (...args: string[]) => spawnSync('git', ['-C', REPO, ...args], { encoding: 'utf8' });
+    expect(git('ls-files', 'profiles/greeter/greeting.conf').stdout).toBe('');
+    expect(git('check-ignore', '-q', 'profiles/greeter/greeting.conf').status).toBe(0);
+  }, 30_000);
 });

@@ -53,6 +53,15 @@ describe('a foreground service', () => {
     await box.waitLog('once', /^exited pid \d+ code 0 after \d+ms; not restarting \(no restart file\)$/);
   });
 
+  it('a restart file that comes after that exit brings it back (`chmod +x run; touch restart`, read in between)', async () => {
+    const dir = box.profile('armed', { run: sh('[ -e restart ] || exit 0\nexec sleep 1000') });
+    box.start();
+    await box.waitLog('armed', /; not restarting \(no restart file\)$/);
+    writeFileSync(join(dir, 'restart'), '');
+    await box.waitLog('armed', /^exited pid \d+ code 0 after \d+ms; restarting now \(its restart file now asks for it\)$/);
+    await box.runningPid('armed', 2);
+  });
+
   it('on-failure: a clean exit stays stopped, a failure restarts', async () => {
     box.profile('job', { run: sh('if [ -f ran ]; then exit 0; fi; touch ran; sleep 1.2; exit 1'), restart: 'on-failure' });
     box.start();

@@ -31,7 +31,7 @@ const slowStop = (needs: string[] = []): ProfileFiles => ({
 
 const events = (kind: EventRecord['event']) => box.events().filter((e) => e.event === kind);
 const order = (kind: EventRecord['event'], tags: string[]) => events(kind).map((e) => e.profile).filter((p) => tags.includes(p));
-const noteOf = async (tag: string) => (await box.cli('status', tag)).stdout.split('\n')[1] ?? '';
+const noteOf = async (tag: string) => (await box.cli('status', '--wide', tag)).stdout.split('\n')[1] ?? '';
 
 describe('start order', () => {
   it('a chain c → b → a starts in order: each only once its need runs and is ready', async () => {

@@ -86,6 +86,20 @@ describe('re-adoption', () => {
     expect(next).not.toBe(pid);
   });
 
+  it('a re-adopted service keeps its RESTARTS and LAST EXIT (kept in its record)', async () => {
+    box.profile('web', { run: sh('[ -e ran ] || { touch ran; exit 3; }\nexec sleep 1000'), restart: '' });
+    await box.startReady();
+    const pid = await box.runningPid('web', 2); // its first run exited 3
+    await waitFor('record', () => readFileSync(recordPath('web'), 'utf8').includes(`"pid":${pid}`));
+    const [before] = await box.status('web');
+    expect(before).toMatchObject({ restarts: 1, lastExit: { code: 3, signal: null } });
+    await killSupervisor();
+    await startAgain(2);
+    await box.waitLog('web', /re-adopted/);
+    const [after] = await box.status('web');
+    expect(after).toMatchObject({ state: 'running', pid, restarts: 1, lastExit: before!.lastExit });
+  });
+
   it('quit --leave-running, then a new supervisor: every service handed over with zero restarts', async () => {
     for (const n of ['a', 'b', 'c']) box.profile(n, sleeper);
     await box.startReady();

@@ -18,7 +18,7 @@ afterEach(async () => {
   await box.cleanup();
 });
 
-const row = async (tag: string) => (await box.cli('status', tag)).stdout.split('\n')[1] ?? '';
+const row = async (tag: string) => (await box.cli('status', '--wide', tag)).stdout.split('\n')[1] ?? '';
 
 it('awaiting readiness: starting.awaitingReady, not ready, the failing probe in NOTE and JSON; then running and ready', async () => {
   const dir = box.profile('db', { run: sh('exec sleep 1000'), ready: { content: sh('echo "not yet"; [ -e go ]'), mode: 0o755 }, ready_interval: '0.05' });

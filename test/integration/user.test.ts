@@ -81,21 +81,39 @@ describe.skipIf(!asRoot)('user, as root', () => {
   });
 
   describe('a pid file that a service user could have written (systemd PIDFile rule)', () => {
-    it('naming an unrelated process: refused with one ERROR, that process never signalled', async () => {
+    it('naming an unrelated process: refused at once with one ERROR, that process never signalled', async () => {
       expect(canManageUsers).toBe(true);
       const stranger = spawn('sleep', ['1000'], { stdio: 'ignore' });
       try {
-        // 2 s: the reason is the last look at the pid file then, which run must have written by that time.
-        const dir = box.profile('d', { run: sh(`echo ${stranger.pid} > pids/d.pid`), pid_file: 'pids/d.pid', start_timeout: '2' });
+        // start_timeout 60 s, longer than waitLog waits: the start fails on the pid file this run wrote, not on the timeout.
+        const dir = box.profile('d', { run: sh(`echo ${stranger.pid} > pids/d.pid`), pid_file: 'pids/d.pid', start_timeout: '60' });
         spawnSync('mkdir', [`${dir}/pids`]);
         spawnSync('chown', [`${user}:`, `${dir}/pids`]);
         box.start();
-        await box.waitLog('d', /^failed: not running after start_timeout 2s: pid file .*d\.pid can be written by a user other than root and names pid \d+, which is neither the profile's user's nor from its run; not trusted$/);
+        await box.waitLog('d', new RegExp(`^failed: pid file .*d\\.pid can be written by a user other than root and names pid ${stranger.pid}, owned by root \\(uid 0\\), not from its run; not trusted$`));
         expect(box.lines().filter((l) => l.level === 'ERROR')).toHaveLength(1);
         expect(stranger.exitCode).toBeNull();
         expect(stranger.signalCode).toBeNull();
       } finally {
         stranger.kill('SIGKILL');
+      }
+    });
+
+    it("a `user nobody` run naming a root process: one ERROR at once that it is another user's, the start failed with that reason", async () => {
+      const root = spawn('sleep', ['1000'], { stdio: 'ignore' });
+      try {
+        const dir = box.profile('d', { run: sh(`echo ${root.pid} > pids/d.pid`), pid_file: 'pids/d.pid', user: 'nobody', start_timeout: '60' });
+        spawnSync('mkdir', [`${dir}/pids`]);
+        spawnSync('chown', ['nobody:', `${dir}/pids`]);
+        await box.startReady();
+        const reason = `pid file ${dir}/pids/d.pid names pid ${root.pid}, owned by root (uid 0): another user than the profile's (nobody), and not from its run; not trusted`;
+        await box.waitLog('d', /^failed: /);
+        expect(box.lines().filter((l) => l.level === 'ERROR')).toEqual([{ level: 'ERROR', tag: 'd', message: `failed: ${reason}` }]);
+        expect((await box.status('d'))[0]).toMatchObject({ state: 'stopped', substate: 'failed', reason });
+        expect(root.exitCode).toBeNull();
+        expect(root.signalCode).toBeNull();
+      } finally {
+        root.kill('SIGKILL');
       }
     });
 

@@ -184,9 +184,9 @@ export class Sandbox {
     return askSocket(join(this.stateDir, 'control.sock'), request, timeoutMs);
   }
 
-  /** `status` over the control socket (what `status --json` prints), without starting a CLI process each time. */
+  /** `status` over the control socket (what `status --json` prints, without the /proc read of rssBytes and cpuSeconds), without starting a CLI process each time. */
   async status(...names: string[]): Promise<ServiceStatus[]> {
-    const reply = await this.ask({ command: 'status', names });
+    const reply = await this.ask({ command: 'status', names, usage: false });
     if (reply.ok !== true) throw new Error(`status: ${JSON.stringify(reply)}`);
     return reply.services as ServiceStatus[];
   }

@@ -4,7 +4,7 @@ import type { ActionResult } from '../../control/protocol.js';
 import { parseSignal } from '../../profile/signals.js';
 import { formatResults } from '../format.js';
 import { EXIT, UsageError } from '../usage.js';
-import { failed, out, seconds, type Command, type CommandContext } from './command.js';
+import { checkPatterns, out, refused, seconds, type Command, type CommandContext } from './command.js';
 
 type ActionName = 'start' | 'stop' | 'restart' | 'reload' | 'signal';
 
@@ -18,6 +18,7 @@ async function act(command: ActionName, { stateDir, names, values, json, colour 
   }
   if (names.length === 0 && !all) throw new UsageError(`${command}: give profile names or globs, or --all`);
   if (all && names.length > 0) throw new UsageError(`${command}: give profile names or --all, not both`);
+  checkPatterns(command, names);
   const request: Record<string, unknown> = { command, names, all };
   if (signal !== undefined) request.signal = signal;
   if (command === 'start' || command === 'stop' || command === 'restart') {
@@ -30,7 +31,7 @@ async function act(command: ActionName, { stateDir, names, values, json, colour 
     if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
   }
   const reply = await ask(stateDir, request);
-  if (!Array.isArray(reply.results)) return failed(reply) ? EXIT.failed : EXIT.ok;
+  if (!Array.isArray(reply.results)) return refused(reply) ?? EXIT.ok;
   const results = reply.results as ActionResult[];
   out(json ? `${JSON.stringify(results)}\n` : formatResults(results, colour));
   return results.every((r) => r.ok) ? EXIT.ok : EXIT.failed;

@@ -34,7 +34,7 @@ Example: proclaunch check -w 0 -c 49% 'worker*'
     const warning = values.warning === undefined ? { value: 0, percent: false } : parseThreshold(values.warning as string);
     const critical = values.critical === undefined ? null : parseThreshold(values.critical as string);
     if (!warning || (values.critical !== undefined && !critical)) return unknown('usage: -w and -c take N or N% (services down)');
-    const reply = await ask(stateDir, { command: 'status', names });
+    const reply = await ask(stateDir, { command: 'status', names, usage: false }); // no /proc scan: it runs every minute
     if (reply.ok !== true) return unknown(String(reply.error));
     const unmatched = reply.unmatched as string[];
     const { status, line, running, total, down } = evaluateCheck(reply.services as ServiceStatus[], warning, critical);

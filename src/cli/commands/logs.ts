@@ -1,37 +1,42 @@
-// `proclaunch logs`: the supervisor says where a service's output is; we read the file ourselves.
-import { ask } from '../../control/client.js';
-import { follow, tail } from '../tail.js';
-import { EXIT, UsageError } from '../usage.js';
-import { failed, out, type Command } from './command.js';
+// `proclaunch logs`: the supervisor says where each service's output is (or,
+// without one, STATE_DIR's files do); we read the files ourselves.
+import { ask, NoSupervisorError } from '../../control/client.js';
+import type { LogSource } from '../../output/log-source.js';
+import { EXIT } from '../usage.js';
+import { checkPatterns, count, refused, type Command } from './command.js';
 
 export const logs: Command = {
   options: { follow: { type: 'boolean', short: 'f' }, lines: { type: 'string', short: 'n' } },
-  help: `Usage: proclaunch logs NAME [-f] [-n LINES]
-The service's captured output (STATE_DIR/logs/TAG.log and its rotations).
-  -n LINES     the last LINES lines (default 10)
+  help: `Usage: proclaunch logs [NAME|GLOB ...] [-f] [-n LINES] [--json]
+The services' captured output (STATE_DIR/logs/TAG.log and its rotations); no name: all of
+them. A profile name stands for its instances. Several services: each line is prefixed
+with \`NAME | \`, the last LINES of each, one service after another (in time order when
+their lines carry log_timestamps). Without a supervisor, read from STATE_DIR's files.
+  -n LINES     the last LINES lines of each (default 10)
   -f           then follow new lines as they arrive, across rotations
-Example: proclaunch logs web -n 50 -f
+  --json       one JSON object per line: {"name": TAG, "line": TEXT}
+Example: proclaunch logs 'worker*' -n 50 -f
 `,
-  async run({ stateDir, names, values }) {
-    if (names.length !== 1) throw new UsageError('logs: give exactly one profile name');
-    const lines = values.lines === undefined ? 10 : Number(values.lines);
-    if (!Number.isInteger(lines) || lines < 0) throw new UsageError(`logs: -n takes a number of lines, not ${JSON.stringify(values.lines)}`);
-    const reply = await ask(stateDir, { command: 'logs', name: names[0] });
-    if (failed(reply)) return EXIT.failed;
-    const path = reply.stdout as string;
-    const { text, end } = await tail(path, lines);
-    out(text);
-    if (values.follow !== true) return EXIT.ok;
-    const following = follow(path, end, (chunk) => process.stdout.write(chunk));
-    await new Promise<void>((done) => {
-      const stop = () => {
-        following.stop();
-        done();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      process.stdout.once('error', stop); // `| head` closed the pipe
-    });
+  async run({ stateDir, names, values, json }) {
+    const lines = count(values.lines as string | undefined, 'logs: -n', 10)!;
+    checkPatterns('logs', names);
+    let sources: LogSource[];
+    try {
+      const reply = await ask(stateDir, { command: 'logs', names });
+      const refusal = refused(reply);
+      if (refusal !== null) return refusal;
+      sources = reply.services as LogSource[];
+    } catch (error) {
+      if (!(error instanceof NoSupervisorError)) throw error;
+      const found = (await import('../offline.js')).logSourcesFromFiles(stateDir, names, error);
+      if (typeof found === 'number') return found;
+      sources = found;
+    }
+    const { showLogs, streamsOf } = await import('../log-view.js');
+    const streams = streamsOf(sources);
+    // Nothing of what was asked can be shown (`logs with-logger` whose logger keeps it elsewhere): said on stderr, failed.
+    if (streams.length === 0 && sources.length > 0) return EXIT.failed;
+    await showLogs(streams, { lines, follow: values.follow === true, json });
     return EXIT.ok;
   },
 };

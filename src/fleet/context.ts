@@ -74,17 +74,13 @@ export function jsonRows(results: HostResult[]): string {
   return `${JSON.stringify(rows)}\n`;
 }
 
-/** The envelope's stdout as JSON (one value, or one per line as `events --json` prints), or null. */
-export function jsonOf(text: string): unknown {
+/** The envelope's stdout as JSON: one value, or (`lines`) an array of one value per line; null if it is not. */
+export function jsonOf(text: string, lines = false): unknown {
   const trimmed = text.trim();
-  if (trimmed === '') return null;
   try {
-    return JSON.parse(trimmed);
+    if (lines) return trimmed === '' ? [] : trimmed.split('\n').map((line) => JSON.parse(line) as unknown);
+    return trimmed === '' ? null : JSON.parse(trimmed);
   } catch {
-    try {
-      return trimmed.split('\n').map((line) => JSON.parse(line) as unknown);
-    } catch {
-      return null;
-    }
+    return null;
   }
 }

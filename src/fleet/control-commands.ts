@@ -16,8 +16,8 @@ import { eventLines, logLines, psTable, resultTable, statusTable } from './table
 export type FleetControl = Exclude<ControlCommand, 'check' | 'completion'>;
 export const FLEET_CONTROL: readonly FleetControl[] = ['status', 'start', 'stop', 'restart', 'reload', 'signal', 'logs', 'events', 'ps', 'rescan', 'quit'];
 
-/** Commands whose output the fleet reads as JSON (logs is text: each line gets its host). */
-const TEXT = new Set<FleetControl>(['logs']);
+/** Commands whose `--json` is one object per line (the others print one JSON value). */
+const LINES = new Set<FleetControl>(['logs', 'events']);
 
 const out = (text: string): void => void process.stdout.write(text);
 export const warn = (message: string): void => void process.stderr.write(`proclaunch fleet: ${escapeValue(message)}\n`);
@@ -29,7 +29,7 @@ const stderrOf = (outcome: Outcome): string =>
 export function resultOf(command: FleetControl, host: Host, outcome: Outcome): HostResult {
   if (outcome.kind !== 'answered') return failure(host, outcome);
   const text = outcome.envelope ? outcome.envelope.stdout : outcome.text;
-  const value = TEXT.has(command) ? text : jsonOf(text);
+  const value = jsonOf(text, LINES.has(command));
   const said = stderrOf(outcome) || undefined;
   if (command === 'status') {
     // 3: a named profile is not running; 4: a pattern matches nothing there — the host answered all the same.
@@ -71,8 +71,7 @@ async function prepare(context: FleetContext, command: FleetControl, args: strin
   if (values.json) context.json = true;
   const psColumns = command === 'ps' && typeof values.format === 'string' ? parsePsFormat(values.format) : DEFAULT_PS_FORMAT;
   if (typeof psColumns === 'string') throw new UsageError(`ps: ${psColumns}`);
-  const remoteArgs = rest.filter((a) => a !== '--json');
-  if (!TEXT.has(command)) remoteArgs.push('--json');
+  const remoteArgs = [...rest.filter((a) => a !== '--json'), '--json'];
   return { remoteArgs, psColumns, rolling };
 }
 

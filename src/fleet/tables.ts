@@ -72,9 +72,11 @@ export function eventLines(results: HostResult[]): string {
   return all.map(({ host, e }) => `${host} ${formatEvent(e)}`).join('') + failedLines(results);
 }
 
-/** `logs`: each host's lines, led by `HOST | ` (docker compose logs), one host after another. */
+/** `logs`: each host's lines, led by `HOST | NAME | ` (docker compose logs), one host after another. */
 export function logLines(results: HostResult[]): string {
-  return results.map((r) => (r.ok && typeof r.result === 'string' ? r.result.split('\n').slice(0, -1).map((line) => `${label(r)} | ${line}\n`).join('') : '')).join('') + failedLines(results);
+  const lines = (r: HostResult) => (r.ok && Array.isArray(r.result) ? (r.result as { name: string; line: string }[]) : []);
+  // The lines as the service wrote them (as `logs` prints them); the names escaped.
+  return results.map((r) => lines(r).map((l) => `${label(r)} | ${escapeValue(l.name)} | ${l.line}\n`).join('')).join('') + failedLines(results);
 }
 
 /** Below a listing (ps, events, logs): a host that did not answer, one line each (stdout: it is part of the answer). */

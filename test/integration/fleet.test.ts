@@ -156,6 +156,8 @@ describe.skipIf(why !== null)('proclaunch fleet over ssh', () => {
       expect(count(log, / INFO web started pid /)).toBe(2); // once for v1, once for v2: restarted once
       expect(readdirSync(lab.host(host).profilesDir).filter((n) => n.startsWith('.'))).toEqual([]); // nothing left beside
     }
+    const logs = await lab.fleet(['-g', 'up', 'logs', 'web', '-n', '1']);
+    expect(logs.stdout).toBe('a | web | v2\nb | web | v2\nc | web | v2\n');
     // Exchanged in one step where the host can: the supervisor saw one change.
     expect(count(logOf('a'), /profile changed: web/)).toBe(1);
     expect(count(logOf('a'), /profile removed: web/)).toBe(0);
@@ -198,7 +200,7 @@ describe.skipIf(why !== null)('proclaunch fleet over ssh', () => {
     const source = sourceProfile('picky', { run: '#!/bin/sh\n[ -e ../../fail-here ] && exit 1\nexec sleep 1000\n' });
     const rolled = await lab.fleet(['-g', 'up', 'deploy', '--rolling', '1', source]);
     expect(rolled.code).toBe(1);
-    expect(rolled.stdout).toMatch(/^a +picky +ok +added; running pid \d+$/m);
+    expect(rolled.stdout).toMatch(/^a +picky +ok +added; (already )?running pid \d+$/m); // (already: up 1 s before the fleet asked, on a loaded machine)
     expect(rolled.stdout).toMatch(/^b +picky +FAILED +added; died within 1s of starting: exited pid \d+ code 1/m);
     expect(rolled.stdout).not.toMatch(/^c /m);
     expect(rolled.stderr).toBe('proclaunch fleet: the rolling deploy stopped at b; not deployed to: c\n');

@@ -113,5 +113,6 @@ export async function completionTable(): Promise<import('./commands/completion.j
   const supervise = Object.entries(SUPERVISE_OPTIONS).filter(([, spec]) => !('hidden' in spec)).flatMap(([name, spec]) => [`--${name}`, ...('short' in spec ? [`-${spec.short}`] : [])]);
   const commands = [{ name: 'supervise', options: [...supervise, '--help'] }];
   for (const name of CONTROL_COMMANDS) commands.push({ name, options: spelled((await LOADERS[name]()).options) });
+  commands.push({ name: 'fleet', options: (await import('../fleet/cli.js')).FLEET_OPTIONS });
   return { commands };
 }

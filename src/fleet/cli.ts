@@ -41,6 +41,8 @@ interface FleetArgs extends Selection {
 }
 
 const VALUED: Record<string, keyof FleetArgs> = { '-f': 'file', '-H': 'hosts', '-g': 'groups', '-p': 'parallel', '-t': 'timeoutMs', '-F': 'sshConfig' };
+/** For `proclaunch completion`. */
+export const FLEET_OPTIONS = [...Object.keys(VALUED), '--json', '--help'];
 
 export function parseFleetArgs(argv: string[]): FleetArgs | 'help' {
   const args: FleetArgs = { parallel: 32, timeoutMs: 30_000, json: false, command: '', rest: [], hosts: [], groups: [] };

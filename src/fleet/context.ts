@@ -54,8 +54,13 @@ export function success(host: Host, outcome: Outcome, result: unknown, ok = true
   return { host, ok, kind: ok ? 'answered' : 'failed', exit: outcome.exit, ms: outcome.ms, version: versionOf(outcome), result, ...(error === undefined ? {} : { error }) };
 }
 
-/** Every selected host, at most -p at once. */
-export const eachHost = (context: FleetContext, job: (host: Host) => Promise<HostResult>): Promise<HostResult[]> => pool(context.hosts, context.parallel, job);
+/** Every selected host (or `hosts`), at most -p at once; `ms` is each host's whole job. */
+export function eachHost(context: FleetContext, job: (host: Host) => Promise<HostResult>, hosts: readonly Host[] = context.hosts): Promise<HostResult[]> {
+  return pool(hosts, context.parallel, async (host) => {
+    const started = Date.now();
+    return { ...(await job(host)), ms: Date.now() - started };
+  });
+}
 
 export const exitOf = (results: HostResult[]): number => fleetExit(results);
 

@@ -10,7 +10,7 @@ import { escapeValue } from '../log/escape.js';
 import type { Outcome } from './classify.js';
 import { callProclaunch, deadlineOf, eachHost, exitOf, failure, jsonOf, jsonRows, success, type FleetContext, type HostResult } from './context.js';
 import type { Host } from './hosts-file.js';
-import { inBatches, pool } from './pool.js';
+import { inBatches } from './pool.js';
 import { eventLines, logLines, psTable, resultTable, statusTable } from './tables.js';
 
 export type FleetControl = Exclude<ControlCommand, 'check' | 'completion'>;
@@ -82,7 +82,7 @@ export async function fleetControl(context: FleetContext, command: FleetControl,
   if (rolling === null) results = await eachHost(context, onHost);
   else {
     const done = await inBatches(context.hosts, rolling, async (batch) => {
-      const batchResults = await pool(batch, context.parallel, onHost);
+      const batchResults = await eachHost(context, onHost, batch);
       return { results: batchResults, goOn: batchResults.every((r) => r.ok) };
     });
     results = done.results;

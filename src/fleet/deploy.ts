@@ -15,7 +15,7 @@ import { callProclaunch, callScript, deadlineOf, eachHost, exitOf, failure, json
 import { failedNames, resultOf, warn } from './control-commands.js';
 import { copyDirectory } from './copy.js';
 import type { Host } from './hosts-file.js';
-import { inBatches, pool } from './pool.js';
+import { inBatches } from './pool.js';
 import { resultTable } from './tables.js';
 
 /** `$bin`, with a leading `~/` made the remote home (it came quoted, as $1). */
@@ -87,10 +87,10 @@ async function deployTo(context: FleetContext, host: Host, source: string, name:
   if (!('dir' in probed)) return probed;
   const { dir, services } = probed;
   const copied = await copyDirectory(context, host, source, join(dir, `.${name}.fleet-new`), probed.rsync, deadline);
-  if (!copied.ok) return failure(host, { ...probed.outcome, kind: 'failed', exit: 1 }, copied.reason);
+  if (!copied.ok) return failure(host, probed.outcome, copied.reason); // (answered: made a failure, exit 1)
   const placing = await callScript(context, host, PLACE, [dir, name, services ? (host.bin ?? 'proclaunch') : '-', ...stateArgs(host)], deadline);
   const placed = /placed=(added|replaced)/.exec(placing.text)?.[1] as 'added' | 'replaced' | undefined;
-  if (!placed) return failure(host, placing.kind === 'answered' ? { ...placing, kind: 'failed' } : placing, placing.reason ?? 'the rename did not happen');
+  if (!placed) return failure(host, placing, placing.reason ?? 'the rename did not happen');
   const result: DeployResult = { placed, copy: copied.how, profilesDir: dir, services: [] };
   const before = services === null ? [] : instancesOf(services, name);
   if (services === null) result.note = `no supervisor is running there; ${name} is in ${dir} for when one starts`;
@@ -115,7 +115,7 @@ async function undeployFrom(context: FleetContext, host: Host, name: string): Pr
     result.services = stopped.result as ActionResult[];
   }
   const removed = await callScript(context, host, REMOVE, [probed.dir, name], deadline);
-  if (!/^(removed|absent)$/m.test(removed.text)) return failure(host, removed.kind === 'answered' ? { ...removed, kind: 'failed' } : removed, removed.reason ?? 'not removed');
+  if (!/^(removed|absent)$/m.test(removed.text)) return failure(host, removed, removed.reason ?? 'not removed');
   result.placed = removed.text.includes('removed') ? 'removed' : 'absent';
   return success(host, removed, result);
 }
@@ -160,7 +160,7 @@ export async function deploy(context: FleetContext, args: string[]): Promise<num
   const job = (host: Host) => deployTo(context, host, source, name);
   if (rolling === null) return print(context, await eachHost(context, job));
   const done = await inBatches(context.hosts, rolling, async (batch) => {
-    const results = await pool(batch, context.parallel, job);
+    const results = await eachHost(context, job, batch);
     return { results, goOn: results.every((r) => r.ok) };
   });
   if (done.left.length > 0) warn(`the rolling deploy stopped at ${failedNames(done.results)}; not deployed to: ${done.left.map((h) => h.label).join(', ')}`);

@@ -76,14 +76,14 @@ async function installOn(context: FleetContext, host: Host, pack: Pack, options:
   const deadline = deadlineOf(context);
   const probed = await callScript(context, host, PROBE, [options.prefix ?? '-', pack.sha256], deadline);
   if (probed.kind !== 'answered') return failure(host, probed);
-  if (probed.text.includes('nonode')) return failure(host, { ...probed, kind: 'failed', exit: 1 }, 'Node.js is not installed there (install needs node and npm on the host; the registry is not needed)');
+  if (probed.text.includes('nonode')) return failure(host, probed, 'Node.js is not installed there (install needs node and npm on the host; the registry is not needed)');
   const prefix = /^prefix=(.*)$/m.exec(probed.text)?.[1];
-  if (!prefix) return failure(host, { ...probed, kind: 'failed' }, 'npm did not say its global prefix');
+  if (!prefix) return failure(host, probed, 'npm did not say its global prefix');
   const done: string[] = [];
   if (probed.text.includes('same\n')) done.push(`${pack.version} already installed in ${prefix}`);
   else {
     const installed = await callScript(context, host, INSTALL, [prefix, pack.sha256], deadline, createReadStream(pack.path));
-    if (!installed.text.includes('installed')) return failure(host, installed.kind === 'answered' ? { ...installed, kind: 'failed' } : installed, `npm install: ${installed.reason ?? 'failed'}`);
+    if (!installed.text.includes('installed')) return failure(host, installed, `npm install: ${installed.reason ?? 'failed'}`);
     done.push(`installed ${pack.version} in ${prefix}`);
   }
   const bin = `${prefix}/bin/proclaunch`;
@@ -93,7 +93,7 @@ async function installOn(context: FleetContext, host: Host, pack: Pack, options:
     const started = await callScript(context, host, START, [bin, options.start.state, options.start.profiles], deadline);
     last = started;
     const services = jsonOf(started.envelope?.stdout ?? '');
-    if (started.kind !== 'answered' || !Array.isArray(services)) return { ...failure(host, started.kind === 'answered' ? { ...started, kind: 'failed' } : started, `start: ${started.reason ?? 'no answer from the supervisor'}`), result: done };
+    if (started.kind !== 'answered' || !Array.isArray(services)) return { ...failure(host, started, `start: ${started.reason ?? 'no answer from the supervisor'}`), result: done };
     version = started.envelope?.supervisor?.version ?? null;
     done.push(`supervisor ${version ?? ''} answers on ${options.start.state} (${services.length} services)`.replace('  ', ' '));
   }
@@ -101,7 +101,7 @@ async function installOn(context: FleetContext, host: Host, pack: Pack, options:
     const enabled = await callScript(context, host, ENABLE, [bin, options.start.state, options.start.profiles], deadline);
     last = enabled;
     const what = /^enabled=(.*)$/m.exec(enabled.text)?.[1];
-    if (!what) return { ...failure(host, enabled.kind === 'answered' ? { ...enabled, kind: 'failed' } : enabled, `enable: ${enabled.reason ?? 'failed'}`), result: done };
+    if (!what) return { ...failure(host, enabled, `enable: ${enabled.reason ?? 'failed'}`), result: done };
     done.push(what.startsWith('unchanged') ? `${what.replace('unchanged ', '')} already there` : `enabled: ${what}`);
   }
   return { ...success(host, last, done), version: version ?? pack.version };
@@ -113,7 +113,7 @@ export async function install(context: FleetContext, args: string[]): Promise<nu
   const pack = await packWithDependencies();
   try {
     const results = await eachHost(context, (host) => installOn(context, host, pack, options));
-    const rows = (r: HostResult) => [{ name: '-', ok: r.ok, message: (r.result as string[] | undefined)?.join('; ') ?? '' }];
+    const rows = (r: HostResult) => [{ name: '-', ok: r.ok, message: [...((r.result as string[] | undefined) ?? []), ...(r.ok || r.error === undefined ? [] : [r.error])].join('; ') }];
     process.stdout.write(context.json ? jsonRows(results) : resultTable(results, context.colour, rows));
     return exitOf(results);
   } finally {

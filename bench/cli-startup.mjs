@@ -11,7 +11,7 @@
 // --baseline DIR: also another build (a checkout with dist/), in the same rounds.
 // bench/bench.mjs runs it too (section 9 of its report).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -58,19 +58,33 @@ export async function cliStartupBench({ quick = false, baseline = null, log = ()
     const list = commands(state, baseline);
     const rounds = quick ? 10 : 40;
     log(`cli start-up: ${list.length} commands × ${rounds} rounds`);
-    const times = new Map(list.map(([label]) => [label, []]));
+    const times = new Map(list.map(([label]) => [label, { wall: [], cpu: [] }]));
     for (let i = 0; i < 3; i++) for (const [, argv] of list) spawnSync(process.execPath, argv); // warm the page cache
+    // GNU time, where installed, also gives each run's own CPU (user + system): steadier than wall time on a busy machine.
+    const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+    const cpuFile = join(root, 'cpu');
     for (let round = 0; round < rounds; round++) {
       for (const [label, argv] of [...list].sort(() => Math.random() - 0.5)) {
+        const [command, args] = timeBin ? [timeBin, ['-f', '%U %S', '-o', cpuFile, process.execPath, ...argv]] : [process.execPath, argv];
         const t0 = process.hrtime.bigint();
-        spawnSync(process.execPath, argv, { stdio: 'ignore' });
-        times.get(label).push(Number(process.hrtime.bigint() - t0) / 1e6);
+        spawnSync(command, args, { stdio: 'ignore' });
+        const sample = times.get(label);
+        sample.wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        if (timeBin) sample.cpu.push(readFileSync(cpuFile, 'utf8').trim().split(/\s+/).reduce((sum, s) => sum + Number(s) * 1000, 0));
       }
     }
-    const bare = median(times.get(list[0][0]));
+    const bare = times.get(list[0][0]);
     return list.map(([label, argv]) => {
-      const ms = times.get(label);
-      return { label, medianMs: median(ms), minMs: sorted(ms)[0], ratio: median(ms) / bare, modules: modulesLoaded(root, argv) };
+      const { wall, cpu } = times.get(label);
+      return {
+        label,
+        medianMs: median(wall),
+        minMs: sorted(wall)[0],
+        ratio: median(wall) / median(bare.wall),
+        cpuMs: cpu.length ? median(cpu) : null,
+        cpuRatio: cpu.length ? median(cpu) / median(bare.cpu) : null,
+        modules: modulesLoaded(root, argv),
+      };
     });
   } finally {
     supervisor.kill('SIGTERM');
@@ -81,8 +95,9 @@ export async function cliStartupBench({ quick = false, baseline = null, log = ()
 
 export function cliStartupReport(rows) {
   if (rows.error) return [`failed: ${rows.error}`];
-  const lines = ['| command | median | min | × bare Node (median) | our modules loaded |', '|---|---:|---:|---:|---:|'];
-  for (const r of rows) lines.push(`| ${r.label} | ${r.medianMs.toFixed(1)} ms | ${r.minMs.toFixed(1)} ms | ${r.ratio.toFixed(2)} | ${r.modules} |`);
+  const lines = ['| command | wall: median | min | × bare Node | its CPU (user + sys): median | × bare Node | our modules loaded |', '|---|---:|---:|---:|---:|---:|---:|'];
+  const cpu = (r) => (r.cpuMs === null ? '— | —' : `${r.cpuMs.toFixed(0)} ms | ${r.cpuRatio.toFixed(2)}`);
+  for (const r of rows) lines.push(`| ${r.label} | ${r.medianMs.toFixed(1)} ms | ${r.minMs.toFixed(1)} ms | ${r.ratio.toFixed(2)} | ${cpu(r)} | ${r.modules} |`);
   return lines;
 }
 

@@ -203,7 +203,7 @@ describe('follow', () => {
 
   it('leaves nothing behind after stop(), even from inside out(): the process exits', async () => {
     // A process of its own, so that a leftover timer or watch shows as a process that never exits.
-    const source = readFileSync(new URL('../src/cli/tail.ts', import.meta.url), 'utf8');
+    const source = readFileSync(new URL('../src/output/tail.ts', import.meta.url), 'utf8');
     const options = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 };
     writeFileSync(join(dir, 'tail.mjs'), ts.transpileModule(source, { compilerOptions: options }).outputText);
     writeFileSync(

@@ -5,8 +5,7 @@ import type { ActionCommand, Request, ServiceStatus } from '../control/protocol.
 import { isDown } from '../control/wanted.js';
 import { tail } from '../output/tail.js';
 import { ask, type ControlReply } from './bridge.js';
-import { parseEventId } from './event-ids.js';
-import { withIds } from './event-ids.js';
+import { parseEventId, withIds } from './event-ids.js';
 import { EXPOSITION_TYPE } from './exposition.js';
 import { streamLog } from './log-stream.js';
 import { renderMetrics } from './metrics.js';

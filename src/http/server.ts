@@ -74,8 +74,11 @@ export async function listen(address: HttpAddress, ctx: HttpContext, limits: Htt
     const deadline = {
       arm() {
         if (timer) clearTimeout(timer);
-        // A slow loris (headers a byte at a time) is dropped however often it sends.
-        timer = setTimeout(() => socket.destroy(), limits.headersTimeoutMs);
+        // A slow loris (headers a byte at a time) is dropped however often it sends. Checked once
+        // more after the loop's next poll: headers that came in time but wait unread behind a busy
+        // loop (500 clients at once) are parsed there, and their request settles the deadline.
+        const mine: NodeJS.Timeout = setTimeout(() => setImmediate(() => timer === mine && socket.destroy()), limits.headersTimeoutMs);
+        timer = mine;
       },
       settle() {
         if (timer) clearTimeout(timer);

@@ -66,8 +66,8 @@ function readinessFiles(config: ServiceConfig): ReadinessFiles {
 }
 
 export interface LaunchHooks {
-  /** The run's pid, once spawned. */
-  onSpawn?(pid: number): void;
+  /** The run's pid, once spawned; `at`: taken just before the spawn (so never after anything the run did). */
+  onSpawn?(pid: number, at: number): void;
   warn?(message: string): void;
   /** The service named another main pid (MAINPID=): the run's exit must not take its process group with it. */
   mainMoved?(runPid: number): boolean;
@@ -84,6 +84,7 @@ export function launch(config: ServiceConfig, stateDir: string, send: Send, hook
   }
   if (readiness.warning) hooks.warn?.(readiness.warning);
   let child;
+  const spawnedAt = Date.now(); // the 'spawn' event may come after the run has written its pid file
   try {
     child = spawnService({ ...config, env: { ...config.env, ...readiness.env } }, stateDir, [], readiness.extraFds);
   } catch (error) {
@@ -102,7 +103,7 @@ export function launch(config: ServiceConfig, stateDir: string, send: Send, hook
   });
   child.once('spawn', () => {
     const pid = child.pid!;
-    hooks.onSpawn?.(pid);
+    hooks.onSpawn?.(pid, spawnedAt);
     const stat = readStat(pid);
     send({ type: 'SPAWNED', proc: { pid, startTime: stat?.startTime ?? null, pgid: pid, child: true }, at: Date.now() });
   });
@@ -129,6 +130,7 @@ export function runFinish({ config, exit, event }: FinishInput, stateDir: string
   const args = [String(exit.code ?? -1), String(exit.signal === null ? 0 : signalNumber(exit.signal))];
   let done = false;
   let child;
+  const spawnedAt = Date.now(); // the 'spawn' event may come after the run has written its pid file
   try {
     child = spawnService(finishConfig, stateDir, args);
   } catch (error) {
@@ -167,7 +169,7 @@ export function processEffects(options: EffectsOptions): Parameters<typeof servi
     actions: {
       launch: ({ self }, { config }) =>
         launch(config, stateDir, (e) => self.send(e), {
-          onSpawn: (pid) => lastRun.set(config.tag, { pid, at: Date.now() }),
+          onSpawn: (pid, at) => lastRun.set(config.tag, { pid, at }),
           warn: (message) => options.warn(config.tag, message),
           mainMoved: (pid) => mainMoved.delete(pid),
         }),

@@ -3,8 +3,8 @@
 // reports as rssBytes and cpuSeconds and /metrics as
 // proclaunch_service_memory_rss_bytes and proclaunch_service_cpu_seconds_total.
 // Read when asked, never on a timer.
-import { readdirSync, readFileSync } from 'node:fs';
-import { CLOCK_TICKS, readProcFile } from './proc.js';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { CLOCK_TICKS } from './proc.js';
 import type { ServiceGroup } from './ps.js';
 
 export interface Usage {
@@ -38,12 +38,8 @@ export function groupUsage(groups: ServiceGroup[]): Map<string, Usage> {
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
-    let text: string;
-    try {
-      text = readProcFile(`/proc/${pid}/stat`);
-    } catch {
-      continue; // exited since the readdir
-    }
+    const text = readStatOnce(pid);
+    if (text === null) continue; // exited since the readdir
     const close = text.lastIndexOf(')');
     if (close < 0) continue;
     // fields[0] is field 3 (state); field N is fields[N - 3].
@@ -56,4 +52,28 @@ export function groupUsage(groups: ServiceGroup[]): Map<string, Usage> {
     sum.rssBytes += (Number(fields[21]) || 0) * PAGE_SIZE;
   }
   return usage;
+}
+
+const statBuffer = Buffer.allocUnsafe(1024);
+
+/**
+ * /proc/PID/stat in one read(2): the kernel writes the whole line (well
+ * under 1 KiB) at once, so no second read to see the end — on a host of
+ * 1,300 processes that is 1,300 syscalls fewer per scrape. null: it is gone.
+ */
+function readStatOnce(pid: number): string | null {
+  let fd: number;
+  try {
+    fd = openSync(`/proc/${pid}/stat`, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const n = readSync(fd, statBuffer, 0, statBuffer.length, 0);
+    return n > 0 ? statBuffer.toString('latin1', 0, n) : null;
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -54,9 +54,13 @@ export class Problems {
     }
   }
 
+  add(reason: string): void {
+    if (!this.reasons.includes(reason)) this.reasons.push(reason);
+  }
+
   private noted<T>(error: unknown, fallback: T): T {
     if (!(error instanceof Invalid)) throw error;
-    if (!this.reasons.includes(error.message)) this.reasons.push(error.message);
+    this.add(error.message);
     return fallback;
   }
 

@@ -156,7 +156,7 @@ export async function readProfile(dir: string, name: string, options: ReadOption
     const pidFileTemplate = pidFileText?.trim() || null;
     const userSpec = userText?.trim() || null;
     const user = userSpec ? resolveUser(userSpec) : null;
-    if (typeof user === 'string') problems.take(() => fail(user), null);
+    if (typeof user === 'string') problems.add(user);
     const watch = (watchText ?? '')
       .split('\n')
       .map((line) => line.trim())
@@ -181,7 +181,7 @@ export async function readProfile(dir: string, name: string, options: ReadOption
     const startDelayMs = problems.take(() => seconds('start_delay', startDelayText, 0, true), 0);
     const restartDelayMs = problems.take(() => seconds('restart_delay', restartDelayText, 0, true), 0);
     if (instances !== null && pidFileTemplate && instances > 1 && !pidFileTemplate.includes('{}')) {
-      problems.take(() => fail(`pid_file ${quote(pidFileTemplate)} has no {} for the instance number: ${instances} instances would share one pid file`), null);
+      problems.add(`pid_file ${quote(pidFileTemplate)} has no {} for the instance number: ${instances} instances would share one pid file`);
     }
     const ownPaths = new Set([...watch, ...[pidFileTemplate, launch.stdout, launch.stderr].flatMap((p) => (p ? [profilePath(dir, p, null)] : []))]);
     warnings.push(...mistypedFiles(dir, present, PROFILE_FILES, ownPaths));

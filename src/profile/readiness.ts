@@ -113,13 +113,13 @@ export async function readReadiness(dir: string, name: string, present: Set<stri
     text('needs'), text('health_interval'), text('health_timeout'), text('health_retries'),
   ]);
   const ways = (['notification-fd', 'notify', 'ready'] as const).filter((f) => present.has(f));
-  if (ways.length > 1) problems.take(() => fail(`${ways.join(' and ')}: choose one way to know the service is ready`), null);
-  if (watchdogText !== null && !present.has('notify')) problems.take(() => fail('watchdog_timeout needs notify (the service sends WATCHDOG=1)'), null);
+  if (ways.length > 1) problems.add(`${ways.join(' and ')}: choose one way to know the service is ready`);
+  if (watchdogText !== null && !present.has('notify')) problems.add('watchdog_timeout needs notify (the service sends WATCHDOG=1)');
 
   let readiness: Readiness = { kind: 'none' };
   if (fdText !== null) readiness = { kind: 'fd', fd: problems.take(() => notificationFd(fdText), 3) };
   else if (present.has('notify')) {
-    if (notifyUnsupported) problems.take(() => fail(`notify cannot be served: ${notifyUnsupported}`), null);
+    if (notifyUnsupported) problems.add(`notify cannot be served: ${notifyUnsupported}`);
     readiness = { kind: 'notify', watchdogMs: watchdogText === null ? null : problems.take(() => seconds('watchdog_timeout', watchdogText, 0, false), 0) };
   } else if (present.has('ready')) {
     readiness = { kind: 'probe', path: await problems.wait(() => probePath(dir, 'ready'), ''), intervalMs: problems.take(() => seconds('ready_interval', intervalText, DEFAULT_READY_INTERVAL_S, false), 0) };

@@ -119,12 +119,13 @@ describe('the JSON API', () => {
 
   it('/metrics: the SPEC’s names, whole process groups, and `promtool check metrics` passes', async () => {
     box.profile('web', { run: sh('sleep 1000 & sleep 1000 & exec sleep 1000'), restart: '' });
-    box.profile('bad', { run: sh('exit 3'), restart: '' });
+    box.profile('bad', { run: sh('exit 3') }); // no restart: it stays stopped.idle, code 3
     box.profile('held', { ...sleeper, down: '' });
     const { port } = await startWithHttp();
     await box.runningPid('web');
     await waitFor('web has its 3 processes', () => (spawnSync('pgrep', ['-g', String(readPgid(box))]).stdout.toString().trim().split('\n').length === 3 ? true : null));
     await box.waitEvent({ profile: 'bad', event: 'crashed' });
+    await waitFor('bad settled', async () => (await box.status('bad'))[0]!.substate === 'idle');
     const reply = await http(port, '/metrics'); // no token: a scraper's path
     expect(reply.status).toBe(200);
     expect(reply.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
@@ -133,7 +134,7 @@ describe('the JSON API', () => {
     expect(m).toMatch(/^proclaunch_service_up\{service="held"\} 0$/m);
     expect(m).toMatch(/^proclaunch_service_ready\{service="web"\} 1$/m);
     expect(m).toMatch(/^proclaunch_service_state\{service="web",state="running"\} 1$/m);
-    expect(m).toMatch(/^proclaunch_service_state\{service="bad",state="stopped\.(backoff|failed)"\} 1$/m);
+    expect(m).toMatch(/^proclaunch_service_state\{service="bad",state="stopped\.idle"\} 1$/m);
     expect(m).toMatch(/^proclaunch_service_restarts_total\{service="web"\} 0$/m);
     expect(m).toMatch(/^proclaunch_service_start_time_seconds\{service="web"\} \d+(\.\d+)?$/m);
     expect(m).toMatch(/^proclaunch_service_last_exit_code\{service="bad"\} 3$/m);

@@ -29,7 +29,7 @@ const HTTP_DIR = pathToFileURL(resolve('dist/http')).href;
 async function modulesLoaded(extra: string[], nth: number): Promise<string[]> {
   const list = join(box.root, `modules-${nth}.txt`);
   box.start(extra, { env: { NODE_OPTIONS: `--import=${RECORDER}`, PROCLAUNCH_TEST_MODULES: list } });
-  await waitFor(() => `control socket #${nth}\n${box.logText()}`, () => box.count('proclaunch', /^control socket /) === nth);
+  await waitFor(() => `control socket #${nth}\n${box.logText()}`, () => box.count('proclaunch', /^control socket /) === nth, { timeoutMs: 30_000 });
   expect((await box.cli('status')).code).toBe(0);
   return readFileSync(list, 'utf8').split('\n').filter((url) => url.includes('/dist/'));
 }
@@ -45,7 +45,7 @@ describe('--http is opt-in', () => {
 
     const withHttp = await modulesLoaded(['--http', '127.0.0.1:0'], 2);
     expect(withHttp).toContain(`${HTTP_DIR}/index.js`);
-  });
+  }, 60_000);
 
   it('an address that cannot be bound: one line on stderr, exit 1, and no service started — in the foreground and daemonized', async () => {
     blocker = createServer();

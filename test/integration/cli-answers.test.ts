@@ -102,7 +102,7 @@ describe('against a running supervisor', () => {
       const last = (await box.cli('events', '-n', '10')).stdout;
       expect(f.text()).toBe(last);
       await box.cli('restart', 'worker-a');
-      await waitFor(`streamed: ${f.text()}`, () => /started worker-a pid \d+\n$/.test(f.text()));
+      await waitFor(`streamed: ${f.text()}`, () => /started worker-a pid \d+ by uid \d+\n$/.test(f.text()));
     } finally {
       f.stop();
     }
@@ -129,9 +129,9 @@ describe('against a running supervisor', () => {
   });
 
   it('PROCLAUNCH_STATE set but empty is unset: ./state', async () => {
-    const r = spawnSync(process.execPath, [CLI, 'status', 'worker-a'], { cwd: box.root, env: { ...process.env, PROCLAUNCH_STATE: '' }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [CLI, 'status', '--json', 'worker-a'], { cwd: box.root, env: { ...process.env, PROCLAUNCH_STATE: '' }, encoding: 'utf8' });
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^worker-a\s+running\s/m);
+    expect(JSON.parse(r.stdout)).toMatchObject([{ name: 'worker-a', state: 'running' }]);
   });
 
   it('finds the supervisor by its control socket (for the hint of "no supervisor")', () => {

@@ -226,7 +226,7 @@ describe('logs, events, ps, check', () => {
     const text = (await box.cli('events')).stdout;
     expect(text).toMatch(new RegExp(`^\\S+ added web$`, 'm'));
     expect(text).toMatch(new RegExp(`^\\S+ started web pid ${pid}$`, 'm'));
-    expect(text).toMatch(new RegExp(`^\\S+ stopped web pid ${pid} signal SIGTERM$`, 'm'));
+    expect(text).toMatch(new RegExp(`^\\S+ stopped web pid ${pid} signal SIGTERM by (uid \\d+|control socket)$`, 'm'));
     expect(text).toMatch(/^\S+ crashed crashy pid \d+ code 2$/m);
     expect(text).toMatch(/^\S+ failed broken not running after start_timeout 0\.2s/m);
     const json = (await box.cli('events', '--json')).stdout.trimEnd().split('\n').map((l) => JSON.parse(l));

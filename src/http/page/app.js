@@ -189,6 +189,8 @@ function showCounts(table) {
   const parts = [`${table.rows.size} services`];
   for (const kind of ['running', 'starting', 'stopping', 'backoff', 'stopped', 'failed']) if (counts[kind]) parts.push(`${counts[kind]} ${kind}`);
   $('counts').textContent = parts.join(' · ');
+  // A tab in the background still says when something failed.
+  document.title = counts.failed ? `(${counts.failed} failed) proclaunch` : 'proclaunch';
   const shown = table.shown().length;
   $('shown').textContent = shown === table.rows.size ? '' : `${shown} shown`;
   $('empty').hidden = table.rows.size > 0;

@@ -36,7 +36,10 @@ export class LogTail {
     });
     source.addEventListener('message', (message) => this.append(message.data));
     source.addEventListener('error', () => {
-      this.pre.dataset.state = source.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting';
+      // CLOSED: refused (the service is gone, the session ended), the browser does not try again.
+      const closed = source.readyState === EventSource.CLOSED;
+      this.pre.dataset.state = closed ? 'closed' : 'reconnecting';
+      if (closed) this.append(`(the log of ${name} cannot be followed: the service may be gone)`);
     });
   }
 

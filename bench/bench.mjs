@@ -49,6 +49,7 @@ import {
 import { httpBench, httpReport } from './http.mjs';
 import { needsBench, needsReport } from './needs.mjs';
 import { cliStartupBench, cliStartupReport } from './cli-startup.mjs';
+import { fleetBench, fleetReport } from './fleet.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..');
@@ -496,6 +497,7 @@ const floods = [];
 let needs;
 let httpResults;
 let cliStartup;
+let fleet;
 try {
   log(`measuring ${adapters.map((a) => a.name).join(', ')}${quick ? ' (quick)' : ''}; scratch ${scratch}`);
   costs = await runCost();
@@ -511,6 +513,7 @@ try {
   needs = await needsBench({ quick, log });
   httpResults = await httpBench({ quick, log });
   cliStartup = await cliStartupBench({ quick, log }).catch((error) => ({ error: error.message }));
+  fleet = await fleetBench({ quick, log }).catch((error) => ({ error: error.message }));
 } finally {
   cleanupAllSync();
 }
@@ -702,6 +705,9 @@ say();
 say('Each command run in turn, shuffled every round, against a supervisor with three services; the target is 1.3× bare Node for `status` and `check`.');
 say();
 for (const line of cliStartupReport(cliStartup)) say(line);
+say('## 11. Many hosts over ssh: `proclaunch fleet status` (bench/fleet.mjs)');
+say();
+for (const line of fleetReport(fleet)) say(line);
 say();
 
 // The issue's targets, checked against proclaunch's figures in this run.

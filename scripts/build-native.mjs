@@ -102,8 +102,25 @@ function reasonFrom(text, fallback) {
   return reason.length > 160 ? `${reason.slice(0, 157)}...` : reason;
 }
 
+/**
+ * A package packed by `proclaunch fleet install` carries the module built on the
+ * deploying host (build/prebuilt.json says for which Node ABI): kept when it is
+ * for this Node and loads, so the host needs no compiler. Never present in a checkout.
+ */
+function prebuiltLoads() {
+  try {
+    const built = JSON.parse(readFileSync(join(root, 'build', 'prebuilt.json'), 'utf8'));
+    if (built.abi !== process.versions.modules || built.platform !== process.platform || built.arch !== process.arch) return false;
+    createRequire(import.meta.url)(output);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function main() {
   if (process.platform !== 'linux') skip(`${process.platform} is not Linux`);
+  if (prebuiltLoads()) return;
   const [command, prefix] = nodeGyp();
   const args = [...prefix, 'rebuild'];
   const env = { ...process.env };

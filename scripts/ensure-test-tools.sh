@@ -44,6 +44,12 @@ command -v promtool >/dev/null || optional+=(prometheus)
 # The web page's end-to-end tests drive Debian's headless Chromium through
 # playwright-core (which downloads no browser of its own).
 command -v chromium >/dev/null || optional+=(chromium)
+# The fleet tests: real sshd per test host (network namespaces through ip, or
+# loopback addresses), rsync for deploy, the ssh client.
+[ -x /usr/sbin/sshd ] || optional+=(openssh-server)
+command -v ssh >/dev/null || optional+=(openssh-client)
+command -v rsync >/dev/null || optional+=(rsync)
+command -v ip >/dev/null || optional+=(iproute2)
 if [ ${#optional[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     policy=/usr/sbin/policy-rc.d
@@ -58,14 +64,14 @@ if [ ${#optional[@]} -gt 0 ]; then
       echo "could not install ${optional[*]}: the tests that need them are skipped" >&2
     restore_policy
     trap - EXIT
-    for pid in $(ps -eo pid=,comm= | awk '$2 ~ /^(runsvdir|runsv|s6-svscan|s6-supervise|redis-server|prometheus)$/ {print $1}'); do
+    for pid in $(ps -eo pid=,comm= | awk '$2 ~ /^(runsvdir|runsv|s6-svscan|s6-supervise|redis-server|prometheus|sshd)$/ {print $1}'); do
       if ! grep -qx "$pid" <<<"$before"; then
         echo "ending $(ps -o comm= -p "$pid") (pid $pid), started by its package" >&2
         kill "$pid" 2>/dev/null || true
       fi
     done
   else
-    echo "not installed: ${optional[*]}: the log/, logrotate, readiness and web page tests that need them are skipped" >&2
+    echo "not installed: ${optional[*]}: the log/, logrotate, readiness, web page and fleet tests that need them are skipped" >&2
   fi
 fi
 # The tests run four supervisors at once, each watching a small tree. A limit

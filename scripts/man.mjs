@@ -189,6 +189,8 @@ export async function buildManPage() {
     ...controlNotes.flatMap((line) => ['.PP', escape(line)]),
   ];
   for (const [name, help] of await commands(CONTROL_COMMANDS)) page.push(`.SS ${escape(name)}`, ...renderHelp(help));
+  const { FLEET_USAGE } = await import(pathToFileURL(join(root, 'dist', 'fleet', 'cli.js')).href);
+  page.push('.SH FLEET', ...renderHelp(FLEET_USAGE));
   page.push(
     '.SH EXIT STATUS',
     ...exitCodes.flatMap((line) => ['.PP', escape(line.replace(/^Exit codes:\s*/, ''))]),
@@ -196,6 +198,15 @@ export async function buildManPage() {
     '.TP',
     '.B PROCLAUNCH_STATE',
     'the STATE_DIR of the control commands when there is no \\fB\\-\\-state\\fR; services, \\fBfinish\\fR scripts and hooks are given their own.',
+    '.TP',
+    '.B PROCLAUNCH_HOSTS',
+    'the hosts file of \\fBproclaunch fleet\\fR when there is no \\fB\\-f\\fR (else \\fI./hosts\\fR).',
+    '.TP',
+    '.B PROCLAUNCH_SSH',
+    'the ssh command of \\fBproclaunch fleet\\fR, split on spaces (else \\fBssh\\fR).',
+    '.TP',
+    '.B PROCLAUNCH_JSON_ENVELOPE=1',
+    'a control command prints one JSON line with the versions, its exit code and its output (what the fleet reads on each host).',
     '.TP',
     '.B NO_COLOR',
     'no colour in tables, even on a terminal.',
@@ -205,7 +216,7 @@ export async function buildManPage() {
     '.SH FILES',
     ...stateDirFiles(),
     '.SH SEE ALSO',
-    'The README and the pages in \\fIdocs/\\fR of the package: profile files, the control protocol, readiness, logs, output, hooks.',
+    'The README and the pages in \\fIdocs/\\fR of the package: profile files, the control protocol, readiness, logs, output, hooks, the fleet.',
     '.PP',
     '\\fBsupervisord\\fR(1), \\fBrunsvdir\\fR(8), \\fBs6\\-svscan\\fR(1), \\fBsystemctl\\fR(1), \\fBlogrotate\\fR(8)',
   );

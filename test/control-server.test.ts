@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_REQUEST_BYTES, parseRequest, type Request } from '../src/control/protocol.js';
 import { startControlServer, type Handler } from '../src/control/server.js';
+import { VERSION } from '../src/vocabulary/version.js';
 import { waitFor } from './support/wait.js';
 
 let dir: string;
@@ -15,6 +16,8 @@ let path: string;
 let server: Server | null = null;
 let handled: Request[] = [];
 let errors: string[] = [];
+/** Every reply line carries the supervisor's version. */
+const v = (line: object) => ({ ...line, version: VERSION });
 
 const echo: Handler = (request, reply) => {
   handled.push(request);
@@ -108,7 +111,8 @@ describe('control server', () => {
     expect(statSync(path).isSocket()).toBe(true);
     await serve();
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect((await exchange('{"command":"status"}\n', 1)).lines).toEqual([{ id: null, ok: true, command: 'status' }]);
+    expect((await exchange('{"command":"status"}\n', 1)).lines).toEqual([v({ id: null, ok: true, command: 'status' })]);
+    expect(VERSION).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it('refuses to replace something that is not a socket', async () => {
@@ -120,9 +124,9 @@ describe('control server', () => {
     await serve();
     const { lines } = await exchange('garbage\n{"command":"nope","id":"a"}\n{"command":"status","id":"b"}\n', 3);
     expect(lines).toEqual([
-      { id: null, ok: false, error: 'malformed request: not JSON' },
-      { id: 'a', ok: false, error: expect.stringMatching(/^unknown command "nope"/) },
-      { id: 'b', ok: true, command: 'status' },
+      v({ id: null, ok: false, error: 'malformed request: not JSON' }),
+      v({ id: 'a', ok: false, error: expect.stringMatching(/^unknown command "nope"/) }),
+      v({ id: 'b', ok: true, command: 'status' }),
     ]);
     expect(handled.map((r) => r.command)).toEqual(['status']);
   });
@@ -132,7 +136,7 @@ describe('control server', () => {
     const huge = `{"command":"status","names":["${'x'.repeat(MAX_REQUEST_BYTES)}"]}\n`;
     const result = await exchange(huge);
     expect(result.closed).toBe(true);
-    expect(result.lines).toEqual([{ id: null, ok: false, error: `request too long (more than ${MAX_REQUEST_BYTES} bytes)` }]);
+    expect(result.lines).toEqual([v({ id: null, ok: false, error: `request too long (more than ${MAX_REQUEST_BYTES} bytes)` })]);
     // The same with no newline at all: a client that never ends its line.
     const endless = await exchange('x'.repeat(MAX_REQUEST_BYTES + 10));
     expect(endless.lines[0]).toMatchObject({ ok: false });
@@ -153,7 +157,7 @@ describe('control server', () => {
     await serve();
     for (let i = 0; i < 5; i++) {
       const { lines } = await exchange('{"command":"events","follow":true}\n', 3);
-      expect(lines).toEqual([{ id: null, event: 'tick' }, { id: null, event: 'tick' }, { id: null, event: 'tick' }]);
+      expect(lines).toEqual([v({ id: null, event: 'tick' }), v({ id: null, event: 'tick' }), v({ id: null, event: 'tick' })]);
     }
     expect((await exchange('{"command":"ps"}\n', 1)).lines[0]).toMatchObject({ ok: true, command: 'ps' });
     expect(errors).toEqual([]);
@@ -170,7 +174,7 @@ describe('control server', () => {
     server = await startControlServer(path, () => {
       throw new Error('boom');
     }, { onError: (m) => errors.push(m) });
-    expect((await exchange('{"command":"rescan"}\n', 1)).lines[0]).toEqual({ id: null, ok: false, error: 'internal error: boom' });
+    expect((await exchange('{"command":"rescan"}\n', 1)).lines[0]).toEqual(v({ id: null, ok: false, error: 'internal error: boom' }));
     expect(errors).toEqual(['control: rescan failed: boom']);
     await waitFor('still serving', async () => (await exchange('{"command":"rescan"}\n', 1)).lines.length === 1);
   });

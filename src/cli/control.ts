@@ -24,6 +24,9 @@ const LOADERS = {
 
 const COMMON = { state: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
 
+/** A command's options (the common ones included): `proclaunch fleet` checks arguments here before sending them to every host. */
+export const commandOptions = async (name: ControlCommand) => ({ ...COMMON, ...(await LOADERS[name]()).options });
+
 export const CONTROL_USAGE = `Control commands (talk to the supervisor of --state DIR, else $PROCLAUNCH_STATE, else ./state):
   proclaunch status [NAME|GLOB ...] [--json]        exit 0 if every named profile runs, 3 if not, 4 unknown
   proclaunch start|stop|restart NAME|GLOB ... | --all [--no-wait] [--timeout S]
@@ -67,6 +70,12 @@ function joinNegativeValues(argv: string[], options: Command['options']): string
 }
 
 export async function control(name: ControlCommand, argv: string[]): Promise<number> {
+  // For `proclaunch fleet` on the other end of ssh: one JSON line with the versions (envelope.ts).
+  if (process.env.PROCLAUNCH_JSON_ENVELOPE === '1') return (await import('./envelope.js')).enveloped(() => runControl(name, argv));
+  return runControl(name, argv);
+}
+
+async function runControl(name: ControlCommand, argv: string[]): Promise<number> {
   const command = await LOADERS[name]();
   const options = { ...COMMON, ...command.options };
   let parsed;
@@ -104,5 +113,6 @@ export async function completionTable(): Promise<import('./commands/completion.j
   const supervise = Object.entries(SUPERVISE_OPTIONS).filter(([, spec]) => !('hidden' in spec)).flatMap(([name, spec]) => [`--${name}`, ...('short' in spec ? [`-${spec.short}`] : [])]);
   const commands = [{ name: 'supervise', options: [...supervise, '--help'] }];
   for (const name of CONTROL_COMMANDS) commands.push({ name, options: spelled((await LOADERS[name]()).options) });
+  commands.push({ name: 'fleet', options: (await import('../fleet/cli.js')).FLEET_OPTIONS });
   return { commands };
 }

@@ -1,13 +1,8 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { escapeValue } from '../log/escape.js';
+import { VERSION } from '../vocabulary/version.js';
 import { CONTROL_COMMANDS, isControlCommand } from './command-names.js';
 import { EXIT, UsageError } from './usage.js';
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 /** `supervise` or the ProcLaunch shorthand: loaded only to supervise (a control command never loads xstate, chokidar or date-fns). */
 const supervise = async (args: string[]) => (await import('./supervise.js')).supervise(args);
@@ -22,7 +17,7 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
   if (command === '--version' || command === '-V') {
-    process.stdout.write(`proclaunch ${version()}\n`);
+    process.stdout.write(`proclaunch ${VERSION}\n`);
     return EXIT.ok;
   }
   if (command === 'supervise') {
@@ -30,6 +25,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(await superviseHelp());
     return EXIT.ok;
   }
+  if (command === 'fleet') return (await import('../fleet/cli.js')).fleet(rest);
   // Each command loads only what it uses (status, check: start-up within 1.3× of bare Node; bench/cli-startup.mjs).
   if (isControlCommand(command)) return (await import('./control.js')).control(command, rest);
   // ProcLaunch compatibility: `proclaunch [options] STATE_DIR PROFILES_DIR [options]` — unless it is a typo.
@@ -39,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(await superviseHelp());
     return EXIT.ok;
   }
-  checkShorthand(args, ['supervise', ...CONTROL_COMMANDS]);
+  checkShorthand(args, ['supervise', 'fleet', ...CONTROL_COMMANDS]);
   return supervise(args);
 }
 

@@ -70,6 +70,7 @@ export const SUPERVISE_USAGE = `Usage:
 ${synopsis()}
   proclaunch STATE_DIR PROFILES_DIR [options]     same as supervise (ProcLaunch style;
                                                   options before or after, --opt=value too)
+  proclaunch fleet [-f HOSTS] [-H HOST,...] [-g GROUP] ... COMMAND   on many hosts over ssh (fleet --help)
   proclaunch --version | --help | COMMAND --help
 
 supervise options:

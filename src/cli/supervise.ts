@@ -286,7 +286,7 @@ export async function supervise(argv: string[]): Promise<number> {
   const shutdown = shutdownOn(supervisor, logger, release, async () => hooks?.close());
   installSignals(supervisor, logger, eventLog, shutdown);
   if (args.reaper) startReaping(logger);
-  const handle = controlHandler({ supervisor, eventLog, quit: (leave, by) => shutdown('quit', leave, by) });
+  const handle = controlHandler({ supervisor, eventLog, quit: (leave, by) => shutdown('quit', leave, by), dirs: { stateDir: args.stateDir, profilesDir: args.profilesDir } });
   // Bound before any service starts: an address that cannot be bound is one line and exit 1, with nothing started.
   const httpSide = http && httpAddress ? await startHttpOrFail(http, { address: httpAddress, stateDir: args.stateDir, supervisor, eventLog, handle, logger }, args) : null;
   if (http && !httpSide) {

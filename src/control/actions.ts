@@ -97,9 +97,11 @@ async function act(supervisor: Supervisor, name: string, command: Exclude<Action
     supervisor.command(name, { type: 'RELOAD' }, by);
     return result(name, before, true, `sent ${before.context.config.reloadSignal ?? 'SIGHUP'} to pid ${oldPid}`);
   }
-  if (command === 'start' && before.hasTag(UP)) return result(name, before, true, `already running pid ${oldPid}${note}`);
+  // Up for less than the crash window (just deployed, just restarted on a change): not yet a success; wait it out.
+  const young = before.context.config.readiness.kind === 'none' && Date.now() - (before.context.runningSince ?? 0) < CRASH_WINDOW_MS;
+  if (command === 'start' && before.hasTag(UP) && !young) return result(name, before, true, `already running pid ${oldPid}${note}`);
 
-  supervisor.command(name, { type: command === 'start' ? 'START' : 'RESTART' }, by);
+  if (!(command === 'start' && before.hasTag(UP))) supervisor.command(name, { type: command === 'start' ? 'START' : 'RESTART' }, by);
   if (!wait) return result(name, actor.getSnapshot(), true, `${command} requested${note}`);
 
   let left = false; // a restart must go through stopping/starting first

@@ -5,6 +5,21 @@ import { controlSocketPath } from './protocol.js';
 /** No supervisor answers on STATE_DIR (exit code 3). */
 export class NoSupervisorError extends Error {}
 
+/** What the supervisors that answered this process said of themselves (the `--json` envelope shows it). */
+export interface SupervisorFacts {
+  version?: string;
+  profilesDir?: string;
+  stateDir?: string;
+}
+export const answered: SupervisorFacts = {};
+
+function remember(message: Record<string, unknown>): void {
+  for (const key of ['version', 'profilesDir', 'stateDir'] as const) {
+    const value = message[key];
+    if (typeof value === 'string') answered[key] = value;
+  }
+}
+
 /**
  * Send `request`; `onLine` sees each reply object and returns true when it
  * has what it needs (the connection is then closed). Resolves when done or
@@ -37,6 +52,7 @@ export function converse(stateDir: string, request: object, onLine: (message: Re
         } catch {
           return finish(new Error(`unreadable reply from the supervisor: ${line.slice(0, 80)}`));
         }
+        remember(message);
         if (onLine(message)) finish();
       }
     });

@@ -23,6 +23,8 @@ export interface HandlerDeps {
   eventLog: EventLog;
   /** Stop everything (unless leaveRunning) and exit; called after the reply is sent. `by`: who asked. */
   quit(leaveRunning: boolean, by: string): void;
+  /** Named in the status reply: where a fleet deploys profiles to (absolute paths). */
+  dirs?: { stateDir: string; profilesDir: string };
 }
 
 export function controlHandler(deps: HandlerDeps): Handler {
@@ -46,7 +48,7 @@ async function handle(deps: HandlerDeps, request: Request, reply: Reply, by: str
         const actor = supervisor.actor(name);
         return actor ? serviceStatus(name, actor.getSnapshot(), supervisor.waitingFor(name)) : skippedRow(name);
       });
-      return reply.end({ ok: true, services: withExtras(supervisor, rows, { usage: request.usage !== false, detail: request.detail === true }), unmatched });
+      return reply.end({ ok: true, services: withExtras(supervisor, rows, { usage: request.usage !== false, detail: request.detail === true }), unmatched, ...deps.dirs });
     }
     case 'start':
     case 'stop':

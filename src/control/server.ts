@@ -3,6 +3,7 @@
 // dropped; it never reaches the services and never stops the server.
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { VERSION } from '../vocabulary/version.js';
 import { socketCaller } from './peer.js';
 import { MAX_REQUEST_BYTES, parseRequest, type Request, type RequestId } from './protocol.js';
 
@@ -136,8 +137,9 @@ export async function startControlServer(path: string, handle: Handler, options:
   return server;
 }
 
+/** Every reply line carries the supervisor's version (a fleet shows it per host). */
 function write(socket: Socket, message: object): void {
-  if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify(message)}\n`);
+  if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify({ ...message, version: VERSION })}\n`);
 }
 
 /** A socket file at `path` left by a dead server is removed; anything else there is an error. */

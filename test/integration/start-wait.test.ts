@@ -50,6 +50,15 @@ describe('start waits', () => {
     expect(r.stdout).toMatch(/^crasher  FAILED  died within 1s of starting: exited pid \d+ code 1 after \S+ \(now stopped\.backoff\)\n$/);
   });
 
+  it('a service up for less than 1 s (just added) is not yet `already running`: start waits, and one that dies is FAILED', async () => {
+    await box.startReady();
+    box.profile('brief', { run: sh('sleep 0.5\nexit 1') });
+    await box.waitEvent({ profile: 'brief', event: 'started' });
+    const r = await box.cli('start', 'brief'); // while it is up (or, on a loaded machine, started again): either way it dies in its first second
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^brief  FAILED  died within 1s of starting: exited pid \d+ code 1/);
+  });
+
   it('a service that dies before it is ready: FAILED, saying so', async () => {
     box.profile('never', { run: sh('sleep 0.1\nexit 3'), 'notification-fd': '3', down: '' });
     await box.startReady();

@@ -67,8 +67,16 @@ export function untilInterrupted(): Promise<void> {
   });
 }
 
-export const out = (text: string): void => void process.stdout.write(text);
-export const fail = (message: string): void => void process.stderr.write(`proclaunch: ${escapeValue(message)}\n`);
+/** Where commands print: stdout and stderr, unless the `--json` envelope collects both (envelope.ts). */
+export interface Output {
+  out(text: string): void;
+  err(text: string): void;
+}
+const output: Output = { out: (text) => void process.stdout.write(text), err: (text) => void process.stderr.write(text) };
+export const redirectOutput = (to: Output): void => void Object.assign(output, to);
+
+export const out = (text: string): void => output.out(text);
+export const fail = (message: string): void => output.err(`proclaunch: ${escapeValue(message)}\n`);
 
 /** A reply with ok: false: one line on stderr, and the exit code — unknownService (4) when a name matched no profile; null for a reply that is not refused. */
 export function refused(reply: Record<string, unknown>): number | null {

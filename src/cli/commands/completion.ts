@@ -23,6 +23,7 @@ const SUMMARY: Record<string, string> = {
   rescan: 'look at PROFILES_DIR now',
   quit: 'stop every service, then the supervisor',
   completion: 'print a bash or zsh completion script',
+  fleet: 'a command on many hosts over ssh',
 };
 
 /** Commands whose words after the options are service names. */

@@ -56,7 +56,7 @@ export async function cliStartupBench({ quick = false, baseline = null, log = ()
   try {
     await until('supervisor answers', () => spawnSync(process.execPath, [CLI, 'check', '--state', state]).status === 0, 20_000);
     const list = commands(state, baseline);
-    const rounds = quick ? 10 : 40;
+    const rounds = quick ? 3 : 40; // quick: spawnSync blocks bench.mjs's other quick sections, run at the same time
     log(`cli start-up: ${list.length} commands × ${rounds} rounds`);
     const times = new Map(list.map(([label]) => [label, { wall: [], cpu: [] }]));
     for (let i = 0; i < 3; i++) for (const [, argv] of list) spawnSync(process.execPath, argv); // warm the page cache

@@ -26,7 +26,7 @@ async function timed(lab, args, xdg) {
   return run.ms;
 }
 
-export async function fleetBench({ quick = false, hosts = quick ? 5 : 20, log = () => undefined } = {}) {
+export async function fleetBench({ quick = false, hosts = quick ? 3 : 20, log = () => undefined } = {}) {
   const why = labUnavailable();
   if (why) return { skipped: why };
   log(`fleet: ${hosts} test hosts (sshd, supervisor, 2 services each)`);

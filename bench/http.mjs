@@ -165,10 +165,10 @@ export async function httpBench({ quick = false, log = () => undefined } = {}) {
   log(`http: GET latency at ${n} services`);
   const lat = await latency(n, quick ? 30 : 300).catch((error) => ({ n, error: error.message }));
   log('http: kill -9 → crashed/started on an SSE client');
-  const sse = await sseLatency(quick ? 5 : 30).catch((error) => ({ error: error.message }));
+  const sse = await sseLatency(quick ? 2 : 30).catch((error) => ({ error: error.message }));
   const m = quick ? 50 : 500;
   // 40 s to settle: the tail of a bulk start (garbage collection) lasts some 35 s; the steady state is what is asked.
-  const timing = quick ? { settleMs: 1000, windowMs: 3000 } : { settleMs: 40_000, windowMs: 30_000 };
+  const timing = quick ? { settleMs: 300, windowMs: 1000 } : { settleMs: 40_000, windowMs: 30_000 };
   const feet = [];
   for (const mode of ['without --http', 'with --http, no client', 'with --http and one SSE client']) {
     log(`http: footprint at ${m} services, ${mode}`);

@@ -1,7 +1,8 @@
 // What the harness and every adapter share: the clock, deadline polling, the
 // services' scripts, and reading processes from /proc.
 import { spawn } from 'node:child_process';
-import { accessSync, constants, readFileSync, readdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const now = () => Number(process.hrtime.bigint()) / 1e6;
 export const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -89,6 +90,42 @@ export const pssKiB = (pid) => {
   }
 };
 
+/**
+ * The memory of a set of processes ({ pid, comm }), summed: PSS (shared pages
+ * split between the processes that map them), USS (their private pages) and
+ * RSS, in MiB, and what they are ("500 × s6-supervise + s6-svscan").
+ */
+export function memoryOf(procs) {
+  let pss = 0;
+  let uss = 0;
+  let rss = 0;
+  const kinds = new Map();
+  for (const p of procs) {
+    pss += pssKiB(p.pid);
+    uss += ussKiB(p.pid);
+    try {
+      rss += Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // it just exited
+    }
+    kinds.set(p.comm, (kinds.get(p.comm) ?? 0) + 1);
+  }
+  return {
+    processes: procs.length,
+    kinds: [...kinds].map(([comm, k]) => (k > 1 ? `${k} × ${comm}` : comm)).join(' + '),
+    pssMB: pss / 1024,
+    ussMB: uss / 1024,
+    rssMB: rss / 1024,
+  };
+}
+
+/** The CPU ms of each process (cpuPreciseMs), to hand to cpuSince later. */
+export const cpuOf = (procs) => procs.map((p) => cpuPreciseMs(p.pid));
+
+/** The CPU ms `procs` used since `before` (cpuOf the same list); one that has exited counts what it had used until `before`. */
+export const cpuSince = (procs, before) =>
+  procs.reduce((sum, p, i) => sum + Math.max(0, (statFields(p.pid) ? cpuPreciseMs(p.pid) : before[i]) - before[i]), 0);
+
 /** Every process on the machine: pid → { ppid, comm, start }. */
 export function processTable() {
   const table = new Map();
@@ -132,6 +169,27 @@ export function killIfSame(pid, start, signal = 'SIGKILL') {
   } catch {
     return false;
   }
+}
+
+/** `sleep 100000`: a service that has exec'd its sleep. */
+export function isSleep(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\u0000100000\u0000';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A service directory `into`/NAME holding `files` (name → text; `run` is made
+ * executable), written beside in `scratchDir` and renamed in: a supervisor
+ * watching `into` sees it whole.
+ */
+export function renameInServiceDir(scratchDir, into, name, files) {
+  const tmp = join(scratchDir, `.new-${name}`);
+  mkdirSync(tmp);
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(tmp, file), text, { mode: file === 'run' ? 0o755 : 0o644 });
+  renameSync(tmp, join(into, name));
 }
 
 /**

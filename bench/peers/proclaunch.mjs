@@ -21,7 +21,8 @@ export const proclaunchAt = (root, name) => {
       'A process that dies within 1 s of starting is a crash: restarts back off (100 ms, doubling); one that ran longer is restarted at once.',
       'New profile directories are noticed through inotify (fs.watch on PROFILES_DIR, chokidar in each profile), events coalesced for 1 ms; a stat-only safety net looks every 300 s.',
     ],
-    create(dir) {
+    /** `env`: the supervisor's environment instead of ours (bench/heap-per-service.mjs adds NODE_OPTIONS). */
+    create(dir, { env } = {}) {
       const profiles = join(dir, 'profiles');
       mkdirSync(profiles);
       let child = null;
@@ -43,7 +44,7 @@ export const proclaunchAt = (root, name) => {
         },
         async start() {
           const args = [CLI, 'supervise', '--foreground', '--log-path', join(dir, 'proclaunch.log'), join(dir, 'state'), profiles];
-          child = spawn(process.execPath, args, { stdio: 'ignore' });
+          child = spawn(process.execPath, args, { stdio: 'ignore', env: env ?? process.env });
         },
         async add(services) {
           services.forEach(write);

@@ -2,9 +2,9 @@
 // service is a directory renamed into it: runsvdir notices on its own
 // (it checks the directory's mtime), with no command.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { plainScript, waitExit, which } from '../lib.mjs';
+import { plainScript, renameInServiceDir, waitExit, which } from '../lib.mjs';
 
 export default {
   name: 'runit',
@@ -25,10 +25,7 @@ export default {
     let child = null;
     const write = (service) => {
       if (service.kind === 'daemon') throw new Error('runit: no pid-file daemons');
-      const tmp = join(dir, `.new-${service.name}`);
-      mkdirSync(tmp);
-      writeFileSync(join(tmp, 'run'), plainScript(service.pidFile), { mode: 0o755 });
-      renameSync(tmp, join(svdir, service.name));
+      renameInServiceDir(dir, svdir, service.name, { run: plainScript(service.pidFile) });
     };
     return {
       prepare(services) {

@@ -9,12 +9,15 @@
 // is (heap at 500 − heap at 1) / 499, with the object kinds that grow most.
 // Used by bench.mjs (section 4); alone:
 //
-//   npm run build && node bench/heap-per-service.mjs [--n 500] [--quick]
+//   npm run build && node bench/heap-per-service.mjs [--n 500] [--quick] [--keep DIR]
+//
+// --keep DIR: also keep the two snapshots there (heap-1.heapsnapshot, heap-500.heapsnapshot), for
+// Chrome DevTools' Memory tab (its Comparison view shows what each service adds).
 //
 // NODE_OPTIONS rather than flags on the command line: it reaches the
 // supervisor even if a launcher re-executes Node. The snapshot is asked of the
 // services' parent (the supervisor itself, whatever started it).
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +45,7 @@ export function heapOfSnapshot(snapshot) {
 }
 
 /** Wait for V8 to finish writing the snapshot in `dir`, then read it. */
-async function readSnapshot(dir, timeoutMs) {
+async function readSnapshot(dir, timeoutMs, keepAs) {
   const deadline = now() + timeoutMs;
   let lastSize = -1;
   for (;;) {
@@ -53,7 +56,9 @@ async function readSnapshot(dir, timeoutMs) {
       // Done: the size held still for 200 ms and the JSON is closed (its last array is the strings).
       if (size === lastSize && size > 0) {
         try {
-          return heapOfSnapshot(JSON.parse(readFileSync(path, 'utf8')));
+          const heap = heapOfSnapshot(JSON.parse(readFileSync(path, 'utf8')));
+          if (keepAs) copyFileSync(path, keepAs);
+          return heap;
         } catch {
           // not complete after all: wait on
         }
@@ -66,7 +71,7 @@ async function readSnapshot(dir, timeoutMs) {
 }
 
 /** proclaunch on `n` plain services; the live heap `settleMs` after the last is running. */
-async function liveHeap(n, { scratch, settleMs }) {
+async function liveHeap(n, { scratch, settleMs, keep }) {
   const dir = mkdtempSync(join(scratch, `heap-${n}-`));
   const pidDir = join(dir, 'pids');
   const snapshots = join(dir, 'snapshots');
@@ -87,7 +92,7 @@ async function liveHeap(n, { scratch, settleMs }) {
     const supervisor = Number(statFields(readPid(services[0].pidFile))?.fields[1]);
     if (!(supervisor > 1) || supervisor === process.pid) throw new Error('the services\' parent is not a supervisor');
     process.kill(supervisor, 'SIGUSR2');
-    return { n, ...(await readSnapshot(snapshots, 60_000)) };
+    return { n, ...(await readSnapshot(snapshots, 60_000, keep && join(keep, `heap-${n}.heapsnapshot`))) };
   } finally {
     const pids = services.map((s) => readPid(s.pidFile)).filter(Boolean);
     await inst.stopAll().catch(() => undefined);
@@ -98,13 +103,14 @@ async function liveHeap(n, { scratch, settleMs }) {
 }
 
 /** The heap at N = 1 and N = `n`, and what grows per service. */
-export async function heapPerService({ quick = false, n = quick ? 50 : 500, scratch = tmpdir(), log = () => undefined } = {}) {
+export async function heapPerService({ quick = false, n = quick ? 50 : 500, scratch = tmpdir(), keep = null, log = () => undefined } = {}) {
   if (!existsSync(join(fileURLToPath(new URL('..', import.meta.url)), 'dist', 'cli', 'main.js'))) return { error: 'dist/ is missing: run npm run build' };
   const settleMs = quick ? 500 : 5_000;
   log(`heap: proclaunch on 1 service, a heap snapshot ${settleMs / 1000} s after it runs`);
-  const one = await liveHeap(1, { scratch, settleMs });
+  if (keep) mkdirSync(keep, { recursive: true });
+  const one = await liveHeap(1, { scratch, settleMs, keep });
   log(`heap: proclaunch on ${n} services, a heap snapshot ${settleMs / 1000} s after the last runs`);
-  const many = await liveHeap(n, { scratch, settleMs });
+  const many = await liveHeap(n, { scratch, settleMs, keep });
   const growth = [...many.byKind]
     .map(([kind, bytes]) => ({ kind, perService: (bytes - (one.byKind.get(kind) ?? 0)) / (n - 1) }))
     .sort((a, b) => b.perService - a.perService);
@@ -137,7 +143,8 @@ export function heapReport(heap, top = 8) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
-  const at = args.indexOf('--n');
-  const heap = await heapPerService({ quick: args.includes('--quick'), n: at >= 0 ? Number(args[at + 1]) : undefined, log: (line) => console.error(line) });
+  const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+  const n = option('--n') === undefined ? undefined : Number(option('--n'));
+  const heap = await heapPerService({ quick: args.includes('--quick'), n, keep: option('--keep') ?? null, log: (line) => console.error(line) });
   console.log(heapReport(heap, 15).join('\n'));
 }

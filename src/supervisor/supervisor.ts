@@ -122,7 +122,9 @@ export class Supervisor {
       logger.log('WARN', 'proclaunch', `watching pids that are not our children by polling /proc (deaths noticed within ~250ms, not at once): ${this.pidWatcher.pollingReason}`);
     }
     this.adoption.load();
+    this.needs.holdUntilRead();
     await this.watcher.rescan();
+    this.needs.allRead();
     this.watcher.start();
     this.adoption.stopUnclaimed((tag) => this.readings.mayTurnUp(tag), (tag, pid) => this.readings.removedWhileDown(tag, pid));
     const known = new Set([...this.services.tags(), ...this.adoption.tags()].map(profileOf));

@@ -56,7 +56,15 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-main(process.argv.slice(2)).then(
+/** `proclaunch --state DIR status` as `proclaunch status --state DIR`: a global option before the command, as systemctl and git take theirs. */
+function stateFirst(argv: string[]): string[] {
+  const [first, second, ...rest] = argv;
+  if (first === '--state' && second !== undefined && rest.length > 0) return [rest[0]!, '--state', second, ...rest.slice(1)];
+  if (first?.startsWith('--state=') && second !== undefined) return [second, first, ...(rest ?? [])];
+  return argv;
+}
+
+main(stateFirst(process.argv.slice(2))).then(
   (code) => {
     if (code !== -1) process.exitCode = code;
   },

@@ -133,6 +133,9 @@ describe('cycles', () => {
     box.profile('selfish', slowReady(['selfish']));
     await box.startReady(['--log-level', 'INFO']);
     await box.waitLog('proclaunch', /^profile invalid: selfish: needs: "selfish" is this profile itself$/);
+    // Nothing of it runs: stopping it (an init script's `stop --all`) succeeds, saying why it was not running.
+    const stopped = await box.cli('stop', '--all');
+    expect([stopped.code, stopped.stdout]).toEqual([0, expect.stringMatching(/^selfish\s+ok\s+.*not running \(profile invalid: needs: "selfish" is this profile itself\)/m)]);
   });
 });
 

@@ -5,7 +5,7 @@
 // tsconfig.json changed since the last build started, so starting again
 // costs nothing. A build that fails leaves the stamp as it was.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -39,10 +39,34 @@ export function needsBuild(root) {
   return !Number.isFinite(startedAt) || newestInput(root) >= startedAt;
 }
 
-function build(root) {
+/**
+ * The supervisor as one module (dist/cli/supervise.bundle.js, its lazy parts
+ * as chunks beside it): Node's loader costs ~0.5 ms a file, and supervising
+ * loads ~120 of them before the first service starts (bench/RESULTS.md, start-up).
+ * Beside dist/cli so that every path a module takes from import.meta.url
+ * (../../package.json, the native module, ./main.js) is the same. Without
+ * rolldown (dev dependency; not on every platform), main.js loads the files.
+ */
+async function bundleSupervisor(root) {
+  const out = join(root, 'dist', 'cli');
+  for (const name of readdirSync(out)) if (name.startsWith('supervise.bundle') || name.startsWith('supervise.chunk-')) rmSync(join(out, name));
+  let rolldown;
+  try {
+    ({ rolldown } = await import('rolldown'));
+  } catch (error) {
+    process.stderr.write(`build: not bundling the supervisor (rolldown cannot be loaded: ${error.message}); it loads from dist/ file by file\n`);
+    return;
+  }
+  const bundle = await rolldown({ input: join(out, 'supervise.js'), platform: 'node', logLevel: 'warn' });
+  await bundle.write({ dir: out, format: 'esm', entryFileNames: 'supervise.bundle.js', chunkFileNames: 'supervise.chunk-[name]-[hash].js' });
+  await bundle.close();
+}
+
+async function build(root) {
   const startedAt = Date.now();
   const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
   if (tsc.status !== 0) return tsc.status ?? 1;
+  await bundleSupervisor(root);
   mkdirSync(join(root, 'dist'), { recursive: true });
   writeFileSync(stampOf(root), String(startedAt));
   return 0;
@@ -52,6 +76,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   if (process.argv.includes('--if-changed') && !needsBuild(ROOT)) {
     process.stderr.write('dist/ is up to date (no source changed since the last build)\n');
   } else {
-    process.exitCode = build(ROOT);
+    process.exitCode = await build(ROOT);
   }
 }

@@ -45,6 +45,23 @@ function world() {
 
 const needs = (...texts: string[]): Need[] => texts.map((t) => ({ name: t.split('@')[0]!, instance: t.includes('@') ? Number(t.split('@')[1]) : null }));
 
+describe('start-up: nothing with needs is told they are met before every profile is read', () => {
+  it('while reading, a dependent whose need runs waits (`not read yet`); once all are read it is told they are met', () => {
+    const { coordinator, set, read, take } = world();
+    coordinator.holdUntilRead();
+    set('db', { tags: [UP] }); // re-adopted: running and ready
+    set('app', {});
+    read('app', needs('db'));
+    expect(take()).toEqual([['app', 'waiting for db (not read yet)']]);
+    set('db', { tags: [UP], want: 'run' }); // db's snapshots change meanwhile: still nothing
+    expect(take()).toEqual([]);
+    coordinator.allRead();
+    expect(take()).toEqual([['app', null]]);
+    coordinator.allRead(); // once only
+    expect(take()).toEqual([]);
+  });
+});
+
 describe('phaseOf', () => {
   it.each<[string, Fake, string]>([
     ['up', { tags: [UP], want: 'run', down: false }, 'ready'],

@@ -1,6 +1,6 @@
 // `events --since`: exactly ISO 8601 or a duration ago (Date.parse took `10` for October 2001).
 import { describe, expect, it } from 'vitest';
-import { parseSince } from '../src/cli/since.js';
+import { parseSince } from '../src/vocabulary/since.js';
 
 describe('parseSince', () => {
   const now = Date.UTC(2026, 2, 7, 12, 0, 0);

@@ -7,11 +7,9 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { createLogger, type Logger } from '../log/logger.js';
 import { parseLevel } from '../vocabulary/levels.js';
-import { controlHandler } from '../control/handlers.js';
 import { controlSocketPath } from '../control/protocol.js';
-import { startControlServer } from '../control/server.js';
 import { HOOK_DEFAULTS, listHooks } from '../hooks/list.js';
-import { HookRunner } from '../hooks/runner.js';
+import type { HookRunner } from '../hooks/runner.js';
 import { loadNative, nativeUnavailableReason } from '../process/native.js';
 import { startReaper, trackedChildren } from '../process/reaper.js';
 import { outputPipePath } from '../output/paths.js';
@@ -211,7 +209,8 @@ function installTestThrow(): void {
 }
 
 /** --hooks DIR: hook output goes to STATE_DIR/hooks.log (logs/hooks.log would be the log of a profile named `hooks`). */
-function startHooks(args: SuperviseArgs, logger: Logger, eventLog: EventLog): HookRunner {
+async function startHooks(args: SuperviseArgs, logger: Logger, eventLog: EventLog): Promise<HookRunner> {
+  const { HookRunner } = await import('../hooks/runner.js');
   const runner = new HookRunner({
     dir: args.hooksDir!,
     outputPath: join(args.stateDir, 'hooks.log'),
@@ -271,7 +270,7 @@ export async function supervise(argv: string[]): Promise<number> {
   process.env.PROCLAUNCH_BIN = writeCliShim(args.stateDir, fileURLToPath(new URL('./main.js', import.meta.url)));
   const supervisor = new Supervisor({ stateDir: args.stateDir, profilesDir: args.profilesDir, logger, eventLog, holds, records, rescanIntervalMs: args.rescanIntervalMs });
   // Subscribed before start: the `added` and `started` events of start-up run hooks too.
-  const hooks = args.hooksDir === undefined ? null : startHooks(args, logger, eventLog);
+  const hooks = args.hooksDir === undefined ? null : await startHooks(args, logger, eventLog);
   const socketPath = controlSocketPath(args.stateDir);
   let closeControl = () => {};
   let closeHttp = () => {};
@@ -286,9 +285,12 @@ export async function supervise(argv: string[]): Promise<number> {
   const shutdown = shutdownOn(supervisor, logger, release, async () => hooks?.close());
   installSignals(supervisor, logger, eventLog, shutdown);
   if (args.reaper) startReaping(logger);
-  const handle = controlHandler({ supervisor, eventLog, quit: (leave, by) => shutdown('quit', leave, by), dirs: { stateDir: args.stateDir, profilesDir: args.profilesDir } });
+  // The control side is loaded after the services are started (it is not on the way to the first spawn), unless --http needs it first.
+  const loadHandler = async () =>
+    (await import('../control/handlers.js')).controlHandler({ supervisor, eventLog, quit: (leave, by) => shutdown('quit', leave, by), dirs: { stateDir: args.stateDir, profilesDir: args.profilesDir } });
+  let handle = http ? await loadHandler() : null;
   // Bound before any service starts: an address that cannot be bound is one line and exit 1, with nothing started.
-  const httpSide = http && httpAddress ? await startHttpOrFail(http, { address: httpAddress, stateDir: args.stateDir, supervisor, eventLog, handle, logger }, args) : null;
+  const httpSide = http && httpAddress && handle ? await startHttpOrFail(http, { address: httpAddress, stateDir: args.stateDir, supervisor, eventLog, handle, logger }, args) : null;
   if (http && !httpSide) {
     release();
     return EXIT.failed;
@@ -296,6 +298,8 @@ export async function supervise(argv: string[]): Promise<number> {
   if (httpSide) closeHttp = () => httpSide.close();
   await supervisor.start();
   httpSide?.started();
+  handle ??= await loadHandler();
+  const { startControlServer } = await import('../control/server.js');
   const control = await startControlServer(socketPath, handle, {
     onError: (message) => logger.log('WARN', 'proclaunch', message),
   });

@@ -173,7 +173,8 @@ function stop(supervisor: Supervisor, names: string[], { wait, timeoutMs, by }: 
   for (const name of names) {
     const before = supervisor.actor(name)!.getSnapshot();
     oldPids.set(name, before.context.proc?.pid ?? null);
-    if (!before.context.config) early.set(name, result(name, before, false, `profile invalid: ${before.context.problem ?? 'not readable'}`));
+    // Nothing of an invalid profile runs (one that runs on keeps its config): stopped is what was asked (LSB: stop of a stopped service is a success).
+    if (!before.context.config) early.set(name, result(name, before, true, `not running (profile invalid: ${before.context.problem ?? 'not readable'})`));
     else if (isStopped(before)) {
       supervisor.command(name, { type: 'STOP' }, by); // still remembered, and ends a backoff
       early.set(name, result(name, supervisor.actor(name)!.getSnapshot(), true, 'already stopped'));

@@ -11,6 +11,7 @@ import { streamLog } from './log-stream.js';
 import { renderMetrics } from './metrics.js';
 import { sendBody, sendError, sendJson, TEXT_TYPE } from './respond.js';
 import type { Call, HttpContext } from './routes.js';
+import { parseSince, SINCE_FORMS } from '../vocabulary/since.js';
 
 const DEFAULT_LINES = 100;
 const MAX_LINES = 10_000;
@@ -82,12 +83,12 @@ export async function serviceLog(ctx: HttpContext, call: Call): Promise<void> {
 
 const isOn = (value: string | null): boolean => value === '1' || value === 'true';
 
-/** `since`: an ISO 8601 time, or absent. */
+/** `since`: as `events --since` takes it (exactly ISO 8601, or 30s/10m/2h/1d ago), or absent. */
 function since(call: Call): Date | null | Error {
   const text = call.query.get('since');
   if (text === null) return null;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? new Error('"since" must be an ISO 8601 time') : new Date(at);
+  const at = parseSince(text);
+  return at === null ? new Error(`"since" must be ${SINCE_FORMS}`) : new Date(at);
 }
 
 export async function events(ctx: HttpContext, call: Call): Promise<void> {

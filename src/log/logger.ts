@@ -1,12 +1,12 @@
 import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
-import { format } from 'date-fns/format';
+import { formatISO } from 'date-fns/formatISO';
 import { rotateFiles } from '../output/rotate.js';
 import { LEVELS, type Level } from '../vocabulary/levels.js';
 import { OUTPUT_DEFAULTS } from '../vocabulary/output.js';
 import { escapeValue } from './escape.js';
 
 
-/** The formatted second (and its UTC offset) of the last timestamp: date-fns' format costs ~60 µs a call. */
+/** The formatted second (and its UTC offset) of the last timestamp: formatting costs ~60 µs a call. */
 let cachedSecond = Number.NaN;
 let cachedPrefix = '';
 let cachedOffset = '';
@@ -18,8 +18,10 @@ export function timestamp(date: Date = new Date()): string {
   // An offset only changes on a second boundary, so it is cached with the second.
   if (second !== cachedSecond) {
     cachedSecond = second;
-    cachedPrefix = format(date, "yyyy-MM-dd'T'HH:mm:ss");
-    cachedOffset = format(date, 'xxx');
+    // formatISO, not format: the same text (`2026-11-22T07:41:03+00:00`) from 9 modules instead of 37 (~25 ms of start-up).
+    const iso = formatISO(date);
+    cachedPrefix = iso.slice(0, 19);
+    cachedOffset = iso.length === 20 ? '+00:00' : iso.slice(19); // formatISO writes UTC as `Z`; our lines say +00:00
   }
   return `${cachedPrefix}.${String(ms - second * 1000).padStart(3, '0')}${cachedOffset}`;
 }

@@ -3,10 +3,10 @@
 // again whenever its verdict changes. Event-driven and O(change): a snapshot
 // of `db` re-evaluates only the profiles that need db, and only when what
 // they see of db (its phase) changed. No timer, no scan of every service.
-import type { Need } from '../profile/readiness.js';
 import type { Want } from '../machine/types.js';
 import { DOWN, FAILED, UP, type StateTag } from '../vocabulary/state-tags.js';
 import { byTag, isLoggerTag, profileOf } from '../vocabulary/tags.js';
+import { needText, type Need } from '../profile/readiness.js';
 import { dependentsOf, firstUnmet, unmetText, type NeedPhase, type ServiceView, type Unmet } from './graph.js';
 
 /** What the machine is told: the first unmet need (`waiting for db (missing)`), or null when all are met. */
@@ -54,7 +54,27 @@ export class NeedsCoordinator {
   /** What each tag's actor was last told. */
   private readonly told = new Map<string, { actor: NeedsActor; unmet: Unmet | null }>();
 
+  /** The first full look is under way: nothing with needs is told they are met until every profile is read. */
+  private reading = false;
+
   constructor(private readonly deps: CoordinatorDeps) {}
+
+  /**
+   * Start-up: profiles are read a few at a time, and services start as they
+   * are read; one that needs others waits until all are read, so that it
+   * never starts on a need that a profile read later makes part of a cycle
+   * (nor is told its need is `missing` when it is only not read yet).
+   */
+  holdUntilRead(): void {
+    this.reading = true;
+  }
+
+  /** Every profile is read: each dependent is told where its needs stand. */
+  allRead(): void {
+    if (!this.reading) return;
+    this.reading = false;
+    for (const profile of this.needsOf.keys()) this.evaluate(profile);
+  }
 
   /**
    * A profile's needs as now read; null when it is not valid (invalid, in a
@@ -133,6 +153,7 @@ export class NeedsCoordinator {
   /** The first unmet need of `profile`, from the snapshots of the profiles it needs (and only those). */
   private verdict(profile: string): Unmet | null {
     const needs = this.needsOf.get(profile) ?? [];
+    if (this.reading && needs.length > 0) return { need: needText(needs[0]!), phase: 'not read yet' };
     const views: ServiceView[] = [];
     for (const name of new Set(needs.map((n) => n.name))) {
       for (const tag of this.deps.tagsOf(name)) {

@@ -22,7 +22,8 @@ const answers = (need: Need, service: ServiceView): boolean =>
 export interface Unmet {
   /** A tag (`db`, `db@2`), or the need as written when nothing answers it. */
   need: string;
-  phase: NeedPhase | 'missing';
+  /** `not read yet`: the supervisor is still reading the profiles at start-up (a cycle among them is known only once all are read). */
+  phase: NeedPhase | 'missing' | 'not read yet';
 }
 
 /** The first need that is not running and ready; null when every need is. */

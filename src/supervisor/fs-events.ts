@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from 'chokidar';
+import type { FSWatcher, watch as chokidarWatch } from 'chokidar';
 import { readdirSync, statSync, watch as watchDirectory, type FSWatcher as DirectoryWatcher } from 'node:fs';
 import { basename, isAbsolute, join, relative, sep } from 'node:path';
 import { PROFILE_FILES } from '../profile/read.js';
@@ -8,8 +8,10 @@ export interface FsEventsOptions {
   profilesDir: string;
   /** A profile's files may have changed: reconcile that one profile. */
   onProfile(name: string): void;
-  /** The directory itself appeared or vanished, or the watch just became ready: rescan everything. */
+  /** The directory itself appeared or vanished: rescan everything. */
   onRoot(): void;
+  /** The watch is set up: what changed while it was being set up produced no event. */
+  onReady(): void;
   onError(error: NodeJS.ErrnoException): void;
 }
 
@@ -39,6 +41,12 @@ export function directoryIdentity(path: string): string | null {
   }
 }
 
+/** FsEvents, with chokidar loaded only now: after the first services are started (see ProfileWatcher.start). */
+export async function openFsEvents(options: FsEventsOptions): Promise<FsEvents> {
+  const { watch } = await import('chokidar');
+  return new FsEvents(options, watch);
+}
+
 /**
  * Turns filesystem events under PROFILES_DIR into "look at profile NAME".
  * Files a service writes into its own directory are not profile files and
@@ -59,7 +67,10 @@ export class FsEvents {
   /** Extra files named in `watch` that lie outside what the tree watch covers. */
   private readonly extra = new Map<string, Set<string>>();
 
-  constructor(private readonly options: FsEventsOptions) {
+  constructor(
+    private readonly options: FsEventsOptions,
+    watch: typeof chokidarWatch,
+  ) {
     this.rootIdentity = directoryIdentity(options.profilesDir);
     try {
       for (const name of readdirSync(options.profilesDir)) {
@@ -95,7 +106,7 @@ export class FsEvents {
       this.route(basename(watched) === evPath ? watched : join(watched, evPath), event);
     });
     // Edits made while the watch was being set up produced no event: look once more.
-    this.watcher.on('ready', () => options.onRoot());
+    this.watcher.on('ready', () => options.onReady());
     this.watcher.on('error', (error) => options.onError(error as NodeJS.ErrnoException));
   }
 

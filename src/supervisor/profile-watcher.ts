@@ -10,7 +10,7 @@ import { quote } from '../log/escape.js';
 import { BAD_NAME_REASON, judgeName } from '../profile/names.js';
 import { profileSignature } from '../profile/signature.js';
 import type { Level } from '../vocabulary/levels.js';
-import { directoryIdentity, FsEvents } from './fs-events.js';
+import { directoryIdentity, openFsEvents, type FsEvents } from './fs-events.js';
 
 /** What is known when a profile is looked at. */
 export interface Look {
@@ -39,11 +39,15 @@ export interface ProfileWatcherOptions {
 const SAFETY_NET_SLICE = 100;
 /** chokidar emits at most one `change` per file per 50 ms and drops the rest. */
 const CHOKIDAR_CHANGE_THROTTLE_MS = 50;
+/** Profiles read at once in a full look: enough to keep libuv's 4 file-system threads busy. */
+const LOOKS_AT_ONCE = 8;
 /** While PROFILES_DIR is gone, look for its return this often. */
 const MISSING_ROOT_POLL_MS = 1000;
 
 export class ProfileWatcher {
   private events: FsEvents | null = null;
+  /** FsEvents being set up (chokidar loading). */
+  private opening: Promise<void> = Promise.resolve();
   private readonly queued = new Set<string>();
   private flushTimer: NodeJS.Timeout | null = null;
   /** The trailing look of each flushed batch: one timer a batch, so a busy profile never postpones another's. */
@@ -69,22 +73,43 @@ export class ProfileWatcher {
     return this.rootMissing;
   }
 
-  /** Start watching, and the safety net. The first full look is the caller's (`rescan`). */
+  /**
+   * Start watching, and the safety net. Called after the first full look
+   * (`rescan`), so that setting up a watch on every profile does not delay
+   * the first services; what changed meanwhile is looked at when the watch
+   * is ready (FsEvents' `onRoot`).
+   */
   start(): void {
-    this.startEvents();
+    void this.startEvents();
     this.setRescanInterval(this.steadyRescanMs());
   }
 
-  private startEvents(): void {
-    this.events = new FsEvents({
+  private startEvents(): Promise<void> {
+    const opening = openFsEvents({
       profilesDir: this.options.profilesDir,
       onProfile: (name) => {
         this.options.log('DEBUG', `filesystem event for ${quote(name)}`);
         this.queue(name);
       },
       onRoot: () => void this.rescan(),
+      // Not a full rescan (a second reading of every profile just after start-up): the stat-only pass
+      // finds what changed since each was read, as the signature each look took before reading says.
+      onReady: () => void this.safetyNet(),
       onError: (error) => this.eventsFailed(error),
-    });
+    }).then(
+      (events) => {
+        // Closed meanwhile, or refused at once (the inotify limit: its error came before this).
+        if (this.closed || this.watchFailed) return void events.close();
+        this.events = events;
+        // What the looks so far asked to watch (`watch` files), asked before there was a watch.
+        for (const [name, paths] of this.watchLists) events.setWatchList(name, paths);
+        // What came, went or changed in PROFILES_DIR since the first look and before this watch (and again at `ready`, for inside the profiles).
+        void this.safetyNet();
+      },
+      (error: Error) => this.options.log('ERROR', `cannot watch ${this.options.profilesDir}: ${error.message}; rescanning every ${this.steadyRescanMs() / 1000}s only`),
+    );
+    this.opening = opening;
+    return opening;
   }
 
   private steadyRescanMs(): number {
@@ -146,13 +171,28 @@ export class ProfileWatcher {
     }
     for (const name of this.badNames) if (!entries.includes(name)) this.badNames.delete(name); // gone: said again if it comes back
     for (const name of this.options.known()) present.add(name);
-    await Promise.all([...present].map((name) => this.look(name)));
+    await this.lookAtAll([...present]);
+  }
+
+  /**
+   * A few looks at a time, not all at once: 500 reads issued together finish
+   * together, so the first service would start only once every profile is
+   * read. This way services start while the others are still being read.
+   */
+  private async lookAtAll(names: string[]): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < names.length) await this.look(names[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(LOOKS_AT_ONCE, names.length) }, worker));
   }
 
   private async restartEvents(): Promise<void> {
+    await this.opening;
     if (!this.events) return;
     await this.events.close();
-    if (!this.closed) this.startEvents();
+    this.events = null;
+    if (!this.closed) await this.startEvents();
   }
 
   /**
@@ -277,6 +317,7 @@ export class ProfileWatcher {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     for (const timer of this.trailing.keys()) clearTimeout(timer);
     this.trailing.clear();
+    await this.opening;
     await this.events?.close();
     this.events = null;
   }

@@ -122,8 +122,10 @@ export class Supervisor {
       logger.log('WARN', 'proclaunch', `watching pids that are not our children by polling /proc (deaths noticed within ~250ms, not at once): ${this.pidWatcher.pollingReason}`);
     }
     this.adoption.load();
-    this.watcher.start();
+    this.needs.holdUntilRead();
     await this.watcher.rescan();
+    this.needs.allRead();
+    this.watcher.start();
     this.adoption.stopUnclaimed((tag) => this.readings.mayTurnUp(tag), (tag, pid) => this.readings.removedWhileDown(tag, pid));
     const known = new Set([...this.services.tags(), ...this.adoption.tags()].map(profileOf));
     await sweepPipes(stateDir, known, profilesDir).catch((e: Error) => logger.log('WARN', 'proclaunch', `sweeping log pipes: ${e.message}`));
@@ -226,16 +228,19 @@ export class Supervisor {
    * Resolves when all are stopped. `by`: who asked (`quit`), for the events.
    */
   async stopAll(by?: string): Promise<void> {
-    this.closed = true;
-    await this.closeWatching();
+    this.closed = true; // no reading is acted on from now: nothing starts
+    this.readings.close();
     this.services.recoverNow();
     const tags = [...this.services.tags()];
     const stop = (tag: string) => {
       if (by !== undefined) this.causes.asked(tag, 'STOP', by);
       this.services.get(tag)?.actor.send({ type: 'STOP' });
     };
+    const services = this.stopInOrder(tags.filter((tag) => !isLoggerTag(tag)), stop);
+    // Unwatched once the stop signals are sent: closing a watch on every profile takes longer than signalling them all.
+    await this.watcher.close();
+    await Promise.all(services.values());
     // Loggers last (after every service, not only their own): what a service says while it stops is logged.
-    await Promise.all(this.stopInOrder(tags.filter((tag) => !isLoggerTag(tag)), stop).values());
     await Promise.all(this.stopInOrder(tags.filter(isLoggerTag), stop).values());
   }
 
@@ -282,13 +287,6 @@ export class Supervisor {
         error: () => setTimeout(() => resolve(this.services.get(tag)?.actor === actor ? undefined : this.stopOne(tag, send)), 0),
       });
     });
-  }
-
-  /** Stop watching and timers; leave services as they are (exit with services running). */
-  async closeWatching(): Promise<void> {
-    this.closed = true;
-    this.readings.close();
-    await this.watcher.close();
   }
 }
 

@@ -62,6 +62,14 @@ describe('the JSON API', () => {
       ['started', 'http full'],
     ]);
     for (const e of events) expect(e.id).toMatch(/^\d+-\d+$/);
+    // `since` as `events --since` takes it: exactly ISO 8601 or a duration ago, never Date.parse's guesses.
+    const recent = (await http(port, '/api/v1/events?since=1h', { token })).json();
+    expect(recent.error).toBeUndefined();
+    expect(recent.events.length).toBeGreaterThanOrEqual(events.length);
+    for (const bad of ['10', 'March%207']) {
+      const refused = await http(port, `/api/v1/events?since=${bad}`, { token });
+      expect([bad, refused.status, refused.json().error]).toEqual([bad, 400, expect.stringMatching(/^"since" must be an ISO 8601 time/)]);
+    }
 
     expect((await http(port, '/api/v1/services/nope/stop', { token, method: 'POST' })).status).toBe(404);
     const signal = await http(port, '/api/v1/services/web/signal', { token, body: { signal: 'BOGUS' } });

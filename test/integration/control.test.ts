@@ -41,6 +41,12 @@ describe('control socket', () => {
     const r = await box.cli('status');
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/^proclaunch: no supervisor is running for .*\n$/);
+    // --state also before the command (as systemctl and git take global options).
+    for (const args of [['--state', box.stateDir, 'status'], [`--state=${box.stateDir}`, 'status']]) {
+      const before = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+      // (The hint may name another test's supervisor, running meanwhile.)
+      expect([args, before.status, before.stderr]).toEqual([args, 3, expect.stringMatching(new RegExp(`^proclaunch: no supervisor is running for ${box.stateDir} \\(nothing answers on `))]);
+    }
   });
 
   it('a stale socket left by a killed supervisor is replaced; a live one is not stolen', async () => {

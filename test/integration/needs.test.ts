@@ -109,10 +109,33 @@ describe('cycles', () => {
     expect(order('ready', ['a', 'b', 'c', 'd'])).toEqual(['c', 'b', 'a', 'd']);
   });
 
+  it('at start-up nothing with needs starts before every profile is read: a running member of a cycle (re-adopted) starts no other', async () => {
+    box.profile('c1', slowReady());
+    await box.startReady();
+    await box.runningPid('c1');
+    const supervisor = box.supervisor!;
+    supervisor.kill('SIGKILL');
+    await waitFor('supervisor gone', () => supervisor.signalCode !== null);
+    // While no supervisor runs, c1 comes to need c2, which needs c3, which needs c1 (and many others to read, so that the
+    // reading of c2 may come after c3 is started on its need c1, as it did before every profile was read first).
+    for (let i = 0; i < 40; i++) box.profile(`filler${i}`, { run: sh('exec sleep 1000') });
+    box.replace(join(box.profilesDir, 'c1', 'needs'), 'c2\n');
+    box.profile('c2', slowReady(['c3']));
+    box.profile('c3', slowReady(['c1']));
+    box.start();
+    for (const tag of ['c1', 'c2', 'c3']) await box.waitLog('proclaunch', new RegExp(`^profile invalid: ${tag}: needs form a cycle: `));
+    await box.waitLog('proclaunch', /^control socket /);
+    expect(box.count('c2', /^started pid /) + box.count('c3', /^started pid /)).toBe(0);
+    expect(box.count('c3', /waiting for c1 \(missing\)/)).toBe(0); // it was only not read yet
+  });
+
   it('a profile that needs itself is invalid (when it is read)', async () => {
     box.profile('selfish', slowReady(['selfish']));
     await box.startReady(['--log-level', 'INFO']);
     await box.waitLog('proclaunch', /^profile invalid: selfish: needs: "selfish" is this profile itself$/);
+    // Nothing of it runs: stopping it (an init script's `stop --all`) succeeds, saying why it was not running.
+    const stopped = await box.cli('stop', '--all');
+    expect([stopped.code, stopped.stdout]).toEqual([0, expect.stringMatching(/^selfish\s+ok\s+.*not running \(profile invalid: needs: "selfish" is this profile itself\)/m)]);
   });
 });
 

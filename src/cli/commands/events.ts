@@ -3,7 +3,7 @@
 import { converse, NoSupervisorError } from '../../control/client.js';
 import type { EventRecord } from '../../supervisor/events.js';
 import { formatEvent } from '../format.js';
-import { parseSince, SINCE_FORMS } from '../since.js';
+import { parseSince, SINCE_FORMS } from '../../vocabulary/since.js';
 import { EXIT, UsageError } from '../usage.js';
 import { checkPatterns, count, lastOf, out, refused, type Command } from './command.js';
 

@@ -60,7 +60,7 @@ for (const stream of [process.stdout, process.stderr]) {
 function stateFirst(argv: string[]): string[] {
   const [first, second, ...rest] = argv;
   if (first === '--state' && second !== undefined && rest.length > 0) return [rest[0]!, '--state', second, ...rest.slice(1)];
-  if (first?.startsWith('--state=') && second !== undefined) return [second, first, ...(rest ?? [])];
+  if (first?.startsWith('--state=') && second !== undefined) return [second, first, ...rest];
   return argv;
 }
 

@@ -76,8 +76,8 @@ export class ProfileWatcher {
   /**
    * Start watching, and the safety net. Called after the first full look
    * (`rescan`), so that setting up a watch on every profile does not delay
-   * the first services; what changed meanwhile is looked at when the watch
-   * is ready (FsEvents' `onRoot`).
+   * the first services; what changed meanwhile is found by the stat-only
+   * pass, run once the watch is set up and again when chokidar is ready.
    */
   start(): void {
     void this.startEvents();

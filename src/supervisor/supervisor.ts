@@ -237,7 +237,7 @@ export class Supervisor {
       this.services.get(tag)?.actor.send({ type: 'STOP' });
     };
     const services = this.stopInOrder(tags.filter((tag) => !isLoggerTag(tag)), stop);
-    // Unwatched once the stop signals are sent: closing a watch on every profile takes longer than signalling them all.
+    // Unwatched after the STOPs are sent: closing a watch on every profile is not on the way to any service's stop.
     await this.watcher.close();
     await Promise.all(services.values());
     // Loggers last (after every service, not only their own): what a service says while it stops is logged.

@@ -11,7 +11,9 @@
 // is taken; an event a state does not handle goes to its parent's rows.
 // `(tags)`, `(entry)`, `(exit)` and `(invoke)` rows say what a state is and
 // does on its own; `always` rows are eventless (a transient state), `after X`
-// rows are the delay X.
+// rows are the delay X. An `(invoke)` row whose guard is `whereApplies` is
+// an actor started only where its input applies (the machine's
+// invokeWhereApplies: entry and exit actions that do what invoke does).
 import { pathToFileURL } from 'node:url';
 
 /** `and(startsOnConfigure, hasStartDelay)`, `not(wantsRun)`, `hasProcess`. */
@@ -26,9 +28,14 @@ function guardText(guard) {
   return guard.name || '(inline)';
 }
 
-/** Actions xstate adds itself to start and cancel `after` timers: not part of the table. */
+/** The entry and exit actions of invokeWhereApplies: shown as `(invoke)` rows. */
+const OPTIONAL_START = 'startWhereApplies';
+const OPTIONAL_STOP = 'stopStarted';
+
+/** Actions xstate adds itself to start and cancel `after` timers, and invokeWhereApplies': not part of the actions. */
 const internal = (action) =>
-  typeof action === 'function' && [action.id, action.sendId].some((id) => typeof id === 'string' && id.startsWith('xstate.after.'));
+  (typeof action === 'function' && [action.id, action.sendId].some((id) => typeof id === 'string' && id.startsWith('xstate.after.'))) ||
+  [OPTIONAL_START, OPTIONAL_STOP].includes(action?.type);
 
 /** `takeConfig`, `log(stopped)`. */
 function actionText(action) {
@@ -69,6 +76,9 @@ export function machineRows(machine) {
     if (actionsText(node.entry)) row('(entry)', '', '', actionsText(node.entry));
     if (actionsText(node.exit)) row('(exit)', '', '', actionsText(node.exit));
     for (const invoked of node.invoke) row('(invoke)', '', '', typeof invoked.src === 'string' ? invoked.src : invoked.src.id ?? '(inline)');
+    for (const action of node.entry.filter((a) => a?.type === OPTIONAL_START)) {
+      for (const actor of action.params.actors) row('(invoke)', 'whereApplies', '', actor.src);
+    }
     for (const [event, transitions] of node.transitions) {
       if (event.startsWith('xstate.after.')) continue; // below, as `after DELAY`
       for (const t of transitions) row(event, guardText(t.guard), targetText(t), actionsText(t.actions));

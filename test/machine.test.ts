@@ -41,8 +41,18 @@ describe('starting', () => {
     expect(h.state()).toBe('running');
     expect(h.ctx().proc?.pid).toBe(4242);
     expect(h.ctx().runningSince).toBe(h.clock.now());
-    expect(h.invoked.watchPid).toEqual([{ proc: proc(4242) }]);
+    expect(h.invoked.watchPid).toEqual([]); // our own child: its exit event tells, no pid watch
     expect(h.messages()).toEqual(['started pid 4242', 'running pid 4242']);
+  });
+
+  it('a plain profile invokes no actor while it starts, runs or stops (no readiness, health or foreign pid to watch)', () => {
+    const h = harness();
+    h.configure(makeConfig());
+    h.spawned(4242);
+    expect(Object.keys(h.actor.getSnapshot().children)).toEqual([]);
+    h.send({ type: 'STOP' });
+    expect(h.state()).toMatch(/^stopping/);
+    expect(Object.keys(h.actor.getSnapshot().children)).toEqual([]);
   });
 
   it('cancels the start timeout once running', () => {

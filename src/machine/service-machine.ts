@@ -24,9 +24,10 @@
 //   running   serving (`status`: running), reloading (RELOADING=1 until READY=1)
 //   stopping  parallel: signal.{signalled, killed} × next.{stay, restart}
 //
-// The readiness and health actors are invoked wherever they may apply; their
-// input is null when the profile has none of that kind, and they do nothing.
-import { and, fromCallback, not, or, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+// The readiness and health actors, and the watch of a pid that is not our
+// child, are invoked only where they apply (`invokeWhereApplies`): most
+// profiles have none of them, and an actor costs ~1 KB and its start and stop.
+import { and, enqueueActions, fromCallback, not, or, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { AWAITING_READY, DOWN, FAILED, FINISHING, STOPPING, TRANSITIONAL, UP, type StateTag } from '../vocabulary/state-tags.js';
 import { actions, effects, log } from './actions.js';
 import { exitOf, guards, readinessOf } from './guards.js';
@@ -43,6 +44,7 @@ export type {
 export { FINISH_NO_RESTART } from './guards.js';
 
 type Callback<I> = ReturnType<typeof fromCallback<ServiceEvent, I>>;
+const onOptional = enqueueActions<ServiceContext, ServiceEvent, { actors: Optional[] }, ServiceEvent, never, never, never, never, never>;
 const noop = fromCallback(() => undefined);
 
 export const serviceMachine = setup({
@@ -54,24 +56,37 @@ export const serviceMachine = setup({
     tags: {} as StateTag,
   },
   guards,
-  actions: { ...effects, ...actions },
+  actions: {
+    ...effects,
+    ...actions,
+    // What `invoke` does on entry and exit, for each actor whose input applies (see invokeWhereApplies).
+    startWhereApplies: onOptional(({ context, enqueue }, params) => {
+      for (const actor of params.actors) {
+        const input = optionalInput(context, actor);
+        if (input !== null) enqueue.spawnChild(actor.src as never, { id: actor.src, input } as never);
+      }
+    }),
+    stopStarted: onOptional(({ enqueue }, params) => {
+      for (const actor of params.actors) enqueue.stopChild(actor.src);
+    }),
+  },
   actors: {
     /** Does the pid file already name a live process? PID_FOUND (adopted) or PID_MISSING. */
     probePidFile: noop as Callback<{ config: ServiceConfig }>,
     /** Wait for the pid file to name a live process: PID_FOUND, with PID_PROBLEM along the way. */
     awaitPidFile: noop as Callback<{ config: ServiceConfig }>,
     /** Report EXITED when a process that is not our child dies. */
-    watchPid: noop as Callback<{ proc: WatchedProc | null }>,
+    watchPid: noop as Callback<{ proc: WatchedProc }>,
     /** Run the profile's `finish`; FINISHED when it ends. Stopping this actor kills it. */
     runFinish: noop as Callback<FinishInput>,
     /** notification-fd: READY once the run has written its newline (at once if it already has). */
-    awaitReadyFd: noop as Callback<ReadyFdInput | null>,
+    awaitReadyFd: noop as Callback<ReadyFdInput>,
     /** `ready`: run the probe until it passes: READY, with PROBE_FAILED along the way. */
-    probeReady: noop as Callback<ProbeInput | null>,
+    probeReady: noop as Callback<ProbeInput>,
     /** notify: READY, NOTIFY_* from the run's datagrams; UNHEALTHY when the watchdog (if given) runs out. */
-    listenNotify: noop as Callback<NotifyListenInput | null>,
+    listenNotify: noop as Callback<NotifyListenInput>,
     /** `health`: PROBE_FAILED, PROBE_PASSED, then UNHEALTHY after health_retries failures in a row. */
-    probeHealth: noop as Callback<ProbeInput | null>,
+    probeHealth: noop as Callback<ProbeInput>,
   },
   delays: {
     backoff: ({ context }) => backoffMs(context.crashes),
@@ -398,12 +413,7 @@ export const serviceMachine = setup({
         /** The process runs (spawned, named by its pid file, or re-adopted) and is not ready yet; the timeout is ready_timeout. */
         awaitingReady: {
           tags: [AWAITING_READY],
-          invoke: [
-            { src: 'watchPid', input: ({ context }) => ({ proc: context.proc }) },
-            { src: 'awaitReadyFd', input: ({ context }) => readyFdInput(context) },
-            { src: 'probeReady', input: ({ context }) => readyProbeInput(context) },
-            { src: 'listenNotify', input: ({ context }) => notifyInput(context, false) },
-          ],
+          ...invokeWhereApplies({ src: 'watchPid' }, { src: 'awaitReadyFd' }, { src: 'probeReady' }, { src: 'listenNotify', watchdog: false }),
           on: {
             READY: { target: '#service.running', actions: ['upSince', log('running')] },
             // Before running, as any exit before running: decided in `stopped` (a crash: it never got up).
@@ -431,10 +441,7 @@ export const serviceMachine = setup({
     running: {
       tags: [UP],
       initial: 'serving',
-      invoke: [
-        { src: 'listenNotify', input: ({ context }) => notifyInput(context, true) },
-        { src: 'probeHealth', input: ({ context }) => healthInput(context) },
-      ],
+      ...invokeWhereApplies({ src: 'listenNotify', watchdog: true }, { src: 'probeHealth' }),
       on: {
         // Health retries exhausted, or the notify watchdog ran out: stop it and start it again.
         UNHEALTHY: { target: 'stopping.next.restart', actions: ['noteUnhealthy', 'countRestart', log('unhealthyRestarting')] },
@@ -458,7 +465,7 @@ export const serviceMachine = setup({
       states: {
         /** Plain running (`status` prints `running`). */
         serving: {
-          invoke: { src: 'watchPid', input: ({ context }) => ({ proc: context.proc }) },
+          ...invokeWhereApplies({ src: 'watchPid' }),
           on: {
             NOTIFY_RELOADING: { target: 'reloading', actions: log('reloadingNotified') },
             NOTIFY_MAINPID: { guard: 'newMainPid', target: 'serving', reenter: true, actions: [log('mainPid'), 'takeMainPid'] },
@@ -466,7 +473,7 @@ export const serviceMachine = setup({
         },
         /** RELOADING=1: until the next READY=1. */
         reloading: {
-          invoke: { src: 'watchPid', input: ({ context }) => ({ proc: context.proc }) },
+          ...invokeWhereApplies({ src: 'watchPid' }),
           on: {
             READY: { target: 'serving', actions: log('reloaded') },
             NOTIFY_MAINPID: { guard: 'newMainPid', target: 'reloading', reenter: true, actions: [log('mainPid'), 'takeMainPid'] },
@@ -479,11 +486,8 @@ export const serviceMachine = setup({
     stopping: {
       tags: [STOPPING, TRANSITIONAL],
       type: 'parallel',
-      invoke: [
-        { src: 'watchPid', input: ({ context }) => ({ proc: context.proc }) },
-        // STATUS= and STOPPING=1 while it stops (no watchdog: it is being stopped).
-        { src: 'listenNotify', input: ({ context }) => notifyInput(context, false) },
-      ],
+      // STATUS= and STOPPING=1 while it stops (no watchdog: it is being stopped).
+      ...invokeWhereApplies({ src: 'watchPid' }, { src: 'listenNotify', watchdog: false }),
       on: {
         SIGNAL: { guard: 'hasProcess', actions: 'forwardSignal' },
         SPAWN_FAILED: [
@@ -550,6 +554,33 @@ export const serviceMachine = setup({
     },
   },
 });
+
+/**
+ * An actor a state invokes only where it applies. No two states active at
+ * once invoke the same one, so its name is its id. Its input is taken at
+ * entry, as `invoke` takes it; exit stops it (if it was started).
+ */
+type Optional =
+  | { src: 'watchPid' | 'awaitReadyFd' | 'probeReady' | 'probeHealth' }
+  | { src: 'listenNotify'; watchdog: boolean };
+
+function invokeWhereApplies(...actors: Optional[]) {
+  return {
+    entry: { type: 'startWhereApplies', params: { actors } },
+    exit: { type: 'stopStarted', params: { actors } },
+  } as const;
+}
+
+/** The input of an optional actor, or null where it does not apply. */
+function optionalInput(context: ServiceContext, actor: Optional): object | null {
+  switch (actor.src) {
+    case 'watchPid': return context.proc && !context.proc.child ? { proc: context.proc } : null; // our own child: its `exit` event tells
+    case 'awaitReadyFd': return readyFdInput(context);
+    case 'probeReady': return readyProbeInput(context);
+    case 'listenNotify': return notifyInput(context, actor.watchdog);
+    case 'probeHealth': return healthInput(context);
+  }
+}
 
 /** The readiness and health actors' inputs: null when the profile has none of that kind. */
 function readyFdInput(context: ServiceContext): ReadyFdInput | null {

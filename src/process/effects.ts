@@ -227,32 +227,30 @@ export function processEffects(options: EffectsOptions): Parameters<typeof servi
         return () => clearInterval(timer);
       }),
       runFinish: fromCallback<ServiceEvent, FinishInput>(({ sendBack, input }) => runFinish(input, options.stateDir, sendBack)),
-      watchPid: fromCallback<ServiceEvent, { proc: WatchedProc | null }>(({ sendBack, input }) => {
+      // Invoked only for a process that is not our child (ours: its `exit` event tells us).
+      watchPid: fromCallback<ServiceEvent, { proc: WatchedProc }>(({ sendBack, input }) => {
         const { proc } = input;
-        if (!proc || proc.child) return undefined; // our own child: its `exit` event tells us
         return options.pidWatcher.watch(proc, () => sendBack({ type: 'EXITED', pid: proc.pid, code: null, signal: null, at: Date.now() }));
       }),
-      // The readiness and health actors: a null input means the profile has none of that kind.
-      awaitReadyFd: fromCallback<ServiceEvent, ReadyFdInput | null>(({ sendBack, input }) =>
-        input ? awaitReadyFd({ stateDir, tag: input.tag }, reported(sendBack)) : undefined),
-      probeReady: fromCallback<ServiceEvent, ProbeInput | null>(({ sendBack, input }) => {
-        const readiness = input?.config.readiness;
-        if (!input || readiness?.kind !== 'probe') return undefined;
+      // The readiness and health actors: invoked only where the profile has one of that kind.
+      awaitReadyFd: fromCallback<ServiceEvent, ReadyFdInput>(({ sendBack, input }) => awaitReadyFd({ stateDir, tag: input.tag }, reported(sendBack))),
+      probeReady: fromCallback<ServiceEvent, ProbeInput>(({ sendBack, input }) => {
+        const readiness = input.config.readiness;
+        if (readiness?.kind !== 'probe') return undefined;
         // Each run is bounded by ready_timeout, by which the start fails anyway.
         const probe = { config: input.config, stateDir, probePath: readiness.path, intervalMs: readiness.intervalMs, timeoutMs: input.config.readyTimeoutMs };
         return probeReady(probe, reported(sendBack));
       }),
-      listenNotify: fromCallback<ServiceEvent, NotifyListenInput | null>(({ sendBack, input }) => {
-        if (!input) return undefined;
+      listenNotify: fromCallback<ServiceEvent, NotifyListenInput>(({ sendBack, input }) => {
         const send = reported(sendBack);
         return listenNotify({ stateDir, ...input }, (event) => {
           if (event.type === 'NOTIFY_MAINPID' && lastRun.get(input.tag)?.pid === input.pid) mainMoved.add(input.pid);
           send(event);
         });
       }),
-      probeHealth: fromCallback<ServiceEvent, ProbeInput | null>(({ sendBack, input }) => {
-        const health = input?.config.health;
-        if (!input || !health) return undefined;
+      probeHealth: fromCallback<ServiceEvent, ProbeInput>(({ sendBack, input }) => {
+        const health = input.config.health;
+        if (!health) return undefined;
         const probe = { config: input.config, stateDir, probePath: health.path, intervalMs: health.intervalMs, timeoutMs: health.timeoutMs, retries: health.retries };
         return probeHealth(probe, reported(sendBack));
       }),

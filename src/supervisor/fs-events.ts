@@ -1,5 +1,5 @@
 import type { FSWatcher, watch as chokidarWatch } from 'chokidar';
-import { readdirSync, statSync, watch as watchDirectory, type FSWatcher as DirectoryWatcher } from 'node:fs';
+import { lstatSync, readdirSync, statSync, watch as watchDirectory, type FSWatcher as DirectoryWatcher, type Stats } from 'node:fs';
 import { basename, isAbsolute, join, relative, sep } from 'node:path';
 import { PROFILE_FILES } from '../profile/read.js';
 import { looksMistyped } from '../profile/unknown-files.js';
@@ -29,6 +29,18 @@ function isProfilePath(parts: string[]): boolean {
   if (first !== 'log') return false;
   if (parts.length === 3) return RELEVANT.has(second!);
   return parts.length === 4 && second === 'env';
+}
+
+/**
+ * A plain file needs no watch of its own: the watch on its directory reports
+ * its writes, renames and mode changes by name (the `raw` events). A watch
+ * per file cost an inotify watch, a handle and a kept Stats apiece. A symlink
+ * keeps one, so that an edit of what it points to is still seen.
+ */
+function coveredByItsDirectory(path: string, stats: Stats | undefined): boolean {
+  if (stats === undefined || stats.isDirectory()) return false;
+  if (stats.isSymbolicLink()) return false;
+  return lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() !== true;
 }
 
 /** `dev:ino` of the directory `path` names now (following symlinks), or null if it names none. */
@@ -89,7 +101,8 @@ export class FsEvents {
       atomic: false, // we compare contents ourselves; atomic would delay events by 100 ms
       followSymlinks: true,
       // What a service or its logger writes below its profile (log/main/current, data/…) is not watched.
-      ignored: (path: string) => !this.extra.has(path) && !isProfilePath(relative(options.profilesDir, path).split(sep)),
+      ignored: (path: string, stats?: Stats) =>
+        !this.extra.has(path) && (!isProfilePath(relative(options.profilesDir, path).split(sep)) || coveredByItsDirectory(path, stats)),
     });
     try {
       this.root = watchDirectory(options.profilesDir, (_event, filename) => this.rootEvent(filename));

@@ -37,7 +37,7 @@ describe('starting.awaitingReady: the process runs, not ready until it says so',
     expect(h.tags()).toEqual(['awaitingReady', 'transitional']);
     expect(h.ctx()).toMatchObject({ proc: proc(42), runningSince: null });
     for (const name of ['awaitReadyFd', 'listenNotify', 'probeReady', 'probeHealth'] as const) expect(h.isActive(name), name).toBe(name === actor);
-    expect(h.isActive('watchPid')).toBe(true);
+    expect(h.isActive('watchPid')).toBe(false); // our own child: no pid watch
     expect(h.messages()).toEqual([line]);
     h.advance(500);
     h.ready(readiness.kind === 'fd' ? 'notification-fd' : readiness.kind === 'notify' ? 'notify' : 'ready');
@@ -150,7 +150,7 @@ describe('starting.awaitingReady: the process runs, not ready until it says so',
     h.configure(notify());
     h.spawned(42);
     h.send({ type: 'NOTIFY_MAINPID', proc: { pid: 42, startTime: 5042, pgid: 42 } }); // itself: nothing changes
-    expect(h.invoked.watchPid).toHaveLength(1);
+    expect(h.invoked.watchPid).toHaveLength(0); // our own child needs no pid watch
     h.send({ type: 'NOTIFY_MAINPID', proc: { pid: 50, startTime: 9, pgid: 42 } });
     expect(h.ctx().proc).toEqual({ pid: 50, startTime: 9, pgid: 42, child: false });
     expect(h.invoked.watchPid.at(-1)).toEqual({ proc: { pid: 50, startTime: 9, pgid: 42, child: false } });

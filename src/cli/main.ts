@@ -2,7 +2,7 @@
 import { escapeValue } from '../log/escape.js';
 import { VERSION } from '../vocabulary/version.js';
 import { CONTROL_COMMANDS, isControlCommand } from './command-names.js';
-import { EXIT, UsageError, isUsageError } from './usage.js';
+import { EXIT, isUsageError } from './usage.js';
 
 /**
  * `supervise` or the ProcLaunch shorthand: loaded only to supervise (a control command never loads xstate, chokidar or date-fns);

@@ -11,7 +11,7 @@ import { logSourceOf, type LogSource } from '../output/log-source.js';
 import { noProfileMatches, selectNames } from '../profile/names.js';
 import { eventFilter, parseRecord, selectEvents } from '../supervisor/event-log.js';
 import type { EventRecord } from '../supervisor/events.js';
-import type { ServiceRecord } from '../supervisor/records.js';
+import { readRecords } from '../supervisor/records.js';
 import { fail, untilInterrupted } from './commands/command.js';
 import type { EventsQuery } from './commands/events.js';
 import { pointAtSupervisor } from './find-supervisors.js';
@@ -77,8 +77,8 @@ export async function eventsFromFiles(stateDir: string, query: EventsQuery, erro
 /** Where each service's output is, from STATE_DIR alone; null when STATE_DIR holds nothing of a supervisor. Exit code on a refusal. */
 export function logSourcesFromFiles(stateDir: string, patterns: string[], error: NoSupervisorError): LogSource[] | number {
   const logs = join(stateDir, 'logs');
-  const services = join(stateDir, 'services');
-  if (!existsSync(logs) && !existsSync(services)) return nothingThere(stateDir, error);
+  const records = readRecords(stateDir);
+  if (!existsSync(logs) && records.size === 0) return nothingThere(stateDir, error);
   fail(`no supervisor is running for ${stateDir}; reading its logs`);
   const sources = new Map<string, LogSource>();
   for (const file of entries(logs)) {
@@ -86,15 +86,7 @@ export function logSourcesFromFiles(stateDir: string, patterns: string[], error:
     if (file.endsWith('.log')) sources.set(name, { name, stdout: join(logs, file), stderr: join(logs, file), logger: null, problem: null });
   }
   // A process left running says where its output goes (its own stdout path, its logger).
-  for (const file of entries(services)) {
-    if (!file.endsWith('.json')) continue;
-    try {
-      const record = JSON.parse(readFileSync(join(services, file), 'utf8')) as ServiceRecord;
-      if (typeof record.tag === 'string' && record.config) sources.set(record.tag, logSourceOf(record.tag, record.config, null));
-    } catch {
-      // being rewritten, or not a record: its logs/TAG.log (if any) stands
-    }
-  }
+  for (const record of records.values()) sources.set(record.tag, logSourceOf(record.tag, record.config, null));
   const known = [...sources.keys()].sort();
   const { names, unmatched } = selectNames(known, patterns);
   if (unmatched.length > 0) {

@@ -4,7 +4,6 @@ import { openSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
 import { createLogger, type Logger } from '../log/logger.js';
 import { parseLevel } from '../vocabulary/levels.js';
 import { controlSocketPath } from '../control/protocol.js';
@@ -21,6 +20,7 @@ import { acquireStateDir, liveSupervisorPid, prepareStateDir, writeCliShim } fro
 import { Supervisor } from '../supervisor/supervisor.js';
 import { SUPERVISE_PARSE } from './supervise-options.js';
 import { EXIT, UsageError, firstSentence } from './usage.js';
+import { tuneV8ForIdle } from './v8-tuning.js';
 
 interface SuperviseArgs {
   stateDir: string;
@@ -241,9 +241,7 @@ async function startHttpOrFail(http: HttpModule, options: Parameters<HttpModule[
 }
 
 export async function supervise(argv: string[]): Promise<number> {
-  // V8 sizes its heap for throughput; a supervisor is idle nearly always. At
-  // 500 services this halves its memory (PSS ~80 MB → ~40 MB; see the README).
-  setFlagsFromString('--optimize-for-size');
+  tuneV8ForIdle();
   const args = parse(argv);
   // Nothing of src/http is loaded without --http (not even its address parser).
   const http = args.http === undefined ? null : await import('../http/index.js');

@@ -3,12 +3,13 @@
 // fewer instances, another `stdout`), it is released as soon as no process of
 // the tags that used it can still write into it — a stopping service's last
 // words, or its `finish`'s, are drained first.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ServiceSnapshot } from '../machine/service-machine.js';
 import type { ProfileReading, ServiceConfig } from '../profile/types.js';
 import { outputDir, targetOfPipe } from './paths.js';
 import { holdSink, isSink, releaseSink } from './sinks.js';
+import { readRecords } from '../supervisor/records.js';
 import { OUTPUT_DEFAULTS } from '../vocabulary/output.js';
 import { DOWN, FINISHING, STOPPING } from '../vocabulary/state-tags.js';
 
@@ -124,23 +125,11 @@ export class OutputClaims {
   }
 }
 
-/** FIFO → the tags whose records (STATE_DIR/services/TAG.json) say they write into it. */
+/** FIFO → the tags whose records (STATE_DIR/records.jsonl) say they write into it. */
 function recordedWriters(stateDir: string): Map<string, Set<string>> {
   const writers = new Map<string, Set<string>>();
-  const dir = join(stateDir, 'services');
-  let files: string[] = [];
-  try {
-    files = readdirSync(dir);
-  } catch {
-    return writers; // no records
-  }
-  for (const file of files) {
-    try {
-      const record = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { tag: string; config: ServiceConfig };
-      for (const [fifo] of pipesOf(record.config)) writers.set(fifo, (writers.get(fifo) ?? new Set()).add(record.tag));
-    } catch {
-      // not a record (or gone meanwhile)
-    }
+  for (const record of readRecords(stateDir).values()) {
+    for (const [fifo] of pipesOf(record.config)) writers.set(fifo, (writers.get(fifo) ?? new Set()).add(record.tag));
   }
   return writers;
 }

@@ -130,7 +130,6 @@ export function runFinish({ config, exit, event }: FinishInput, stateDir: string
   const args = [String(exit.code ?? -1), String(exit.signal === null ? 0 : signalNumber(exit.signal))];
   let done = false;
   let child;
-  const spawnedAt = Date.now(); // the 'spawn' event may come after the run has written its pid file
   try {
     child = spawnService(finishConfig, stateDir, args);
   } catch (error) {

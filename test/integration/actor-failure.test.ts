@@ -9,6 +9,7 @@ import type { MachineEffects } from '../../src/supervisor/supervisor.js';
 import { inProcessPerTest } from '../support/in-process.js';
 import { alive, sh, type Sandbox } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
+import { recordOf } from '../support/records.js';
 
 const sandbox = inProcessPerTest();
 
@@ -51,7 +52,7 @@ describe('an actor that throws', () => {
     expect(box.logText()).toMatch(/INFO victim running pid \d+ \(re-adopted: left running by the last supervisor\)/);
     expect(events(box).filter((e) => e.event === 'failed')).toEqual([expect.objectContaining({ profile: 'victim', reason: 'internal error: injected fault' })]);
     // The record stays in place (still the same process).
-    expect(JSON.parse(readFileSync(join(box.stateDir, 'services', 'victim.json'), 'utf8')).proc.pid).toBe(pid);
+    expect(recordOf(box.stateDir, 'victim')?.proc.pid).toBe(pid);
     expect(supervisor.actor('bystander')).toBe(otherActor);
     expect(supervisor.actor('bystander')!.getSnapshot().context.proc?.pid).toBe(other);
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Sandbox, alive, environOf, sh } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
+import { recordOf } from '../support/records.js';
 
 let box: Sandbox;
 beforeEach(() => {
@@ -151,7 +152,7 @@ describe('log/: a logger on a pipe held by the supervisor', () => {
   it.skipIf(svlogd !== '' || !WAITING[process.arch])(`svlogd: kill -9 of the supervisor, and of the logger while none runs: the next supervisor takes over, nothing lost${svlogd}`, async () => {
     const s = await stream(SVLOGD);
     const { c, current, logger, service } = s;
-    await waitFor('records', () => ['num', 'num:log'].every((t) => existsSync(join(box.stateDir, 'services', `${t}.json`))));
+    await waitFor('records', () => ['num', 'num:log'].every((t) => recordOf(box.stateDir, t) !== undefined));
 
     const supervisor = box.supervisor!;
     supervisor.kill('SIGKILL');

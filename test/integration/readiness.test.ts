@@ -10,6 +10,7 @@ import { notifySupport } from '../../src/process/notify.js';
 import { freePort } from '../support/free-port.js';
 import { alive, Sandbox, sh } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
+import { recordOf } from '../support/records.js';
 
 const onPath = (name: string): boolean => spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
 const noNotify = notifySupport();
@@ -40,13 +41,13 @@ describe('readiness', () => {
     const pid = await box.runningPid('web'); // `started`: the process is up
     await box.waitLog('web', new RegExp(`^started pid ${pid}; waiting until it is ready \\(notification-fd 3\\)$`));
     expect(await stateOf('web')).toBe('starting.awaitingReady');
-    const record = JSON.parse(readFileSync(join(box.stateDir, 'services', 'web.json'), 'utf8'));
+    const record = recordOf(box.stateDir, 'web')!;
     expect(record).toMatchObject({ proc: { pid }, ready: false, since: null });
     go('web');
     expect((await box.waitEvent({ profile: 'web', event: 'ready' })).pid).toBe(pid);
     expect(await stateOf('web')).toBe('running');
     await box.waitLog('web', new RegExp(`^running pid ${pid}$`));
-    await waitFor('the record says ready', () => JSON.parse(readFileSync(join(box.stateDir, 'services', 'web.json'), 'utf8')).ready === true);
+    await waitFor('the record says ready', () => recordOf(box.stateDir, 'web')?.ready === true);
     expect(box.events().filter((e) => e.profile === 'web').map((e) => e.event)).toEqual(['added', 'started', 'ready']);
   });
 
@@ -120,7 +121,7 @@ describe('readiness', () => {
     const pid = await box.runningPid('web');
     await waitFor('its record (not ready)', () => {
       try {
-        return JSON.parse(readFileSync(join(box.stateDir, 'services', 'web.json'), 'utf8')).ready === false;
+        return recordOf(box.stateDir, 'web')?.ready === false;
       } catch {
         return false;
       }

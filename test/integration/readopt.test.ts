@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Sandbox, alive, sh } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
+import { recordOf, writeRecord } from '../support/records.js';
 
 let box: Sandbox;
 beforeEach(() => {
@@ -16,7 +17,7 @@ afterEach(async () => {
 });
 
 const sleeper = { run: sh('echo "up $$"; exec sleep 1000'), restart: '' };
-const recordPath = (tag: string) => join(box.stateDir, 'services', `${tag}.json`);
+const recordText = (tag: string) => JSON.stringify(recordOf(box.stateDir, tag) ?? null);
 
 /** Kill the supervisor with SIGKILL (services stay) and wait until it is gone. */
 async function killSupervisor(): Promise<void> {
@@ -36,19 +37,12 @@ describe('re-adoption', () => {
     box.profile('web', sleeper);
     await box.startReady();
     const pid = await box.runningPid('web');
-    await waitFor('record', () => JSON.parse(readFileSync(recordPath('web'), 'utf8')).proc.pid === pid);
-    const record = JSON.parse(readFileSync(recordPath('web'), 'utf8'));
+    await waitFor('record', () => recordOf(box.stateDir, 'web')?.proc.pid === pid);
+    const record = recordOf(box.stateDir, 'web');
     const startTime = Number(readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ')[19]);
     expect(record).toMatchObject({ version: 1, tag: 'web', proc: { pid, startTime, pgid: pid }, config: { tag: 'web' } });
     await box.cli('stop', 'web');
-    await waitFor('record removed', () => {
-      try {
-        readFileSync(recordPath('web'));
-        return false;
-      } catch {
-        return true;
-      }
-    });
+    await waitFor('record removed', () => recordOf(box.stateDir, 'web') === undefined);
   });
 
   it('after kill -9 of the supervisor, the next one takes every service over: no duplicate, output still logged, stop works', async () => {
@@ -57,7 +51,7 @@ describe('re-adoption', () => {
     await box.startReady();
     const web = await box.runningPid('web');
     const daemon = await box.runningPid('daemon');
-    await waitFor('records', () => ['web', 'daemon'].every((t) => readFileSync(recordPath(t), 'utf8').includes('"pid"')));
+    await waitFor('records', () => ['web', 'daemon'].every((t) => recordText(t).includes('"pid"')));
     await killSupervisor();
     await startAgain(2);
     expect(await box.waitLog('web', new RegExp(`^running pid ${web} \\(re-adopted: left running by the last supervisor\\)$`)));
@@ -77,7 +71,7 @@ describe('re-adoption', () => {
     box.profile('web', sleeper);
     await box.startReady();
     const pid = await box.runningPid('web');
-    await waitFor('record', () => readFileSync(recordPath('web'), 'utf8').includes(`"pid":${pid}`));
+    await waitFor('record', () => recordText('web').includes(`"pid":${pid}`));
     await killSupervisor();
     await startAgain(2);
     await box.waitLog('web', /re-adopted/);
@@ -90,7 +84,7 @@ describe('re-adoption', () => {
     box.profile('web', { run: sh('[ -e ran ] || { touch ran; exit 3; }\nexec sleep 1000'), restart: '' });
     await box.startReady();
     const pid = await box.runningPid('web', 2); // its first run exited 3
-    await waitFor('record', () => readFileSync(recordPath('web'), 'utf8').includes(`"pid":${pid}`));
+    await waitFor('record', () => recordText('web').includes(`"pid":${pid}`));
     const [before] = await box.status('web');
     expect(before).toMatchObject({ restarts: 1, lastExit: { code: 3, signal: null } });
     await killSupervisor();
@@ -122,7 +116,7 @@ describe('re-adoption', () => {
     const edited = await box.runningPid('edited');
     const gone = await box.runningPid('gone');
     const same = await box.runningPid('same');
-    await waitFor('records', () => ['edited', 'gone', 'same'].every((t) => readFileSync(recordPath(t), 'utf8').includes('"pid"')));
+    await waitFor('records', () => ['edited', 'gone', 'same'].every((t) => recordText(t).includes('"pid"')));
     await killSupervisor();
     writeFileSync(join(box.profilesDir, 'edited', 'run'), sh('echo "v2 $$"; exec sleep 1000'));
     rmSync(join(box.profilesDir, 'gone'), { recursive: true });
@@ -141,13 +135,13 @@ describe('re-adoption', () => {
     box.profile('web', sleeper);
     await box.startReady();
     const pid = await box.runningPid('web');
-    await waitFor('record', () => readFileSync(recordPath('web'), 'utf8').includes(`"pid":${pid}`));
+    await waitFor('record', () => recordText('web').includes(`"pid":${pid}`));
     await killSupervisor();
     // Point the record at an unrelated live process (as if the pid had been reused).
     const stranger = spawn('sleep', ['1000'], { stdio: 'ignore' });
-    const record = JSON.parse(readFileSync(recordPath('web'), 'utf8'));
+    const record = recordOf(box.stateDir, 'web')!;
     record.proc = { pid: stranger.pid, startTime: record.proc.startTime, pgid: stranger.pid };
-    writeFileSync(recordPath('web'), JSON.stringify(record));
+    writeRecord(box.stateDir, record);
     process.kill(pid, 'SIGKILL');
     try {
       await startAgain(2);

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alive, CLI, Sandbox, sh, type ProfileFiles } from '../support/sandbox.js';
 import { waitFor } from '../support/wait.js';
+import { recordOf } from '../support/records.js';
 
 const run = promisify(execFile);
 let box: Sandbox;
@@ -145,7 +146,7 @@ describe('an exception nobody caught (test hook PROCLAUNCH_TEST_THROW, thrown on
       expect(fatal).toHaveLength(1);
       expect(fatal[0]!.message).toMatch(new RegExp(`^${what}: Error: PROCLAUNCH_TEST_THROW=${how}\\\\n.*; exiting with code 70, leaving services running for the next supervisor to re-adopt$`));
       expect(alive(pid)).toBe(true);
-      expect(existsSync(join(box.stateDir, 'services', 'web.json'))).toBe(true);
+      expect(recordOf(box.stateDir, 'web')).toBeDefined();
       expect(readFileSync(`/proc/${pid}/environ`, 'latin1')).not.toContain('PROCLAUNCH_TEST_THROW'); // the hook is not handed down
       box.start();
       await box.waitLog('web', new RegExp(`^running pid ${pid} \\(re-adopted: left running by the last supervisor\\)$`));

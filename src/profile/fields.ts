@@ -1,5 +1,5 @@
 // How a profile file's text becomes a value, or the reason it cannot.
-import { readFile } from 'node:fs/promises';
+import { readFile } from './files.js';
 import { quote } from '../log/escape.js';
 
 /** A profile that cannot be used: its message is the reason an operator reads. */

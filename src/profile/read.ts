@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { quote } from '../log/escape.js';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from './files.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseSignal } from './signals.js';
 import type { ProfileReading, RestartPolicy, ServiceConfig } from './types.js';

@@ -1,6 +1,6 @@
 // The profile files that say when a service is ready, what it needs first,
 // and how its liveness is checked (SPEC § Readiness, start order and health).
-import { stat } from 'node:fs/promises';
+import { stat } from './files.js';
 import { join } from 'node:path';
 import { quote } from '../log/escape.js';
 import { fail, Problems, seconds } from './fields.js';

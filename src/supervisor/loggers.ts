@@ -5,7 +5,7 @@
 // reads on its stdin what every instance of the service writes on stdout and
 // stderr, through a FIFO the supervisor holds open (process/log-pipe.ts).
 import { createHash } from 'node:crypto';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from '../profile/files.js';
 import { join } from 'node:path';
 import { quote } from '../log/escape.js';
 import { holdPipe, isHeld, logPipePath, releasePipe } from '../process/log-pipe.js';

@@ -4,7 +4,7 @@
 // and the safety net, a stat()-only pass every --rescan-interval. What it hands
 // over is only "look at profile NAME now", one look at a time per profile.
 import { statSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir } from '../profile/files.js';
 import { join } from 'node:path';
 import { quote } from '../log/escape.js';
 import { BAD_NAME_REASON, judgeName } from '../profile/names.js';

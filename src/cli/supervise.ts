@@ -176,7 +176,7 @@ const EXIT_INTERNAL_ERROR = 70;
  * trusted, so we do not go on: one FATAL line and exit 70, so that init
  * (Restart=always) or the cron line starts a supervisor again. Services are
  * left running — each leads its own session — and their records stay in
- * STATE_DIR/services, so the next supervisor re-adopts them.
+ * STATE_DIR/records.jsonl, so the next supervisor re-adopts them.
  */
 function exitOnUncaught(logger: Logger, release: () => void): void {
   const fatal = (what: string, error: unknown) => {

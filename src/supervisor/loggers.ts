@@ -1,7 +1,7 @@
 // `log/` (runit/s6): a profile subdirectory with its own `run` is the
 // profile's logger. It is supervised like a service, under the tag NAME:log
 // (`:` is never in a profile name, so it cannot collide, and it is file-safe
-// for STATE_DIR/services/NAME:log.json and STATE_DIR/logs/NAME:log.log), and
+// for its record and STATE_DIR/logs/NAME:log.log), and
 // reads on its stdin what every instance of the service writes on stdout and
 // stderr, through a FIFO the supervisor holds open (process/log-pipe.ts).
 import { createHash } from 'node:crypto';

@@ -1,5 +1,5 @@
 // What each snapshot of a service means outside its actor: its record in
-// STATE_DIR/services (so that the next supervisor takes the process over),
+// STATE_DIR/records.jsonl (so that the next supervisor takes the process over),
 // its hold in STATE_DIR/held (a stop by command outlives us), and the event
 // history. One subscription per actor, attached when it is created; the
 // machine knows nothing of them, and no other code calls them.
@@ -64,7 +64,7 @@ export class SnapshotObservers {
     this.deps.eventLog.append({ time: timestamp(), profile, ...detail });
   }
 
-  /** Keep STATE_DIR/services/TAG.json in step with the process the actor owns (ready, or not yet: the next supervisor waits for it again). */
+  /** Keep the record of TAG (STATE_DIR/records.jsonl) in step with the process the actor owns (ready, or not yet: the next supervisor waits for it again). */
   private keepRecord(tag: string, snapshot: ServiceSnapshot): void {
     const { records } = this.deps;
     const { proc, config, runningSince, restarts, lastExit } = snapshot.context;

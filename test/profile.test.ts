@@ -1,4 +1,5 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -52,6 +53,12 @@ async function invalidReason(dir: string): Promise<string> {
 }
 
 describe('readProfile', () => {
+  it('a FIFO named like a profile file makes the profile invalid at once; reading it never blocks', async () => {
+    const dir = makeProfile('web');
+    execFileSync('mkfifo', [join(dir, 'stop_signal')]);
+    expect(await invalidReason(dir)).toMatch(/stop_signal is not a regular file/);
+  });
+
   it('reads a minimal profile with the SPEC defaults', async () => {
     const dir = makeProfile('web');
     const config = await valid(dir);

@@ -13,7 +13,9 @@
  *   outputRelease(id)          drain what is left, close
  *   outputFlush(timeoutMs) -> boolean   wait until every FIFO has been drained
  *   outputEvents(callback)     callback(id, kind, errno, dropped): 1 cannot write, 2 writing again
- *   mkfifo(path, mode), dup2(from, to)
+ *   mkfifo(path, mode) -> Promise   in libuv's thread pool: creating an inode can take
+ *                                   a millisecond (ext4), not on the event loop
+ *   dup2(from, to)
  *   pipe() -> [readFd, writeFd]   both close-on-exec, the read end non-blocking (a probe's output)
  *
  * This file is the N-API side; the thread is drain.c, one sink output-sink.c.
@@ -168,23 +170,73 @@ static napi_value output_events(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value make_fifo(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
+/* One mkfifo(3) for the thread pool, settled on the loop. */
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
   char path[PATH_MAX + 1];
+  mode_t mode;
+  int err;
+} fifo_job;
+
+static void fifo_execute(napi_env env, void *data) {
+  fifo_job *job = data;
+  (void)env;
+  job->err = mkfifo(job->path, job->mode) == 0 ? 0 : errno;
+}
+
+static void fifo_complete(napi_env env, napi_status status, void *data) {
+  fifo_job *job = data;
+  napi_value result, code, text;
+  if (status != napi_ok && job->err == 0) job->err = ECANCELED;
+  if (job->err == 0) {
+    napi_get_undefined(env, &result);
+    napi_resolve_deferred(env, job->deferred, result);
+  } else {
+    char message[PATH_MAX + 64];
+    snprintf(message, sizeof message, "mkfifo %s: %s", job->path, strerror(job->err));
+    napi_create_string_utf8(env, uv_err_name(-job->err), NAPI_AUTO_LENGTH, &code);
+    napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &text);
+    napi_create_error(env, code, text, &result);
+    napi_reject_deferred(env, job->deferred, result);
+  }
+  napi_delete_async_work(env, job->work);
+  free(job);
+}
+
+static napi_value make_fifo(napi_env env, napi_callback_info info) {
+  napi_value argv[2], promise, name;
   size_t len;
   int32_t mode;
+  fifo_job *job;
   if (!get_args(env, info, 2, argv)) return NULL;
-  if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok || len == 0 || len >= PATH_MAX ||
+  job = calloc(1, sizeof *job);
+  if (!job) {
+    napi_throw_error(env, "ENOMEM", "mkfifo: out of memory");
+    return NULL;
+  }
+  if (napi_get_value_string_utf8(env, argv[0], job->path, sizeof job->path, &len) != napi_ok || len == 0 || len >= PATH_MAX ||
       napi_get_value_int32(env, argv[1], &mode) != napi_ok) {
+    free(job);
     napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "mkfifo(path, mode)");
     return NULL;
   }
-  if (mkfifo(path, (mode_t)mode) != 0) {
-    char message[PATH_MAX + 64];
-    snprintf(message, sizeof message, "mkfifo %s: %s", path, strerror(errno));
-    napi_throw_error(env, uv_err_name(-errno), message);
+  job->mode = (mode_t)mode;
+  napi_create_string_utf8(env, "proclaunch.mkfifo", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok) {
+    free(job);
+    return NULL;
   }
-  return NULL;
+  if (napi_create_async_work(env, NULL, name, fifo_execute, fifo_complete, job, &job->work) != napi_ok ||
+      napi_queue_async_work(env, job->work) != napi_ok) {
+    napi_value error, code, text;
+    napi_create_string_utf8(env, "EAGAIN", NAPI_AUTO_LENGTH, &code);
+    napi_create_string_utf8(env, "mkfifo: cannot queue the work", NAPI_AUTO_LENGTH, &text);
+    napi_create_error(env, code, text, &error);
+    napi_reject_deferred(env, job->deferred, error);
+    free(job);
+  }
+  return promise;
 }
 
 static napi_value dup_to(napi_env env, napi_callback_info info) {

@@ -68,6 +68,8 @@ export class OutputClaims {
       try {
         for (const config of reading.configs) {
           for (const [fifo, target] of pipesOf(config)) {
+            // Claimed before the wait (the FIFO may be made in the thread pool): a settle meanwhile must not release it.
+            this.unclaimed.delete(fifo);
             await holdSink(fifo, target, config.output!);
             named.add(fifo);
             this.unclaimed.delete(fifo);

@@ -12,9 +12,11 @@ import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, rmSync
 import { dirname, join } from 'node:path';
 import { loadNative } from './native.js';
 
-
 /** Path → our O_RDWR descriptor of that FIFO. */
 const held = new Map<string, number>();
+/** Path → the opening under way; and those released meanwhile (made, then let go at once). */
+const holding = new Map<string, Promise<void>>();
+const releasedWhileHolding = new Set<string>();
 
 /** STATE_DIR/pipes/NAME: one pipe per profile, shared by all its instances. */
 export const logPipePath = (stateDir: string, name: string): string => join(stateDir, 'pipes', name);
@@ -23,8 +25,16 @@ export const logPipePath = (stateDir: string, name: string): string => join(stat
  * Make sure the FIFO exists and that we hold it open (O_RDWR: never blocks,
  * and keeps a reader and a writer on it). Idempotent.
  */
-export async function holdPipe(path: string): Promise<void> {
-  if (held.has(path)) return;
+export function holdPipe(path: string): Promise<void> {
+  if (held.has(path)) return Promise.resolve();
+  // Two readings of one profile at once: one FIFO, one pair of descriptors (wanted again after a release: kept).
+  releasedWhileHolding.delete(path);
+  const pending = holding.get(path) ?? openPipe(path).finally(() => holding.delete(path));
+  holding.set(path, pending);
+  return pending;
+}
+
+async function openPipe(path: string): Promise<void> {
   const info = lstatOrNull(path);
   if (info && !info.isFIFO()) {
     // A file or a symlink where our FIFO should be: not ours to trust.
@@ -33,7 +43,11 @@ export async function holdPipe(path: string): Promise<void> {
   }
   if (!info?.isFIFO()) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    makeFifo(path);
+    await makeFifo(path);
+  }
+  if (releasedWhileHolding.delete(path)) {
+    rmSync(path, { force: true });
+    throw new Error(`${path} was let go while it was being made`);
   }
   const fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW);
   if (!fstatSync(fd).isFIFO()) {
@@ -43,12 +57,12 @@ export async function holdPipe(path: string): Promise<void> {
   held.set(path, fd);
 }
 
-/** mkfifo(3) from the native module; without it, coreutils' `mkfifo` (a process per pipe). */
-function makeFifo(path: string): void {
+/** mkfifo(3) from the native module, off the event loop; without it, coreutils' `mkfifo` (a process per pipe). */
+async function makeFifo(path: string): Promise<void> {
   const native = loadNative();
   if (native) {
     try {
-      return native.mkfifo(path, 0o600);
+      return await native.mkfifo(path, 0o600);
     } catch (error) {
       // Another reading of the same profile may have made it meanwhile.
       if ((error as NodeJS.ErrnoException).code === 'EEXIST' && lstatOrNull(path)?.isFIFO()) return;
@@ -86,6 +100,7 @@ export function openPipeEnd(path: string, end: 'writer' | 'reader' | 'drain'): n
 
 /** The profile is gone and its logger stopped: close our end and remove the FIFO. */
 export function releasePipe(path: string): void {
+  if (holding.has(path)) releasedWhileHolding.add(path);
   const fd = held.get(path);
   held.delete(path);
   if (fd !== undefined) closeSync(fd);

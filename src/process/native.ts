@@ -60,8 +60,8 @@ export interface Native {
    * ChildProcess does, until it fires or unref(). null if there is no such pid.
    */
   watchChild(pid: number, onExit: (error?: Error) => void): ChildWatch | null;
-  /** mkfifo(3): no `mkfifo` process per profile. Throws an ErrnoException (EEXIST...). */
-  mkfifo(path: string, mode: number): void;
+  /** mkfifo(3) in libuv's thread pool (an inode can take a millisecond): no `mkfifo` process per profile. Rejects with an ErrnoException (EEXIST...). */
+  mkfifo(path: string, mode: number): Promise<void>;
   /** dup2(2). */
   dup2(from: number, to: number): void;
   /**
@@ -142,7 +142,7 @@ interface Binding {
   peerCred?(fd: number): PeerCred;
   /** Only when built against glibc >= 2.29. */
   spawn?(file: string, argv: readonly string[], envp: readonly string[], cwd: string | null, stdin: number, stdout: number, stderr: number, extraFds?: number[]): number;
-  mkfifo(path: string, mode: number): void;
+  mkfifo(path: string, mode: number): Promise<void>;
   dup2(from: number, to: number): void;
   pipe?(): [number, number];
   outputAdd(fd: number, path: string, maxBytes: number, keep: number, timestamps: boolean): number;

@@ -17,7 +17,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { cpuPreciseMs, now, pause, pssKiB, until } from './lib.mjs';
+import { cpuPreciseMs, now, pause, pssKiB, recordedPid, until } from './lib.mjs';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
 const sorted = (xs) => [...xs].sort((a, b) => a - b);
@@ -124,8 +124,7 @@ export async function sseLatency(trials) {
     const started = [];
     for (let t = 0; t < trials; t++) {
       const tag = `s${t % 10}`;
-      const record = JSON.parse(readFileSync(join(state, 'services', `${tag}.json`), 'utf8'));
-      const pid = record.proc.pid;
+      const pid = await recordedPid(state, tag);
       const seen = new Promise((resolve) => {
         let crashAt = null;
         waiting = (kind, data, at) => {

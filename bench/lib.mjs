@@ -7,11 +7,18 @@ import { join } from 'node:path';
 export const now = () => Number(process.hrtime.bigint()) / 1e6;
 export const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Poll `probe` every 1 ms until it returns something truthy. */
+/** The pid a proclaunch supervisor's records (STATE_DIR/records.jsonl) give TAG, read as the supervisor reads them; null if none. */
+export async function recordedPid(stateDir, tag) {
+  const { readRecords } = await import(new URL('../dist/supervisor/records.js', import.meta.url).href);
+  return readRecords(stateDir).get(tag)?.proc.pid ?? null;
+}
+
+/** Poll `probe` (it may return a promise) every 1 ms until it returns something truthy. */
 export async function until(what, probe, timeoutMs = 20_000) {
   const deadline = now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    let value = probe();
+    if (value instanceof Promise) value = await value;
     if (value) return value;
     if (now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await pause(1);

@@ -13,7 +13,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuPreciseMs, now, pause, until, waitExit } from './lib.mjs';
+import { cpuPreciseMs, now, pause, recordedPid, until, waitExit } from './lib.mjs';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
 export const FLOOD_MODES = {
@@ -68,10 +68,7 @@ export async function floodRun(mode, { seconds = 5, scratch = tmpdir() } = {}) {
   try {
     const socketPath = join(state, 'control.sock');
     await until('the control socket', () => existsSync(socketPath), 30_000);
-    const floodPid = await until('the flood running', () => {
-      const record = join(state, 'services', 'flood.json');
-      return existsSync(record) && JSON.parse(readFileSync(record, 'utf8')).proc.pid;
-    }, 30_000);
+    const floodPid = await until('the flood running', () => recordedPid(state, 'flood'), 30_000);
     await pause(500);
     const probe = statusProbe(socketPath);
     const [cpu0, bytes0, t0] = [cpuPreciseMs(supervisor.pid), wchar(floodPid), now()];

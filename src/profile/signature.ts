@@ -5,6 +5,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROFILE_FILES } from './read.js';
+import { looksMistyped } from './unknown-files.js';
 
 const PROFILE_FILE_SET = new Set<string>(PROFILE_FILES);
 /** Profile entries that are directories whose entries are read too. */
@@ -31,13 +32,19 @@ function entries(dir: string): string[] {
 /**
  * Changes whenever a reading of profile `dir` could: one of its files (or
  * `env/` and `log/` entries, or `extra` paths such as `watch`) appears,
- * disappears, is replaced, written or chmod-ed. A `touch` changes it too;
- * the reading it triggers then finds nothing new.
+ * disappears, is replaced, written or chmod-ed; or a file that looks like a
+ * mistyped profile file (`stop_sigal`) appears or goes, which the reading
+ * warns of. A `touch` changes it too; the reading it triggers then finds
+ * nothing new.
  */
 export function profileSignature(dir: string, extra: readonly string[] = []): string {
   const parts = [describe(dir).split(':')[0]!]; // the inode: a directory renamed over this one
   for (const name of entries(dir)) {
-    if (!PROFILE_FILE_SET.has(name)) continue; // the service's own files are not looked at
+    if (!PROFILE_FILE_SET.has(name)) {
+      // The service's own files are not looked at; a name the reading would warn of is (its presence only).
+      if (looksMistyped(name, PROFILE_FILES)) parts.push(`${name}?`);
+      continue;
+    }
     const path = join(dir, name);
     parts.push(`${name}=${describe(path)}`);
     if (DIRECTORIES.includes(name)) for (const inner of entries(path)) parts.push(`${name}/${inner}=${describe(join(path, inner))}`);

@@ -21,13 +21,7 @@ import { trackChild } from '../process/reaper.js';
 import type { EventRecord } from '../supervisor/events.js';
 import { hookRunEnv } from './env.js';
 import { HOOK_DEFAULTS, listHooks, type HookRunnerOptions } from './list.js';
-
-interface Run {
-  hook: string;
-  record: EventRecord;
-  /** Queue order over all hooks: the smallest is the oldest. */
-  seq: number;
-}
+import { RunQueue, type Run } from './queue.js';
 
 interface Running {
   run: Run;
@@ -59,12 +53,10 @@ export class HookRunner {
   private hooks: string[];
   private listedAt: number;
   private dirProblem: string | null = null;
-  /** Per hook, its waiting runs in event order; empty queues are removed. */
-  private readonly queues = new Map<string, Run[]>();
-  private pending = 0;
+  /** Runs waiting to start: a FIFO per hook, bounded over all (./queue.ts). */
+  private readonly queue: RunQueue;
   /** By hook: at most one run of a hook at a time. */
   private readonly running = new Map<string, Running>();
-  private seq = 0;
   private started = 0;
   private droppedTotal = 0;
   private droppedUnreported = 0;
@@ -84,6 +76,7 @@ export class HookRunner {
     this.timeoutMs = options.timeoutMs ?? HOOK_DEFAULTS.timeoutMs;
     this.concurrency = options.concurrency ?? HOOK_DEFAULTS.concurrency;
     this.queueLimit = options.queueLimit ?? HOOK_DEFAULTS.queueLimit;
+    this.queue = new RunQueue(this.queueLimit);
     this.relistMs = options.relistMs ?? HOOK_DEFAULTS.relistMs;
     this.reportMs = options.reportMs ?? HOOK_DEFAULTS.reportMs;
     this.listedAt = Date.now();
@@ -115,7 +108,7 @@ export class HookRunner {
   handle(record: EventRecord): void {
     if (this.closed) return;
     try {
-      for (const hook of this.currentHooks()) this.enqueue({ hook, record, seq: this.seq++ });
+      for (const hook of this.currentHooks()) if (this.queue.push(hook, record)) this.countDropped();
       this.dispatch();
     } catch (error) {
       this.log('ERROR', `hooks: ${(error as Error).message}`);
@@ -123,7 +116,7 @@ export class HookRunner {
   }
 
   stats(): HookStats {
-    return { running: this.running.size, pending: this.pending, started: this.started, dropped: this.droppedTotal };
+    return { running: this.running.size, pending: this.queue.size, started: this.started, dropped: this.droppedTotal };
   }
 
   /** Resolves when nothing runs and nothing waits. */
@@ -147,9 +140,7 @@ export class HookRunner {
   /** Now: drop every queued run and SIGKILL the group of every running hook (a detached hook would outlive us). */
   kill(): void {
     this.closed = true;
-    const queued = this.pending;
-    this.queues.clear();
-    this.pending = 0;
+    const queued = this.queue.clear();
     this.report();
     this.droppedTotal += queued;
     const running = [...this.running.values()].filter((r) => !r.killed);
@@ -197,25 +188,6 @@ export class HookRunner {
     this.dirProblem = error.message;
   }
 
-  private enqueue(run: Run): void {
-    if (this.pending >= this.queueLimit) this.dropOldest();
-    const queue = this.queues.get(run.hook);
-    if (queue) queue.push(run);
-    else this.queues.set(run.hook, [run]);
-    this.pending++;
-  }
-
-  /** supervisord's choice: the newest events say what is true now, so the oldest run goes. */
-  private dropOldest(): void {
-    let oldest: [string, Run[]] | null = null;
-    for (const entry of this.queues) if (!oldest || entry[1][0]!.seq < oldest[1][0]!.seq) oldest = entry;
-    if (!oldest) return;
-    oldest[1].shift();
-    if (oldest[1].length === 0) this.queues.delete(oldest[0]);
-    this.pending--;
-    this.countDropped();
-  }
-
   private countDropped(): void {
     this.droppedTotal++;
     this.droppedUnreported++;
@@ -232,21 +204,14 @@ export class HookRunner {
   }
 
   private idle(): boolean {
-    return this.running.size === 0 && this.pending === 0;
+    return this.running.size === 0 && this.queue.size === 0;
   }
 
   /** Start the oldest waiting runs of hooks that are not running, while there is room. */
   private dispatch(): void {
     while (this.running.size < this.concurrency) {
-      let next: [string, Run[]] | null = null;
-      for (const entry of this.queues) {
-        if (this.running.has(entry[0]) || this.failing.has(entry[0])) continue;
-        if (!next || entry[1][0]!.seq < next[1][0]!.seq) next = entry;
-      }
-      if (!next) break;
-      const run = next[1].shift()!;
-      if (next[1].length === 0) this.queues.delete(next[0]);
-      this.pending--;
+      const run = this.queue.takeOldest((hook) => this.running.has(hook) || this.failing.has(hook));
+      if (!run) break;
       this.start(run);
     }
     if (this.idle()) for (const resolve of this.idleWaiters.splice(0)) resolve();

@@ -1,5 +1,5 @@
 // When to look at which profile. Filesystem events (fs-events.ts), coalesced
-// and looked at again after chokidar's 50 ms window; a full look at start-up,
+// and looked at again after chokidar's 50 ms window (looks.ts); a full look at start-up,
 // on SIGHUP, `rescan` and when PROFILES_DIR itself comes, goes or is replaced;
 // and the safety net, a stat()-only pass every --rescan-interval. What it hands
 // over is only "look at profile NAME now", one look at a time per profile.
@@ -11,6 +11,7 @@ import { BAD_NAME_REASON, judgeName } from '../profile/names.js';
 import { profileSignature } from '../profile/signature.js';
 import type { Level } from '../vocabulary/levels.js';
 import { directoryIdentity, openFsEvents, type FsEvents } from './fs-events.js';
+import { Looks } from './looks.js';
 
 /** What is known when a profile is looked at. */
 export interface Look {
@@ -37,8 +38,6 @@ export interface ProfileWatcherOptions {
 
 /** Profiles looked at per event-loop turn by the safety net (~20 µs each). */
 const SAFETY_NET_SLICE = 100;
-/** chokidar emits at most one `change` per file per 50 ms and drops the rest. */
-const CHOKIDAR_CHANGE_THROTTLE_MS = 50;
 /** Profiles read at once in a full look: enough to keep libuv's 4 file-system threads busy. */
 const LOOKS_AT_ONCE = 8;
 /** While PROFILES_DIR is gone, look for its return this often. */
@@ -48,13 +47,7 @@ export class ProfileWatcher {
   private events: FsEvents | null = null;
   /** FsEvents being set up (chokidar loading). */
   private opening: Promise<void> = Promise.resolve();
-  private readonly queued = new Set<string>();
-  private flushTimer: NodeJS.Timeout | null = null;
-  /** The trailing look of each flushed batch: one timer a batch, so a busy profile never postpones another's. */
-  private readonly trailing = new Map<NodeJS.Timeout, string[]>();
-  /** Looks under way, by name: asking again waits for the look after it. */
-  private readonly inFlight = new Map<string, Promise<void>>();
-  private readonly again = new Set<string>();
+  private readonly looks: Looks;
   private rescanTimer: NodeJS.Timeout | null = null;
   private rootMissing = false;
   private rootIdentity: string | null = null;
@@ -66,7 +59,9 @@ export class ProfileWatcher {
   private readonly signatures = new Map<string, string>();
   private readonly watchLists = new Map<string, string[]>();
 
-  constructor(private readonly options: ProfileWatcherOptions) {}
+  constructor(private readonly options: ProfileWatcherOptions) {
+    this.looks = new Looks((name) => this.lookOnce(name), options.debounceMs ?? 1);
+  }
 
   /** PROFILES_DIR was not there at the last full look. */
   get missing(): boolean {
@@ -223,58 +218,24 @@ export class ProfileWatcher {
     }
   }
 
-  /**
-   * A filesystem event touched profile NAME: look at it soon, once per burst,
-   * and once more after chokidar's 50 ms window in which it drops further
-   * `change` events for the same file (a write then a chmod would be lost).
-   */
+  /** A filesystem event touched profile NAME. */
   private queue(name: string): void {
     const verdict = judgeName(name);
     if (verdict === 'invalid') void this.rescan();
-    if (verdict !== 'profile') return;
-    this.queued.add(name);
-    this.flushTimer ??= setTimeout(() => {
-      this.flushTimer = null;
-      const names = [...this.queued];
-      this.queued.clear();
-      for (const n of names) void this.look(n);
-      const timer = setTimeout(() => {
-        this.trailing.delete(timer);
-        for (const n of names) void this.look(n);
-      }, CHOKIDAR_CHANGE_THROTTLE_MS + 10);
-      this.trailing.set(timer, names);
-    }, this.options.debounceMs ?? 1);
+    if (verdict === 'profile') this.looks.soon(name);
   }
 
-  /**
-   * Look at profile NAME now; asked again while a look is under way, it looks
-   * once more after, and the promise resolves once that look is done too (so
-   * `rescan` answers after every profile has been read as it is now).
-   */
+  /** Look at profile NAME now (or once more after the look under way); resolves when that look is done. */
   look(name: string): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    const current = this.inFlight.get(name);
-    if (current) {
-      this.again.add(name);
-      return current;
-    }
-    // Registered before it starts, so that its own end always finds it there.
-    const looking = Promise.resolve().then(() => this.lookOnce(name));
-    this.inFlight.set(name, looking);
-    return looking;
+    return this.looks.now(name);
   }
 
   private async lookOnce(name: string): Promise<void> {
-    try {
-      // Taken before reading: a change made during the read shows at the next safety-net pass.
-      const signature = profileSignature(join(this.options.profilesDir, name), this.watchLists.get(name));
-      const touched = signature !== this.signatures.get(name);
-      this.signatures.set(name, signature);
-      await this.options.look(name, { touched, rootMissing: this.rootMissing });
-    } finally {
-      this.inFlight.delete(name);
-      if (this.again.delete(name)) await this.look(name);
-    }
+    // Taken before reading: a change made during the read shows at the next safety-net pass.
+    const signature = profileSignature(join(this.options.profilesDir, name), this.watchLists.get(name));
+    const touched = signature !== this.signatures.get(name);
+    this.signatures.set(name, signature);
+    await this.options.look(name, { touched, rootMissing: this.rootMissing });
   }
 
   /** Directories of PROFILES_DIR skipped for their name, as of the last full look (shown in `status` as invalid). */
@@ -295,8 +256,7 @@ export class ProfileWatcher {
   forget(name: string): void {
     this.setWatchList(name, []);
     this.signatures.delete(name);
-    this.queued.delete(name);
-    for (const [timer, names] of this.trailing) if (names.includes(name)) this.trailing.set(timer, names.filter((n) => n !== name));
+    this.looks.forget(name);
   }
 
   /** How many names each map holds (for tests: nothing of a forgotten name may stay). */
@@ -304,7 +264,7 @@ export class ProfileWatcher {
     return {
       signatures: this.signatures.size,
       watchLists: this.watchLists.size,
-      lookQueue: this.queued.size + [...this.trailing.values()].reduce((n, names) => n + names.length, 0) + this.inFlight.size + this.again.size,
+      lookQueue: this.looks.count(),
       badNames: this.badNames.size,
       ...this.events?.counts(),
     };
@@ -314,9 +274,7 @@ export class ProfileWatcher {
   async close(): Promise<void> {
     this.closed = true;
     if (this.rescanTimer) clearInterval(this.rescanTimer);
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    for (const timer of this.trailing.keys()) clearTimeout(timer);
-    this.trailing.clear();
+    this.looks.close();
     await this.opening;
     await this.events?.close();
     this.events = null;

@@ -12,7 +12,7 @@ import type { HookRunner } from '../hooks/runner.js';
 import { loadNative, nativeUnavailableReason } from '../process/native.js';
 import { startReaper, trackedChildren } from '../process/reaper.js';
 import { outputPipePath } from '../output/paths.js';
-import { flushSinks, reportOutputTo } from '../output/sinks.js';
+import { reportOutputTo } from '../output/sinks.js';
 import { EventLog } from '../supervisor/event-log.js';
 import { HeldProfiles } from '../supervisor/holds.js';
 import { ServiceRecords } from '../supervisor/records.js';
@@ -21,6 +21,7 @@ import { Supervisor } from '../supervisor/supervisor.js';
 import { SUPERVISE_PARSE } from './supervise-options.js';
 import { EXIT, UsageError, firstSentence } from './usage.js';
 import { tuneV8ForIdle } from './v8-tuning.js';
+import { exitOnUncaught, installSignals, installTestThrow, shutdownOn } from './supervise-exit.js';
 
 interface SuperviseArgs {
   stateDir: string;
@@ -127,85 +128,6 @@ function startReaping(logger: Logger): void {
   });
   if (reaper) logger.log('INFO', 'proclaunch', `reaping orphans${process.pid === 1 ? ' (running as PID 1)' : ' (subreaper)'}`);
   else logger.log('WARN', 'proclaunch', `cannot reap orphans, they will stay zombies: ${nativeUnavailableReason()}`);
-}
-
-/**
- * How the supervisor ends: by signal or by `quit`, stopping services or
- * leaving them running. `settle` runs after the services have stopped (hooks
- * finishing), unless a second signal comes.
- */
-function shutdownOn(supervisor: Supervisor, logger: Logger, release: () => void, settle: () => Promise<void>): (why: string, leaveRunning: boolean, by?: string) => void {
-  let stopping = false;
-  const exit = () => {
-    logger.log('INFO', 'proclaunch', `exiting pid ${process.pid}`);
-    // What the services said last, out of their FIFOs (else it waits there for the next supervisor).
-    if (!flushSinks(1000)) logger.log('WARN', 'proclaunch', 'exiting with service output still in its pipes (a service still floods); the next supervisor writes it');
-    release();
-    process.exit(0);
-  };
-  return (why, leaveRunning, by) => {
-    if (stopping || leaveRunning) {
-      logger.log('WARN', 'proclaunch', `${why}${stopping ? ' again' : ''}: exiting now, leaving services running`);
-      exit();
-      return;
-    }
-    stopping = true;
-    logger.log('INFO', 'proclaunch', `${why}: stopping every service`);
-    void supervisor.stopAll(by).then(settle).then(exit);
-  };
-}
-
-function installSignals(supervisor: Supervisor, logger: Logger, eventLog: EventLog, shutdown: (why: string, leaveRunning: boolean) => void): void {
-  const stop = (signal: NodeJS.Signals) => shutdown(signal, false); // a second one leaves services running
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  process.on('SIGHUP', () => {
-    logger.reopen();
-    eventLog.close(); // reopened at the next event: events.log may have been moved away too
-    logger.log('INFO', 'proclaunch', 'SIGHUP: log reopened; rescanning');
-    void supervisor.rescan();
-  });
-}
-
-/** EX_SOFTWARE (sysexits.h): an internal error. */
-const EXIT_INTERNAL_ERROR = 70;
-
-/**
- * An exception nobody caught (an actor that throws is not one: the
- * supervisor supervises that one service afresh). Our state can no longer be
- * trusted, so we do not go on: one FATAL line and exit 70, so that init
- * (Restart=always) or the cron line starts a supervisor again. Services are
- * left running — each leads its own session — and their records stay in
- * STATE_DIR/records.jsonl, so the next supervisor re-adopts them.
- */
-function exitOnUncaught(logger: Logger, release: () => void): void {
-  const fatal = (what: string, error: unknown) => {
-    try {
-      const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-      logger.log('FATAL', 'proclaunch', `${what}: ${text}; exiting with code ${EXIT_INTERNAL_ERROR}, leaving services running for the next supervisor to re-adopt`);
-      release();
-    } finally {
-      process.exit(EXIT_INTERNAL_ERROR);
-    }
-  };
-  process.on('uncaughtException', (error) => fatal('uncaught exception', error));
-  process.on('unhandledRejection', (reason) => fatal('unhandled promise rejection', reason));
-}
-
-/**
- * A test hook, the only one: with PROCLAUNCH_TEST_THROW=exception (or
- * =rejection) in its environment, the supervisor throws (or leaves a promise
- * rejected) on SIGUSR2, from nowhere in particular — what exitOnUncaught is for.
- */
-function installTestThrow(): void {
-  const how = process.env.PROCLAUNCH_TEST_THROW;
-  delete process.env.PROCLAUNCH_TEST_THROW; // not handed down to services
-  if (how !== 'exception' && how !== 'rejection') return;
-  process.on('SIGUSR2', () => {
-    const error = new Error(`PROCLAUNCH_TEST_THROW=${how}`);
-    if (how === 'rejection') void Promise.reject(error);
-    else throw error;
-  });
 }
 
 /** --hooks DIR: hook output goes to STATE_DIR/hooks.log (logs/hooks.log would be the log of a profile named `hooks`). */

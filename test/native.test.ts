@@ -1,4 +1,4 @@
-// The native module (native/proclaunch.c): pidfd exit watching, reaping one
+// The native module (native/): pidfd exit watching, reaping one
 // pid, and posix_spawn (src/process/native-spawn.ts).
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';

@@ -26,12 +26,14 @@ const caller = (call: Call): string => `http ${call.credentials?.kind ?? 'anonym
 const status = (ctx: HttpContext, names: string[], by = 'http'): Promise<ControlReply> => ask(ctx.handle, { command: 'status', names }, by);
 
 export async function listServices(ctx: HttpContext, call: Call): Promise<void> {
-  sendJson(call.res, 200, await status(ctx, patterns(call.query.get('names')), caller(call)));
+  const reply = await status(ctx, patterns(call.query.get('names')), caller(call));
+  sendJson(call.res, reply.ok ? 200 : 400, reply); // refused: a bad glob (`web[`)
 }
 
 export async function showService(ctx: HttpContext, call: Call): Promise<void> {
   const names = patterns(call.params.name!);
   const reply = await status(ctx, names, caller(call));
+  if (!reply.ok) return sendJson(call.res, 400, reply);
   if ((reply.services as ServiceStatus[]).length === 0) return sendError(call.res, 404, noMatch(names));
   sendJson(call.res, 200, reply);
 }

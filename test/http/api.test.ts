@@ -72,6 +72,10 @@ describe('the JSON API', () => {
     }
 
     expect((await http(port, '/api/v1/services/nope/stop', { token, method: 'POST' })).status).toBe(404);
+    const badGlob = await http(port, '/api/v1/services/web%5B', { token });
+    expect([badGlob.status, badGlob.json().error]).toEqual([400, expect.stringMatching(/^bad pattern "web\[": its "\[" has no closing "\]"/)]);
+    expect((await http(port, '/api/v1/services/web%5B/stop', { token, method: 'POST' })).status).toBe(400);
+    expect((await http(port, '/api/v1/services?names=web%5B', { token })).status).toBe(400);
     const signal = await http(port, '/api/v1/services/web/signal', { token, body: { signal: 'BOGUS' } });
     expect(signal.status).toBe(400);
     expect(signal.json().error).toMatch(/unknown signal/);

@@ -34,6 +34,7 @@ static struct {
   /* The drain thread's alone: */
   sink_t *sinks;
   sink_t *ready, *ready_tail; /* to be given a chunk */
+  int64_t last_sweep;         /* ms: the last look for removed files on a full disk */
 } D = {.lock = PTHREAD_MUTEX_INITIALIZER, .flushed = PTHREAD_COND_INITIALIZER};
 
 static sink_t *find(uint32_t id) {
@@ -167,6 +168,12 @@ static void *drain_main(void *arg) {
       turn = s->next_ready;
       s->ready = 0;
       if (turn_of(s, now)) make_ready(s);
+    }
+    /* A full disk: what was removed but is still held open by us (a stopped service's rm'ed log) goes
+       back to it, at most once a window, so that the others' output can resume. */
+    if (sink_out_of_space && now - D.last_sweep >= SINK_WINDOW_MS) {
+      sink_out_of_space = 0, D.last_sweep = now;
+      for (sink_t *s = D.sinks; s; s = s->next) sink_let_go_if_removed(s);
     }
     /* Commands last: a release in them frees a sink that this turn may have pointed at. */
     if (woken) {

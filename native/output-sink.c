@@ -163,9 +163,12 @@ static void drop(sink_t *s, size_t len) {
   }
 }
 
+int sink_out_of_space;
+
 static void fail(sink_t *s, int err, size_t unconsumed) {
   drop(s, unconsumed);
   s->line_len = 0;
+  if (err == ENOSPC || err == EDQUOT) sink_out_of_space = 1;
   if (s->failing) return;
   s->failing = 1, s->error = err;
   sink_report(s, SINK_FAILING, err, 0);
@@ -291,6 +294,13 @@ void sink_set(sink_t *s, int64_t max_size, int keep, int timestamps) {
   int old = s->keep;
   s->max_size = max_size, s->keep = keep, s->timestamps = timestamps;
   if (keep < old) remove_beyond(s, old);
+}
+
+void sink_let_go_if_removed(sink_t *s) {
+  struct stat st;
+  if (s->file < 0 || fstat(s->file, &st) < 0 || st.st_nlink > 0) return;
+  close(s->file);
+  s->file = -1;
 }
 
 void sink_free(sink_t *s) {

@@ -44,6 +44,11 @@ void sink_set(sink_t *s, int64_t max_size, int keep, int timestamps);
 int sink_drain(sink_t *s, int chunks);
 int64_t sink_now_ms(void);
 void sink_free(sink_t *s);
+/* Set when a write failed for want of space (ENOSPC, EDQUOT): the drain then lets go of removed files. */
+extern int sink_out_of_space;
+/* Close the file if it was removed (rm, no other link): its space goes back to the disk now, not at the
+   output's next byte, which a stopped or quiet service may never write. Reopened by that byte. */
+void sink_let_go_if_removed(sink_t *s);
 /* Implemented by output.c: tell JS (kind SINK_FAILING or SINK_WRITING_AGAIN). */
 void sink_report(sink_t *s, int kind, int err, uint64_t dropped);
 

@@ -8,6 +8,7 @@
 // line waiting near the end of a file).
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, statSync, writevSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { getSystemErrorMap } from 'node:util';
 import { dirname } from 'node:path';
 import { timestamp } from '../log/logger.js';
 import { CUT_MARK, DEFER_MS, LINE_LIMIT, RATE_BYTES_PER_SECOND, RATE_WINDOW_MS, STAMP_LENGTH, type OutputBounds } from '../vocabulary/output.js';
@@ -23,6 +24,7 @@ class JsSink {
   private size = 0;
   private lineLen = 0;
   private needNewline = false;
+  /** Why writing fails, as strerror says it (the native drain's words), or null. */
   private failing: string | null = null;
   private dropped = 0;
   /** A partial line near the end of a file, waiting for the rest (or DEFER_MS). */
@@ -35,6 +37,8 @@ class JsSink {
     private readonly path: string,
     public bounds: OutputBounds,
     private readonly report: (event: 'failing' | 'writing', code: string, dropped: number) => void,
+    /** A write failed for want of space: every sink lets go of its file if it was removed. */
+    private readonly outOfSpace: () => void,
     rate: number,
   ) {
     this.socket = new Socket({ fd, readable: true, writable: false });
@@ -154,8 +158,10 @@ class JsSink {
     } catch (error) {
       this.dropped += chunk.length - written;
       this.lineLen = 0;
-      if (this.failing === null) this.report('failing', (error as NodeJS.ErrnoException).code ?? 'EIO', 0);
-      this.failing ??= (error as NodeJS.ErrnoException).code ?? 'EIO';
+      const { code = 'EIO', errno } = error as NodeJS.ErrnoException;
+      if (code === 'ENOSPC' || code === 'EDQUOT') this.outOfSpace();
+      if (this.failing === null) this.report('failing', code, 0);
+      this.failing ??= (errno !== undefined ? getSystemErrorMap().get(errno)?.[1] : undefined) ?? code;
     }
   }
 
@@ -164,9 +170,16 @@ class JsSink {
     const total = parts.reduce((sum, part) => sum + part.length, 0);
     const done = writevSync(this.file!, parts);
     this.size += done;
-    if (done < total) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+    if (done < total) throw Object.assign(new Error('short write'), { code: 'ENOSPC', errno: -28 });
     const last = parts.at(-1)!;
     this.needNewline = last[last.length - 1] !== NEWLINE;
+  }
+
+  /** Close the file if it was removed (rm): its space goes back now, not at this output's next byte. */
+  letGoIfRemoved(): void {
+    if (this.file === null || fstatSync(this.file).nlink > 0) return;
+    closeSync(this.file);
+    this.file = null;
   }
 
   /** Open, or open again when someone moved or removed the file (logrotate, rm). */
@@ -216,13 +229,15 @@ export class JsDrain implements Drain {
   private readonly sinks = new Map<number, JsSink>();
   private nextId = 0;
   private listener: DrainListener = () => undefined;
+  private lastSweep = 0;
 
   /** `rate`: bytes per second per output (Infinity to measure without it: bench/drain-mechanisms.mjs). */
   constructor(private readonly rate = RATE_BYTES_PER_SECOND) {}
 
   add(fd: number, path: string, bounds: OutputBounds): number {
     const id = ++this.nextId;
-    this.sinks.set(id, new JsSink(fd, path, bounds, (event, code, dropped) => this.listener(id, event, code, dropped), this.rate));
+    const report = (event: 'failing' | 'writing', code: string, dropped: number) => this.listener(id, event, code, dropped);
+    this.sinks.set(id, new JsSink(fd, path, bounds, report, () => this.outOfSpace(), this.rate));
     return id;
   }
 
@@ -238,6 +253,14 @@ export class JsDrain implements Drain {
   flush(_timeoutMs: number, final = false): boolean {
     for (const sink of this.sinks.values()) sink.drainNow(final);
     return true;
+  }
+
+  /** A full disk: let go of removed files still held (a stopped service's rm'ed log), at most once a window. */
+  private outOfSpace(): void {
+    const now = Date.now();
+    if (now - this.lastSweep < RATE_WINDOW_MS) return;
+    this.lastSweep = now;
+    for (const sink of this.sinks.values()) sink.letGoIfRemoved();
   }
 
   onEvent(listener: DrainListener): void {

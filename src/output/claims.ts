@@ -61,6 +61,11 @@ export class OutputClaims {
   }
 
   /** A profile was read: hold what it names, let go of what it no longer names. Invalid if a FIFO cannot be made. */
+  /** How many entries each map holds (for tests: nothing of a released name may stay). */
+  counts(): { outputProfiles: number; outputUsers: number; outputUnclaimed: number } {
+    return { outputProfiles: this.byProfile.size, outputUsers: this.users.size, outputUnclaimed: this.unclaimed.size };
+  }
+
   async claim(name: string, reading: ProfileReading): Promise<ProfileReading> {
     if (reading.kind === 'invalid') return reading; // the running service goes on with its last good config
     const named = new Set<string>();

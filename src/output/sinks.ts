@@ -82,6 +82,9 @@ export async function holdSink(fifo: string, target: string, bounds: OutputBound
 
 export const isSink = (fifo: string): boolean => sinks.has(fifo);
 
+/** FIFOs held and drained under DIR (for tests: nothing of a released name may stay). */
+export const sinksUnder = (dir: string): number => [...sinks.keys()].filter((fifo) => fifo.startsWith(`${dir}/`)).length;
+
 /** No process writes into it any more: drain what is left, close it, remove the FIFO. */
 export function releaseSink(fifo: string): void {
   const sink = sinks.get(fifo);

@@ -84,6 +84,9 @@ const held = new Map<string, Held>();
 /** STATE_DIR + tag → address, so that holding twice binds once. */
 const addresses = new Map<string, string>();
 
+/** Notify sockets held for profiles of STATE_DIR (for tests: nothing of a released name may stay). */
+export const notifySocketsOf = (stateDir: string): number => [...addresses.keys()].filter((key) => key.startsWith(`${stateDir}\0`)).length;
+
 export const notifyIdPath = (stateDir: string, tag: string): string => join(stateDir, 'notify', tag);
 
 function keptId(path: string): string | null {

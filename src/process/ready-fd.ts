@@ -147,6 +147,9 @@ export function holdReadyFd(stateDir: string, tag: string): ReadyFd {
   return entry;
 }
 
+/** Readiness files held under STATE_DIR (for tests: nothing of a released name may stay). */
+export const readyFdsUnder = (stateDir: string): number => [...held.keys()].filter((path) => path.startsWith(`${stateDir}/`)).length;
+
 /** The profile is gone and its service stopped: close and remove its file. */
 export function releaseReadyFd(stateDir: string, tag: string): void {
   const path = readyFdPath(stateDir, tag);

@@ -16,6 +16,8 @@ export interface FsEventsOptions {
 }
 
 const RELEVANT = new Set<string>(PROFILE_FILES);
+/** After chokidar's own handling of a removal (its 100 ms throttle, a readdir) has settled. */
+const STALE_SWEEP_MS = 500;
 
 /**
  * Below PROFILES_DIR, what a profile reading depends on: NAME, its files,
@@ -78,6 +80,7 @@ export class FsEvents {
   private readonly profiles = new Map<string, string | null>();
   /** Extra files named in `watch` that lie outside what the tree watch covers. */
   private readonly extra = new Map<string, Set<string>>();
+  private staleSweep: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly options: FsEventsOptions,
@@ -174,10 +177,37 @@ export class FsEvents {
     for (const entry of ignored ?? []) {
       if (entry === path || (typeof entry === 'object' && (entry as { path?: unknown } | null)?.path === path)) ignored!.delete(entry);
     }
+    this.dropStaleEntries();
+    this.staleSweep ??= setTimeout(() => {
+      this.staleSweep = null;
+      this.dropStaleEntries();
+    }, STALE_SWEEP_MS).unref();
+  }
+
+  /**
+   * chokidar's entries for directories in PROFILES_DIR that we no longer
+   * watch (a removed profile's own, its log/ and env/): chokidar keeps them
+   * after unwatch(), and its handling of the removal, still under way, makes
+   * them again — one per name ever seen. Dropped now and once more after that
+   * handling has settled.
+   */
+  private dropStaleEntries(): void {
+    const watched = this.chokidarWatched();
+    const under = `${this.options.profilesDir}${sep}`;
+    for (const [dir, entry] of watched ?? []) {
+      if (!dir.startsWith(under) || this.profiles.has(join(under, dir.slice(under.length).split(sep)[0]!))) continue;
+      if ([...this.extra.keys()].some((path) => path.startsWith(`${dir}${sep}`))) continue; // a `watch` file in it
+      entry.dispose();
+      watched!.delete(dir);
+    }
   }
 
   private chokidarIgnored(): Set<unknown> | undefined {
     return (this.watcher as unknown as { _ignoredPaths?: Set<unknown> })._ignoredPaths;
+  }
+
+  private chokidarWatched(): Map<string, { dispose(): void }> | undefined {
+    return (this.watcher as unknown as { _watched?: Map<string, { dispose(): void }> })._watched;
   }
 
   /** Keep the files a profile names in `watch` under watch, wherever they are. */
@@ -197,11 +227,14 @@ export class FsEvents {
   }
 
   /** How many paths are under watch (profile directories, extra files). */
-  counts(): { watchedDirs: number; extraPaths: number; chokidarIgnored: number } {
-    return { watchedDirs: this.profiles.size, extraPaths: this.extra.size, chokidarIgnored: this.chokidarIgnored()?.size ?? 0 };
+  counts(): { watchedDirs: number; extraPaths: number; chokidarIgnored: number; chokidarDirs: number } {
+    const under = `${this.options.profilesDir}${sep}`;
+    const chokidarDirs = [...(this.chokidarWatched()?.keys() ?? [])].filter((dir) => dir.startsWith(under)).length;
+    return { watchedDirs: this.profiles.size, extraPaths: this.extra.size, chokidarIgnored: this.chokidarIgnored()?.size ?? 0, chokidarDirs };
   }
 
   close(): Promise<void> {
+    if (this.staleSweep) clearTimeout(this.staleSweep);
     this.root?.close();
     return this.watcher.close();
   }

@@ -10,7 +10,11 @@ import { NeedsCoordinator } from '../needs/coordinator.js';
 import { NeedCycles } from '../needs/cycles.js';
 import { dependentsIndex, type Unmet } from '../needs/graph.js';
 import { serviceMachine, type ServiceActor, type ServiceEvent, type ServiceSnapshot } from '../machine/service-machine.js';
+import { outputClaims } from '../output/claims.js';
+import { sinksUnder } from '../output/sinks.js';
 import { processEffects } from '../process/effects.js';
+import { notifySocketsOf } from '../process/notify.js';
+import { readyFdsUnder } from '../process/ready-fd.js';
 import type { LastRun } from '../process/pidfile.js';
 import { PidWatcher } from '../process/pid-watch.js';
 import type { Level } from '../vocabulary/levels.js';
@@ -166,6 +170,10 @@ export class Supervisor {
       records: this.options.records.size,
       holds: this.options.holds.all().length,
       ...this.watcher.counts(),
+      ...outputClaims.counts(),
+      outputSinks: sinksUnder(this.options.stateDir),
+      readyFds: readyFdsUnder(this.options.stateDir),
+      notifySockets: notifySocketsOf(this.options.stateDir),
     };
   }
 

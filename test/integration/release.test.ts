@@ -27,17 +27,23 @@ describe('a removed profile, once stopped, leaves nothing behind', () => {
     box.profile('plain', { run: forever });
     box.profile('fleet', { run: forever, instances: '2', watch: 'fleet.conf', 'fleet.conf': 'x', 'log/run': sh('exec cat > /dev/null') });
     box.profile('held', { run: forever });
+    // Readiness by a notification fd and by sd_notify: their held file and socket go too.
+    box.profile('fdready', { run: sh('echo >&3; exec sleep 1000'), 'notification-fd': '3' });
+    box.profile('notifier', { run: sh('exec sleep 1000'), notify: '' });
     const run = await sandbox.start({ newProfileGraceMs: 100 });
     const { supervisor } = run;
-    const pids = await Promise.all(['plain', 'fleet@1', 'fleet@2', 'fleet:log', 'held'].map((tag) => run.running(tag)));
+    const pids = await Promise.all(['plain', 'fleet@1', 'fleet@2', 'fleet:log', 'held', 'fdready'].map((tag) => run.running(tag)));
+    await waitFor('the notify socket held', () => supervisor.debugCounts().notifySockets === 1);
+    expect(supervisor.debugCounts()).toMatchObject({ readyFds: 1, outputProfiles: 5 });
+    expect(supervisor.debugCounts().outputSinks).toBeGreaterThan(0);
     supervisor.command('held', { type: 'STOP' });
     await waitFor('held stopped', () => supervisor.actor('held')!.getSnapshot().hasTag('down'));
     expect(readFileSync(join(box.stateDir, 'held'), 'utf8')).toBe('held\n');
     box.profile('broken', { restart: '' }); // no run: invalid once its grace is over
     await box.waitLog('proclaunch', /^profile invalid: broken: no run file$/);
-    expect(supervisor.debugCounts()).toMatchObject({ services: 6, profiles: 4, records: 4, holds: 1 });
+    expect(supervisor.debugCounts()).toMatchObject({ services: 8, profiles: 6, records: 6, holds: 1 });
 
-    for (const name of ['plain', 'fleet', 'held', 'broken']) rmSync(join(box.profilesDir, name), { recursive: true });
+    for (const name of ['plain', 'fleet', 'held', 'broken', 'fdready', 'notifier']) rmSync(join(box.profilesDir, name), { recursive: true });
     await nothingLeft(supervisor);
     for (const pid of pids) expect(alive(pid)).toBe(false);
     expect(readFileSync(join(box.stateDir, 'held'), 'utf8')).toBe('');

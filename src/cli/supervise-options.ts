@@ -83,6 +83,7 @@ leaving services running); HUP reopens the log file and rescans.
 export const SUPERVISE_HELP = `${SUPERVISE_USAGE}
 Daemonizes (STATE_DIR/proclaunch.pid) unless --foreground; a second one on the same
 STATE_DIR says "already running" and exits 0. A missing PROFILES_DIR is waited for.
-Exit codes: 0 done (or already running), 1 failed, 2 usage error.
+Exit codes: 0 done (or already running), 1 failed, 2 usage error, 70 internal error
+(one FATAL line; services are left running for the next supervisor to re-adopt).
 Example: proclaunch supervise --hooks /etc/proclaunch/hooks /var/lib/proclaunch /etc/proclaunch
 `;

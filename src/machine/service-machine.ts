@@ -30,12 +30,13 @@
 import { and, enqueueActions, fromCallback, not, or, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { AWAITING_READY, DOWN, FAILED, FINISHING, STOPPING, TRANSITIONAL, UP, type StateTag } from '../vocabulary/state-tags.js';
 import { actions, effects, log } from './actions.js';
-import { exitOf, guards, readinessOf } from './guards.js';
-import { KILL_GRACE_MS, backoffMs, isFailure } from './policy.js';
+import { guards, readinessOf } from './guards.js';
+import { KILL_GRACE_MS, backoffMs } from './policy.js';
 import type {
   FinishInput, NotifyListenInput, ProbeInput, ReadyFdInput, ServiceContext, ServiceEmitted, ServiceEvent, WatchedProc,
 } from './types.js';
 import type { ServiceConfig } from '../profile/types.js';
+import { finishInput, invokeWhereApplies, optionalInput, type Optional } from './actor-inputs.js';
 
 export type {
   EventOf, FinishInput, LastExit, NotifyListenInput, ProbeFailure, ProbeInput, ReadinessReport, ReadyFdInput,
@@ -554,56 +555,6 @@ export const serviceMachine = setup({
     },
   },
 });
-
-/**
- * An actor a state invokes only where it applies. No two states active at
- * once invoke the same one, so its name is its id. Its input is taken at
- * entry, as `invoke` takes it; exit stops it (if it was started).
- */
-type Optional =
-  | { src: 'watchPid' | 'awaitReadyFd' | 'probeReady' | 'probeHealth' }
-  | { src: 'listenNotify'; watchdog: boolean };
-
-function invokeWhereApplies(...actors: Optional[]) {
-  return {
-    entry: { type: 'startWhereApplies', params: { actors } },
-    exit: { type: 'stopStarted', params: { actors } },
-  } as const;
-}
-
-/** The input of an optional actor, or null where it does not apply. */
-function optionalInput(context: ServiceContext, actor: Optional): object | null {
-  switch (actor.src) {
-    case 'watchPid': return context.proc && !context.proc.child ? { proc: context.proc } : null; // our own child: its `exit` event tells
-    case 'awaitReadyFd': return readyFdInput(context);
-    case 'probeReady': return readyProbeInput(context);
-    case 'listenNotify': return notifyInput(context, actor.watchdog);
-    case 'probeHealth': return healthInput(context);
-  }
-}
-
-/** The readiness and health actors' inputs: null when the profile has none of that kind. */
-function readyFdInput(context: ServiceContext): ReadyFdInput | null {
-  return readinessOf(context.config).kind === 'fd' ? { tag: context.tag } : null;
-}
-function readyProbeInput(context: ServiceContext): ProbeInput | null {
-  return readinessOf(context.config).kind === 'probe' ? { config: context.config! } : null;
-}
-/** `watchdog`: only once running (systemd arms it when the start is complete). */
-function notifyInput(context: ServiceContext, watchdog: boolean): NotifyListenInput | null {
-  const readiness = readinessOf(context.config);
-  if (readiness.kind !== 'notify' || !context.proc) return null;
-  return { tag: context.tag, pid: context.proc.pid, uid: context.config?.user?.uid ?? null, watchdogMs: watchdog ? readiness.watchdogMs : null };
-}
-function healthInput(context: ServiceContext): ProbeInput | null {
-  return context.config?.health ? { config: context.config } : null;
-}
-
-/** `finish` is told the exit, and what kind of event it was. */
-function finishInput(context: ServiceContext): FinishInput {
-  const exit = exitOf(context);
-  return { config: context.config!, exit, event: exit.requested ? 'stopped' : isFailure(exit) ? 'crashed' : 'exited' };
-}
 
 export type ServiceMachine = typeof serviceMachine;
 export type ServiceActor = ActorRefFrom<ServiceMachine>;

@@ -96,7 +96,7 @@ describe('runProbe', () => {
     const noInterpreter = join(dir, 'bad');
     writeFileSync(noInterpreter, '#!/nonexistent/interpreter\n');
     chmodSync(noInterpreter, 0o755);
-    expect((await run(noInterpreter)).reason).toBe(`cannot execute ${noInterpreter}: its interpreter (the #! line) was not found`);
+    expect((await run(noInterpreter)).reason).toBe(`cannot execute ${noInterpreter}: its interpreter (the #! line) was not found (#!/nonexistent/interpreter)`);
   });
 
   it('cancel() kills a running probe and reports nothing', async () => {

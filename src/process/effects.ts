@@ -1,6 +1,5 @@
 // The machine's effects on the real world: this is where processes are
 // spawned, signalled and watched. Everything here reports back with events.
-import { existsSync, readFileSync } from 'node:fs';
 import { fromCallback } from 'xstate';
 import { hookEnv } from '../hooks/env.js';
 import { timestamp } from '../log/logger.js';
@@ -8,6 +7,7 @@ import type {
   FinishInput, NotifyListenInput, ProbeInput, ReadyFdInput, ServiceEvent, WatchedProc, serviceMachine,
 } from '../machine/service-machine.js';
 import { signalName, signalNumber } from '../profile/signals.js';
+import { execFailure } from './exec-failure.js';
 import type { ServiceConfig } from '../profile/types.js';
 import { readPidFile, refusedPid, startedAfterWritten, untrustedPid, type LastRun, type PidTrust } from './pidfile.js';
 import type { PidWatcher } from './pid-watch.js';
@@ -29,31 +29,6 @@ export interface EffectsOptions {
 }
 
 type Send = (event: ServiceEvent) => void;
-
-interface SpawnFailure {
-  reason: string;
-  /** The file itself is gone: removed since the profile was read (execve says ENOENT for it as for a missing #! interpreter). */
-  missing: boolean;
-}
-
-function spawnFailure(config: ServiceConfig, error: NodeJS.ErrnoException): SpawnFailure {
-  const failure = (reason: string, missing = false): SpawnFailure => ({ reason, missing });
-  if (error.code === 'ENOENT' && error.path === 'setpriv') return failure('setpriv (util-linux) is not installed; it is needed to run as another user');
-  if (error.code === 'ENOENT' && !existsSync(config.runPath)) return failure(`cannot execute ${config.runPath}: it does not exist (any more)`, true);
-  if (error.code === 'ENOENT') return failure(`cannot execute ${config.runPath}: its interpreter (the #! line) was not found`);
-  if (error.code === 'EACCES') return failure(`cannot execute ${config.runPath}: permission denied (is it executable, and its interpreter?)`);
-  if (error.code === 'ENOEXEC') return failure(`cannot execute ${config.runPath}: not a binary and no #! line`);
-  return failure(`cannot start ${config.runPath}: ${error.message}`);
-}
-
-function interpreterOf(runPath: string): string {
-  try {
-    const head = readFileSync(runPath, 'latin1').slice(0, 256);
-    return head.startsWith('#!') ? (head.slice(2).split('\n')[0] ?? '').trim() : '';
-  } catch {
-    return '';
-  }
-}
 
 /** What the profile's readiness files ask of a fresh run (prepareReadiness's terms). */
 function readinessFiles(config: ServiceConfig): ReadinessFiles {
@@ -96,10 +71,8 @@ export function launch(config: ServiceConfig, stateDir: string, send: Send, hook
   // The same tick as the spawn: what it sends on its notify socket before SPAWNED reaches the machine is kept.
   if (child.pid !== undefined) readiness.spawned({ pid: child.pid, uid: config.user?.uid ?? null });
   child.once('error', (error: NodeJS.ErrnoException) => {
-    const { reason, missing } = spawnFailure(config, error);
-    if (missing) return send({ type: 'SPAWN_FAILED', reason, runMissing: true });
-    const interpreter = error.code === 'ENOENT' ? interpreterOf(config.runPath) : '';
-    send({ type: 'SPAWN_FAILED', reason: interpreter ? `${reason} (#!${interpreter})` : reason });
+    const { reason, missing } = execFailure(config.runPath, error);
+    send(missing ? { type: 'SPAWN_FAILED', reason, runMissing: true } : { type: 'SPAWN_FAILED', reason });
   });
   child.once('spawn', () => {
     const pid = child.pid!;
@@ -138,7 +111,7 @@ export function runFinish({ config, exit, event }: FinishInput, stateDir: string
   }
   child.once('error', (error: NodeJS.ErrnoException) => {
     done = true;
-    send({ type: 'FINISHED', code: null, signal: null, error: spawnFailure(finishConfig, error).reason });
+    send({ type: 'FINISHED', code: null, signal: null, error: execFailure(finishConfig.runPath, error).reason });
   });
   child.once('exit', (code, signal) => {
     done = true;

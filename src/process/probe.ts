@@ -10,6 +10,7 @@
 // its own pipes, forks the whole supervisor. Without the native module: Node's.
 import type { ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, statSync } from 'node:fs';
+import { execFailure } from './exec-failure.js';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { ServiceConfig } from '../profile/types.js';
@@ -70,14 +71,6 @@ function unrunnable(path: string): string | null {
   return (stat.mode & 0o111) === 0 ? `${path} is not executable` : null; // root passes access(X_OK) for any x bit only
 }
 
-function startFailure(path: string, error: NodeJS.ErrnoException): string {
-  if (error.code === 'ENOENT' && error.path === 'setpriv') return 'setpriv (util-linux) is not installed; it is needed to run as another user';
-  if (error.code === 'ENOENT') return `cannot execute ${path}: its interpreter (the #! line) was not found`;
-  if (error.code === 'EACCES') return `cannot execute ${path}: permission denied`;
-  if (error.code === 'ENOEXEC') return `cannot execute ${path}: not a binary and no #! line`;
-  return `cannot start ${path}: ${error.message}`;
-}
-
 /** A pipe for the probe's output ({ read, write } fds), or null: Node's spawn then makes its own. */
 function outputPipe(): { read: number; write: number } | null {
   const native = loadNative();
@@ -121,7 +114,7 @@ export function runProbe(config: ServiceConfig, stateDir: string, probePath: str
     child = spawnChild(command, args, { cwd: config.dir, detached: true, stdio, env: serviceEnv(config, asUser, stateDir) });
   } catch (error) {
     if (pipe) closeSync(pipe.read);
-    const immediate = setImmediate(() => finish(failed(startFailure(probePath, error as NodeJS.ErrnoException), started)));
+    const immediate = setImmediate(() => finish(failed(execFailure(probePath, error as NodeJS.ErrnoException).reason, started)));
     return () => ((finished = true), clearImmediate(immediate));
   } finally {
     if (pipe) closeSync(pipe.write); // the probe has its own copy: at its end (and its group's), the read end sees EOF
@@ -168,7 +161,7 @@ export function runProbe(config: ServiceConfig, stateDir: string, probePath: str
   child.once('error', (error: NodeJS.ErrnoException) => {
     clearTimeout(timer);
     for (const stream of streams) stream.destroy();
-    finish(failed(startFailure(probePath, error), started));
+    finish(failed(execFailure(probePath, error).reason, started));
   });
   child.once('exit', (code, signal) => {
     exit = { code, signal };

@@ -148,7 +148,10 @@ try {
       `rss: ${mib(before.rss)} MiB before, ${mib(after.rss)} MiB after\n` +
       `kept by the supervisor: ${counts}\n`,
   );
-  if (done < cycles) process.stdout.write(`soak: stopped at --max-seconds after ${done} of ${cycles} cycles\n`);
+  if (done < cycles) {
+    process.stdout.write(`soak: FAILED, stopped at --max-seconds after ${done} of ${cycles} cycles\n`);
+    code = 1;
+  }
   if (growth > maxGrowth) {
     process.stdout.write(`soak: FAILED, the heap grew by more than ${maxGrowth} MiB\n`);
     code = 1;

@@ -77,7 +77,7 @@ describe('an actor that throws', () => {
     const fine = await run.running('fine');
     // Re-created at once after the first, then after 100, 200 ms (backoffMs): a handful a second, not thousands.
     const failures = await waitFor('four failures of broken', () => {
-      const failed = box.events().filter((e) => e.profile === 'broken' && e.event === 'failed');
+      const failed = box.eventsOf('broken', 'failed');
       return failed.length >= 4 && failed;
     });
     await waitFor('their four ERRORs', () => box.count('broken', /^internal error/) >= 4);
@@ -97,6 +97,6 @@ describe('an actor that throws', () => {
     const last = run.supervisor.actor('broken')!.getSnapshot();
     expect(last.status).toBe('active');
     expect(last.hasTag('down')).toBe(true);
-    expect(box.count('broken', /^internal error/)).toBe(box.events().filter((e) => e.profile === 'broken' && e.event === 'failed').length);
+    expect(box.count('broken', /^internal error/)).toBe(box.eventsOf('broken', 'failed').length);
   });
 });

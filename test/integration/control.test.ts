@@ -27,7 +27,7 @@ async function failedFor(tag: string, nth = 1): Promise<void> {
 }
 /** Wait until a supervisor started after the last one ended answers on the control socket. */
 const answering = () => waitFor('a supervisor answering', () => box.status().then(() => true, () => false));
-const startedCount = (tag: string) => box.events().filter((e) => e.profile === tag && e.event === 'started').length;
+const startedCount = (tag: string) => box.eventsOf(tag, 'started').length;
 
 describe('control socket', () => {
   it('is STATE_DIR/control.sock, mode 0600 in a 0700 STATE_DIR', async () => {
@@ -197,7 +197,7 @@ describe('start, stop, restart, reload, signal', () => {
     const r = await box.cli('start', 'bad');
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^bad {2}FAILED {2}failed: not running after start_timeout 0\.2s/);
-    expect(box.events().filter((e) => e.profile === 'bad' && e.event === 'failed')).toHaveLength(2); // it was really tried again
+    expect(box.eventsOf('bad', 'failed')).toHaveLength(2); // it was really tried again
     expect(box.count('bad', FAILED)).toBe(2); // and said so, once each
     const quick = await box.cli('start', '--no-wait', 'web');
     expect(quick).toMatchObject({ code: 0, stdout: 'web  ok  start requested\n' });

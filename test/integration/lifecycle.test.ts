@@ -44,9 +44,9 @@ describe('a foreground service', () => {
     box.profile('crashy', { run: sh('exit 3'), restart: 'always' });
     box.start();
     await box.waitEvent({ profile: 'crashy', event: 'started' }, { nth: 4 });
-    const times = (event: string) => box.events().filter((e) => e.profile === 'crashy' && e.event === event).map((e) => Date.parse(e.time));
+    const times = (event: 'crashed' | 'started') => box.eventsOf('crashy', event).map((e) => Date.parse(e.time));
     const [crashed, started] = [times('crashed'), times('started')];
-    expect(box.events().filter((e) => e.profile === 'crashy' && e.event === 'crashed').slice(0, 3).map((e) => e.code)).toEqual([3, 3, 3]);
+    expect(box.eventsOf('crashy', 'crashed').slice(0, 3).map((e) => e.code)).toEqual([3, 3, 3]);
     // Each crash's next start comes 100, 200, 400 ms later (less a little: a timer counts from the event loop's cached clock).
     const waited = [0, 1, 2].map((i) => started[i + 1]! - crashed[i]!);
     [100, 200, 400].forEach((delay, i) => expect(waited[i]).toBeGreaterThanOrEqual(delay - 20));
@@ -80,7 +80,7 @@ describe('a foreground service', () => {
 });
 
 describe('the profiles directory drives services', () => {
-  it('starts a profile dropped in, stops it when deleted (logged stopped pid N), and leaves others alone', async () => {
+  it('starts a profile dropped in, stops it when deleted (its stopped event names its pid), and leaves others alone', async () => {
     box.profile('steady', { run: forever });
     box.start();
     const steady = await box.runningPid('steady');
@@ -94,7 +94,7 @@ describe('the profiles directory drives services', () => {
     await box.waitEvent({ profile: 'web', event: 'stopped', pid });
     await waitFor('web gone', () => !alive(pid));
     expect(alive(steady)).toBe(true);
-    expect(box.events().filter((e) => e.profile === 'steady' && e.event === 'started')).toHaveLength(1);
+    expect(box.eventsOf('steady', 'started')).toHaveLength(1);
   });
 
   it('restarts a service whose run changes; a touch or a file the service writes changes nothing', async () => {
@@ -106,7 +106,7 @@ describe('the profiles directory drives services', () => {
     writeFileSync(join(dir, 'service-data.txt'), 'written by the service');
     box.profile('marker', { run: forever });
     await box.runningPid('marker'); // events after the touch have been handled by now
-    expect(box.events().filter((e) => e.profile === 'web' && e.event === 'changed')).toEqual([]);
+    expect(box.eventsOf('web', 'changed')).toEqual([]);
     box.replace(join(dir, 'run'), sh('echo "v2"; exec sleep 1000')); // renamed in whole: never read empty
     const second = await box.runningPid('web', 2);
     expect(second).not.toBe(first);
@@ -126,7 +126,7 @@ describe('the profiles directory drives services', () => {
     await waitFor('started', () => box.serviceLog('web').includes('started'));
     box.replace(join(dir, 'app.conf'), 'v2');
     await waitFor('reloaded', () => box.serviceLog('web').includes('reloaded v2')); // its HUP trap ran: SIGHUP, the default
-    expect(box.events().filter((e) => e.profile === 'web' && e.event === 'started')).toHaveLength(1);
+    expect(box.eventsOf('web', 'started')).toHaveLength(1);
     expect(await box.status('web')).toMatchObject([{ state: 'running', pid, restarts: 0 }]);
   });
 
@@ -155,7 +155,7 @@ describe('the profiles directory drives services', () => {
     await box.startReady();
     await box.runningPid('marker');
     await box.waitEvent({ profile: 'lazy', event: 'added' });
-    expect(box.events().filter((e) => e.profile === 'lazy' && e.event === 'started')).toEqual([]);
+    expect(box.eventsOf('lazy', 'started')).toEqual([]);
     expect(await box.status('lazy')).toMatchObject([{ state: 'stopped', down: true, pid: null }]);
     rmSync(join(dir, 'down'));
     await box.runningPid('lazy');
@@ -184,9 +184,9 @@ describe('stopping', () => {
     const asked = Date.now();
     expect(await box.stopSupervisor('SIGTERM')).toBe(0);
     expect(box.serviceLog('polite')).toContain('got-int');
-    expect(box.events().find((e) => e.profile === 'polite' && e.event === 'stopped')).toMatchObject({ code: 0, signal: null });
+    expect(box.eventsOf('polite', 'stopped')[0]).toMatchObject({ code: 0, signal: null });
     // SIGKILLed, not before its stop_timeout of 0.5 s (the log's words: faults-fast.test.ts and the machine tests).
-    const killed = box.events().find((e) => e.profile === 'stubborn' && e.event === 'stopped');
+    const killed = box.eventsOf('stubborn', 'stopped')[0];
     expect(killed).toMatchObject({ pid: stubborn, signal: 'SIGKILL' });
     expect(Date.parse(killed!.time) - asked).toBeGreaterThanOrEqual(500 - 10); // a timer may fire a few ms early by the wall clock
     await waitFor('no process left', () => box.processes().length === 0);

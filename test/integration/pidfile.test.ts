@@ -48,7 +48,7 @@ describe('a self-daemonizing service', () => {
     const pid = await box.runningPid('d');
     expect(await box.stopSupervisor()).toBe(0);
     expect(alive(pid)).toBe(false);
-    expect(box.events().filter((e) => e.profile === 'd' && e.event === 'stopped')).toMatchObject([{ pid }]);
+    expect(box.eventsOf('d', 'stopped')).toMatchObject([{ pid }]);
   });
 
   it('adopts a live process its pid file already names instead of starting a second one', async () => {
@@ -93,7 +93,7 @@ describe('a self-daemonizing service', () => {
     const errors = box.lines().filter((l) => l.tag === 'd' && l.level === 'ERROR');
     expect(errors).toHaveLength(1);
     expect(errors[0]!.message).toMatch(reason);
-    expect(box.events().filter((e) => e.profile === 'other' && e.event === 'started')).toHaveLength(1);
+    expect(box.eventsOf('other', 'started')).toHaveLength(1);
   });
 
   it('refuses the supervisor\'s own pid in a pid file', async () => {

@@ -21,7 +21,7 @@ afterEach(async () => {
 const sleeper = { run: sh('echo "up $$"; exec sleep 1000'), restart: '' };
 const recordText = (tag: string) => JSON.stringify(recordOf(box.stateDir, tag) ?? null);
 /** The pids of the tag's `started` events, in order: a re-adoption repeats the one running. */
-const startedPids = (tag: string) => box.events().filter((e) => e.profile === tag && e.event === 'started').map((e) => e.pid);
+const startedPids = (tag: string) => box.eventsOf(tag, 'started').map((e) => e.pid);
 /** Wait until the next supervisor has taken over `pid` (its second `started` event for that pid). */
 const readopted = (tag: string, pid: number) => box.waitEvent({ profile: tag, event: 'started', pid }, { nth: 2 });
 

@@ -30,7 +30,7 @@ afterEach(async () => {
 
 const forever = sh('exec sleep 1000');
 /** The pids of the tag's `started` events, in order (a re-adoption repeats the one running). */
-const startedPids = (tag: string) => box.events().filter((e) => e.profile === tag && e.event === 'started').map((e) => e.pid);
+const startedPids = (tag: string) => box.eventsOf(tag, 'started').map((e) => e.pid);
 
 describe('STATE_DIR ownership', () => {
   it('creates STATE_DIR with mode 0700 and writes proclaunch.pid', async () => {
@@ -190,7 +190,7 @@ describe('bad input: one clear ERROR, nothing else disturbed', () => {
     await box.startReady();
     const failed = await box.waitEvent({ profile: 'bad', event: 'failed' });
     expect(failed.reason).toMatch(/^cannot execute .*\/run: its interpreter \(the #! line\) was not found \(#!\/no\/such\/interpreter\)$/);
-    const failures = () => box.events().filter((e) => e.profile === 'bad' && e.event === 'failed').length;
+    const failures = () => box.eventsOf('bad', 'failed').length;
     // Said once: a reading of the same files again (a rescan, answered once every profile is read) does not try again.
     await box.rescan();
     expect(failures()).toBe(1);

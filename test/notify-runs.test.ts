@@ -14,16 +14,20 @@ const support = notifySupport();
 const dir = mkdtempSync(join(tmpdir(), 'proclaunch-notify-runs-'));
 const SEND = join(dir, 'send.py');
 // argv: address, then datagrams, each sent after the file named GO-N appears (N from 1), then sleep.
+// READ-N appears once the receiver has read datagram N: a datagram is charged to its sender's socket until
+// it is read (SIOCOUTQ, = TIOCOUTQ, back to 0), and notify.ts reads and handles it in one callback.
 writeFileSync(
   SEND,
-  `import os, socket, sys, time
+  `import fcntl, os, socket, struct, sys, termios, time
 a = sys.argv[1]
 a = '\\0' + a[1:] if a.startswith('@') else a
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+unread = lambda: struct.unpack('i', fcntl.ioctl(s.fileno(), termios.TIOCOUTQ, b'\\0' * 4))[0]
 for i, text in enumerate(sys.argv[2:], 1):
     while not os.path.exists('GO-%d' % i): time.sleep(0.005)
     s.sendto(text.encode(), a)
-    open('SENT-%d' % i, 'w').close()
+    while unread() > 0: time.sleep(0.005)
+    open('READ-%d' % i, 'w').close()
 time.sleep(30)
 `,
 );
@@ -44,9 +48,10 @@ function sender(cwd: string, address: string, ...texts: string[]): ChildProcess 
   return child;
 }
 const go = (cwd: string, n: number) => writeFileSync(join(cwd, `GO-${n}`), '');
-const sent = (cwd: string, n: number) => waitFor(`datagram ${n} sent`, () => {
+/** Datagram n was sent and read by notify.ts (which, with no listener, keeps what it says for the next one). */
+const read = (cwd: string, n: number) => waitFor(`datagram ${n} sent and read`, () => {
   try {
-    return rmSync(join(cwd, `SENT-${n}`)) === undefined;
+    return rmSync(join(cwd, `READ-${n}`)) === undefined;
   } catch {
     return false;
   }
@@ -59,10 +64,8 @@ describe.skipIf(support !== null)(`notify runs across listeners${support ? ` (SK
     const child = sender(cwd, address, 'STATUS=early', 'MAINPID=X', 'READY=1\nSTATUS=up', 'STATUS=late');
     expectNotifyRun(address, { pid: child.pid!, uid: null });
     go(cwd, 1);
-    await sent(cwd, 1);
+    await read(cwd, 1); // before the first listener: kept, not told
     const first: NotifyResult[] = [];
-    // Datagrams are read from the event loop: give it a turn before listening, so that the first one is kept, not told.
-    await new Promise((resolve) => setTimeout(resolve, 50));
     const stopFirst = watchNotify(address, { pid: child.pid!, uid: null }, (r) => first.push(r));
     await waitFor('the early status, kept', () => first.length === 1);
     expect(first).toEqual([{ kind: 'status', text: 'early' }]);
@@ -70,8 +73,7 @@ describe.skipIf(support !== null)(`notify runs across listeners${support ? ` (SK
     await waitFor('the bad MAINPID', () => first.length === 2);
     stopFirst();
     go(cwd, 3);
-    await sent(cwd, 3);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await read(cwd, 3); // between two listeners: kept for the second
     const second: NotifyResult[] = [];
     watchNotify(address, { pid: child.pid!, uid: null }, (r) => second.push(r));
     await waitFor('READY=1 and STATUS=up, kept for the second listener', () => second.length === 2);
@@ -83,7 +85,7 @@ describe.skipIf(support !== null)(`notify runs across listeners${support ? ` (SK
     const { address } = holdNotifySocket(stateDir, 'runs');
     const cwd = mkdtempSync(join(dir, 'run-'));
     // sh is the run; its `sleep` is the main pid it names, and the sender is its child (trusted as the run's descendant).
-    const run = spawn('sh', ['-c', `sleep 30 & echo $! > main; python3 ${SEND} ${address} "MAINPID=$(cat main)" STATUS=from-main-listener STATUS=stale; wait`], { cwd, stdio: 'ignore', detached: true });
+    const run = spawn('sh', ['-c', `sleep 30 & echo $! > main; python3 ${SEND} ${address} "MAINPID=$(cat main)" STATUS=from-main-listener STATUS=stale STATUS=next; wait`], { cwd, stdio: 'ignore', detached: true });
     children.push(run);
     expectNotifyRun(address, { pid: run.pid!, uid: null });
     const results: NotifyResult[] = [];
@@ -99,12 +101,14 @@ describe.skipIf(support !== null)(`notify runs across listeners${support ? ` (SK
     expect(fromMain).toEqual([{ kind: 'status', text: 'from-main-listener' }]);
     stopMain();
     go(cwd, 3);
-    await sent(cwd, 3);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await read(cwd, 3); // STATUS=stale, kept for the main pid's run
     const other: NotifyResult[] = [];
     watchNotify(address, { pid: process.pid, uid: null }, (r) => other.push(r));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(other).toEqual([]);
+    // What was kept would come first, in the next tick; what the sender (a descendant of this process) sends now
+    // comes after it: the first thing this listener is told is that, so STATUS=stale was dropped.
+    go(cwd, 4);
+    await waitFor('the next status, to the new run\'s listener', () => other.length > 0);
+    expect(other).toEqual([{ kind: 'status', text: 'next' }]);
     try {
       process.kill(-run.pid!, 'SIGKILL');
     } catch {

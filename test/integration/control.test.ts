@@ -1,5 +1,6 @@
 // The control side, end to end: the CLI talking to a real supervisor over
-// STATE_DIR/control.sock, services as real processes.
+// STATE_DIR/control.sock, services as real processes. What the services did is
+// read from events.log; the log itself only where it is the point (check_log).
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -19,6 +20,14 @@ const sleeper = { run: sh('exec sleep 1000'), restart: '' };
 /** Fails at once and for good: its pid file never appears within 0.2 s. */
 const failing = { run: sh('exit 0'), pid_file: 'never.pid', start_timeout: '0.2' };
 const FAILED = /failed: not running after start_timeout 0\.2s/;
+/** Wait for the n-th `failed` event of `tag`: the failing profile's pid file never appeared. */
+async function failedFor(tag: string, nth = 1): Promise<void> {
+  const failed = await box.waitEvent({ profile: tag, event: 'failed' }, { nth });
+  expect(failed.reason).toMatch(/^not running after start_timeout 0\.2s/);
+}
+/** Wait until a supervisor started after the last one ended answers on the control socket. */
+const answering = () => waitFor('a supervisor answering', () => box.status().then(() => true, () => false));
+const startedCount = (tag: string) => box.eventsOf(tag, 'started').length;
 
 describe('control socket', () => {
   it('is STATE_DIR/control.sock, mode 0600 in a 0700 STATE_DIR', async () => {
@@ -58,7 +67,7 @@ describe('control socket', () => {
     expect(existsSync(join(box.stateDir, 'control.sock'))).toBe(true); // stale
     expect((await box.cli('status')).code).toBe(3);
     const second = box.start();
-    await waitFor('second control socket', () => box.lines().filter((l) => l.message.startsWith('control socket ')).length === 2);
+    await answering(); // the stale socket replaced
     expect((await box.cli('status')).code).toBe(0);
     // A third on the same STATE_DIR says who owns it and leaves the socket alone.
     const third = spawnSync(process.execPath, [CLI, 'supervise', '--foreground', box.stateDir, box.profilesDir], { encoding: 'utf8' });
@@ -98,7 +107,7 @@ describe('status', () => {
   it('a failed profile shows stopped.failed with the reason', async () => {
     box.profile('broken', failing);
     await box.startReady();
-    await box.waitLog('broken', FAILED);
+    await failedFor('broken');
     const r = await box.cli('status', '--wide', 'broken');
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/\nbroken\s+stopped\.failed\s+-\s+-\s+-\s+-\s+0\s+-\s+not running after start_timeout 0\.2s/);
@@ -118,8 +127,8 @@ describe('start, stop, restart, reload, signal', () => {
     writeFileSync(join(box.profilesDir, 'web', 'note'), 'a new file'); // an event for the profile
     expect(await box.stopSupervisor()).toBe(0);
     box.start();
-    await box.waitLog('proclaunch', /^profile added: web$/);
-    await waitFor('second control socket', () => box.lines().filter((l) => l.message.startsWith('control socket ')).length === 2);
+    await box.waitEvent({ profile: 'web', event: 'added' }, { nth: 2 });
+    await answering();
     const status = JSON.parse((await box.cli('status', '--json', 'web')).stdout);
     expect(status[0]).toMatchObject({ state: 'stopped', held: true, pid: null });
     const start = await box.cli('start', 'web');
@@ -143,7 +152,7 @@ describe('start, stop, restart, reload, signal', () => {
       expect(alive(before[n])).toBe(false);
     }
     expect(alive(before.web)).toBe(true);
-    expect(box.count('web', /^running pid/)).toBe(1);
+    expect(startedCount('web')).toBe(1);
   });
 
   it('an unknown name or a bad option fails with one line and touches nothing', async () => {
@@ -184,11 +193,12 @@ describe('start, stop, restart, reload, signal', () => {
     box.profile('bad', failing);
     box.profile('web', { ...sleeper, down: '' });
     await box.startReady();
-    await box.waitLog('bad', FAILED);
+    await failedFor('bad');
     const r = await box.cli('start', 'bad');
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^bad {2}FAILED {2}failed: not running after start_timeout 0\.2s/);
-    expect(box.count('bad', FAILED)).toBe(2); // it was really tried again
+    expect(box.eventsOf('bad', 'failed')).toHaveLength(2); // it was really tried again
+    expect(box.count('bad', FAILED)).toBe(2); // and said so, once each
     const quick = await box.cli('start', '--no-wait', 'web');
     expect(quick).toMatchObject({ code: 0, stdout: 'web  ok  start requested\n' });
     await box.runningPid('web');
@@ -222,13 +232,13 @@ describe('logs, events, ps, check', () => {
     box.profile('crashy', { run: sh('exit 2'), restart: '' });
     box.profile('broken', failing);
     await box.startReady();
-    await box.waitLog('crashy', /crash 1 of 10/);
-    await box.waitLog('broken', FAILED);
+    await box.waitEvent({ profile: 'crashy', event: 'crashed', code: 2 });
+    await failedFor('broken');
     const pid = await box.runningPid('web');
     await box.cli('stop', 'web');
     expect(await box.stopSupervisor()).toBe(0);
     box.start();
-    await waitFor('second control socket', () => box.lines().filter((l) => l.message.startsWith('control socket ')).length === 2);
+    await answering();
     const text = (await box.cli('events')).stdout;
     expect(text).toMatch(new RegExp(`^\\S+ added web$`, 'm'));
     expect(text).toMatch(new RegExp(`^\\S+ started web pid ${pid}$`, 'm'));
@@ -278,8 +288,8 @@ describe('logs, events, ps, check', () => {
     expect(ok).toMatchObject({ code: 0, stdout: 'PROCLAUNCH OK - 2/2 running | running=2;;;0;2 down=0;0;;0;2\n' });
     // Two workers that fail for good.
     for (const n of ['w1', 'w2']) box.profile(n, failing);
-    await box.waitLog('w1', FAILED);
-    await box.waitLog('w2', FAILED);
+    await failedFor('w1');
+    await failedFor('w2');
     const warn = await box.cli('check', '-w', '1', '-c', '2');
     expect(warn).toMatchObject({ code: 1, stdout: 'PROCLAUNCH WARNING - 2/4 running, down: w1, w2 | running=2;;;0;4 down=2;1;2;0;4\n' });
     const crit = await box.cli('check', '-w', '10%', '-c', '49%');
@@ -350,7 +360,7 @@ describe('hostile clients against a real supervisor', () => {
     expect(replies.every((r) => JSON.parse(r).ok === true)).toBe(true);
     silent.destroy();
     expect(alive(pid)).toBe(true);
-    expect(box.count('web', /^running pid/)).toBe(1);
+    expect(startedCount('web')).toBe(1);
     expect((await box.cli('status', 'web')).code).toBe(0);
   });
 });

@@ -161,6 +161,11 @@ export class Sandbox {
     return records;
   }
 
+  /** The tag's events of one kind (`started`, `failed`, ...), oldest first. */
+  eventsOf(tag: string, kind: EventRecord['event']): EventRecord[] {
+    return this.events().filter((e) => e.profile === tag && e.event === kind);
+  }
+
   /** Wait for the n-th event with the fields of `like` (e.g. { profile: 'web', event: 'started' }) and return it. */
   waitEvent(like: Partial<EventRecord>, { nth = 1, timeoutMs = 10_000 } = {}): Promise<EventRecord> {
     const matches = () => this.events().filter((e) => Object.entries(like).every(([k, v]) => e[k as keyof EventRecord] === v));

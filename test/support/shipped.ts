@@ -2,8 +2,8 @@
 // user trying the quick start added to the working directory (a profile
 // `hello`, an edited greeting.conf, pid files, logger output).
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 
 /** The checkout this suite belongs to (this file is test/support/shipped.ts). */
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -43,4 +43,20 @@ export function extractShippedProfiles(into: string, names: string[] = []): stri
   for (const name of names.length > 0 ? names : ['']) cpSync(join(REPO, 'profiles', name), join(target, name), { recursive: true });
   for (const leftover of LEFTOVERS) rmSync(join(target, leftover), { recursive: true, force: true });
   return target;
+}
+
+/**
+ * The names in a committed directory of REPO (`profiles`, `profiles/kv`), sorted:
+ * from `git ls-tree HEAD`, so that what a user added to the working directory
+ * (a quick start's `profiles/hello`) is not among them; outside a git checkout,
+ * the directory on disk without dot-files and the known leftovers.
+ */
+export function shippedEntries(dir: string): string[] {
+  if (inGitCheckout()) {
+    const tree = spawnSync('git', ['-C', REPO, 'ls-tree', '--name-only', 'HEAD', '--', `${dir}/`], { encoding: 'utf8' });
+    if (tree.status !== 0) throw new Error(`git ls-tree HEAD ${dir}/: ${tree.stderr}`);
+    return tree.stdout.split('\n').filter(Boolean).map((path) => basename(path)).sort();
+  }
+  const leftovers = new Set(LEFTOVERS.map((path) => join('profiles', path)));
+  return readdirSync(join(REPO, dir)).filter((name) => !name.startsWith('.') && !leftovers.has(join(dir, name))).sort();
 }

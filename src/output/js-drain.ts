@@ -16,6 +16,12 @@ import { removeBeyond, rotateFiles } from './rotate.js';
 import type { Drain, DrainListener } from './sinks.js';
 
 const NEWLINE = 0x0a;
+
+/** An errno in strerror's words, as the native drain writes them: libuv's text (`no space left on device`), capitalized as glibc's. */
+function strerror(errno: number | undefined): string | undefined {
+  const text = errno === undefined ? undefined : getSystemErrorMap().get(errno)?.[1];
+  return text && text[0]!.toUpperCase() + text.slice(1);
+}
 const MARK = Buffer.from(CUT_MARK);
 
 class JsSink {
@@ -161,7 +167,7 @@ class JsSink {
       const { code = 'EIO', errno } = error as NodeJS.ErrnoException;
       if (code === 'ENOSPC' || code === 'EDQUOT') this.outOfSpace();
       if (this.failing === null) this.report('failing', code, 0);
-      this.failing ??= (errno !== undefined ? getSystemErrorMap().get(errno)?.[1] : undefined) ?? code;
+      this.failing ??= strerror(errno) ?? code;
     }
   }
 

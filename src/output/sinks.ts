@@ -35,7 +35,6 @@ const SAY_EVERY_MS = 60_000;
 const sinks = new Map<string, Sink>();
 let drain: Drain | null = null;
 let say: (level: Level, message: string) => void = () => undefined;
-const said = { failing: { at: -Infinity, quiet: 0 }, writing: { at: -Infinity, quiet: 0 } };
 
 /** Where WARN and INFO lines about output files go (the supervisor's log). */
 export function reportOutputTo(log: (level: Level, message: string) => void): void {
@@ -51,17 +50,23 @@ export function makeDrain(native: Native | null): Drain {
 function theDrain(): Drain {
   if (drain) return drain;
   drain = makeDrain(loadNative());
-  drain.onEvent((id, event, code, dropped) => {
+  drain.onEvent(reportDrainEvents());
+  return drain;
+}
+
+/** What the drain's events say in our log: a line of each kind a minute at most (`now`: the clock; a test gives its own). */
+export function reportDrainEvents(now: () => number = Date.now): DrainListener {
+  const said = { failing: { at: -Infinity, quiet: 0 }, writing: { at: -Infinity, quiet: 0 } };
+  return (id, event, code, dropped) => {
     const target = [...sinks.values()].find((s) => s.id === id)?.target ?? '?';
     const last = said[event];
-    if (Date.now() - last.at < SAY_EVERY_MS) return void last.quiet++;
+    if (now() - last.at < SAY_EVERY_MS) return void last.quiet++;
     const more = last.quiet > 0 ? ` (and ${last.quiet} more since the last line like this)` : '';
     if (event === 'failing') say('WARN', `output to ${quote(target)} cannot be written (${code}): dropping it until it can be${more}; said once a minute at most`);
     else say('INFO', `output to ${quote(target)} written again; ${dropped} bytes were dropped${more}`);
-    last.at = Date.now();
+    last.at = now();
     last.quiet = 0;
-  });
-  return drain;
+  };
 }
 
 /** Hold the FIFO `fifo` and drain it into `target` (idempotent; new bounds apply at once). */

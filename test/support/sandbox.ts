@@ -137,10 +137,11 @@ export class Sandbox {
     });
   }
 
-  /** Start the supervisor and wait until its control socket answers. */
+  /** Start the supervisor and wait until its control socket answers (its own line: an earlier supervisor's, in the same log, does not count). */
   async startReady(extra: string[] = []): Promise<ChildProcess> {
+    const before = this.count('proclaunch', /^control socket /);
     const child = this.start(extra);
-    await waitFor(() => `control socket\n${this.logText()}`, () => this.lines().some((l) => l.tag === 'proclaunch' && l.message.startsWith('control socket ')));
+    await waitFor(() => `control socket\n${this.logText()}`, () => this.count('proclaunch', /^control socket /) > before);
     return child;
   }
 

@@ -63,11 +63,18 @@ describe('bounded output', () => {
       return wchar(pid) > enough;
     }, { timeoutMs: 60_000 });
     expect((await box.cli('stop', 'yes')).code).toBe(0);
-    // The drain may still write what the FIFO held at the stop (and rotate once more): read a set that holds still.
-    const files = await waitFor('the rotations, read whole', () => {
+    // The drain may still write what the FIFO held at the stop (and rotate once more): read a set that holds
+    // still — the same files and sizes twice in a row (a listing between a rotation's two renames lacks .1).
+    let previous = '';
+    const files = await waitFor('the rotations, holding still', () => {
       try {
-        return rotations(logOf('yes')).map((file) => ({ file, text: readFileSync(file, 'latin1') }));
+        const now = rotations(logOf('yes')).map((file) => ({ file, text: readFileSync(file, 'latin1') }));
+        const seen = now.map(({ file, text }) => `${file}:${text.length}`).join(' ');
+        const still = seen === previous;
+        previous = seen;
+        return still && now;
       } catch {
+        previous = '';
         return false; // renamed under our feet: read again
       }
     });

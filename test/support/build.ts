@@ -1,6 +1,10 @@
 import { execFileSync } from 'node:child_process';
 
-/** Integration tests run the real CLI from dist/: build it once per run. */
+/**
+ * Integration tests run the real CLI from dist/: build it once per run, as
+ * `npm run build` does — tsc and the supervisor's bundle (the CLI prefers
+ * the bundle, so one left from an earlier build would run old code).
+ */
 export default function setup(): void {
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 }

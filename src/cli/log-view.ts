@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { LogSource } from '../output/log-source.js';
 import { fail, out, untilInterrupted } from './commands/command.js';
-import { follow, tail } from './tail.js';
+import { follow, tail } from '../output/tail.js';
 
 /** A file to show, under the name of its service. */
 export interface LogStream {

@@ -15,7 +15,7 @@ import { readRecords } from '../supervisor/records.js';
 import { fail, untilInterrupted } from './commands/command.js';
 import type { EventsQuery } from './commands/events.js';
 import { pointAtSupervisor } from './find-supervisors.js';
-import { follow } from './tail.js';
+import { follow } from '../output/tail.js';
 import { EXIT } from './usage.js';
 
 function nothingThere(stateDir: string, error: NoSupervisorError): number {

@@ -6,7 +6,7 @@ import type { ServiceDetail, ServiceStatus } from '../control/protocol.js';
 import { escapeValue } from '../log/escape.js';
 import { formatDuration } from '../vocabulary/durations.js';
 import { cpuPercent, describeLastExit, formatBytes, noteOf, stateOf } from './format.js';
-import { lastLines } from './tail.js';
+import { lastLines } from '../output/tail.js';
 
 type Process = ServiceDetail['processes'][number];
 

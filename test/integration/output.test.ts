@@ -203,9 +203,19 @@ describe('bounded output', () => {
     await box.startReady();
     const follower = spawn(process.execPath, [CLI, 'logs', 'rot', '-f', '-n', '0', '--state', box.stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });
     let followed = '';
+    let complaints = '';
+    let ended = 'still running';
     follower.stdout.on('data', (d) => (followed += d));
+    follower.stderr.on('data', (d) => (complaints += d));
+    follower.on('exit', (code, signal) => (ended = `exited ${code ?? signal}`));
+    // Should it stall (once in a stress run, unexplained), say which side stopped: the service's file or the follower.
+    const where = () => {
+      const files = rotations(logOf('rot'));
+      const lastOf = (text: string) => text.trimEnd().split('\n').at(-1);
+      return `line 20000 followed; the follower (${ended}, stderr ${JSON.stringify(complaints)}) is at ${JSON.stringify(lastOf(followed))}, the log's ${files.length} files at ${JSON.stringify(lastOf(readFileSync(files.at(-1)!, 'latin1')))}`;
+    };
     try {
-      await waitFor('line 20000 followed', () => followed.includes('line 20000\n'), { timeoutMs: 30_000 });
+      await waitFor(where, () => followed.includes('line 20000\n'), { timeoutMs: 40_000 });
       const ns = [...followed.matchAll(/^line (\d+)$/gm)].map((m) => Number(m[1]));
       expectRun(ns, 20000);
       expect(existsSync(`${logOf('rot')}.10`)).toBe(true);
@@ -214,7 +224,7 @@ describe('bounded output', () => {
     }
     const tail = await box.cli('logs', 'rot', '-n', '3000');
     expect(tail.stdout.split('\n').slice(0, -1)).toEqual(Array.from({ length: 3000 }, (_, i) => `line ${17001 + i}`));
-  });
+  }, 60_000);
 
   it('log_timestamps: each line starts with its arrival time (ISO 8601)', async () => {
     box.profile('stamped', { run: sh('echo one; echo two\nexec sleep 1000'), log_timestamps: '' });

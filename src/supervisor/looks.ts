@@ -59,13 +59,12 @@ export class Looks {
     }, this.debounceMs);
   }
 
-  /** Keep nothing of NAME that is waiting (a look under way ends by itself). */
-  forget(name: string): void {
-    this.queued.delete(name);
-    for (const [timer, names] of this.trailing) if (names.includes(name)) this.trailing.set(timer, names.filter((n) => n !== name));
-  }
-
-  /** Names waiting or under way (for tests: nothing of a forgotten name may stay). */
+  /**
+   * Names waiting or under way (for tests: nothing of a forgotten name may stay).
+   * There is no forget(NAME): a look asked for is never dropped, since the event
+   * that asked may be a new profile of the same name (`mv e c` just as the old c
+   * is released). Each ends by itself within ~60 ms; a name that is gone reads as missing.
+   */
   count(): number {
     return this.queued.size + [...this.trailing.values()].reduce((n, names) => n + names.length, 0) + this.inFlight.size + this.again.size;
   }

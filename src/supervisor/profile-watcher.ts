@@ -252,11 +252,10 @@ export class ProfileWatcher {
     this.signatures.delete(name); // taken without these paths: look again at the next pass
   }
 
-  /** Profile NAME is gone and nothing of it is supervised any more: keep nothing of it. */
+  /** Profile NAME is gone and nothing of it is supervised any more: keep nothing of it (looks asked for still run). */
   forget(name: string): void {
     this.setWatchList(name, []);
     this.signatures.delete(name);
-    this.looks.forget(name);
   }
 
   /** How many names each map holds (for tests: nothing of a forgotten name may stay). */

@@ -160,10 +160,12 @@ describe('notification-fd', () => {
     expect(ready.ready).toBe(false);
     expect(statSync(readyFdPath(stateDir, tag)).size).toBe(0);
     const go = join(dir, 'go');
+    const junked = join(dir, 'junked');
     let fired = false;
     ready.watch(() => (fired = true));
-    start(dir, stateDir, ready, `head -c 100000 /dev/zero >&3; while [ ! -e ${go} ]; do sleep 0.02; done; echo >&3; exec sleep 30`);
-    await waitFor('the junk cut', () => statSync(readyFdPath(stateDir, tag)).size === 0 && !fired ? true : null);
+    start(dir, stateDir, ready, `head -c 100000 /dev/zero >&3; : > ${junked}; while [ ! -e ${go} ]; do sleep 0.02; done; echo >&3; exec sleep 30`);
+    // Written, then cut (the file is empty after reset() too: waiting for the size alone let the newline race the cut).
+    await waitFor('the junk cut', () => existsSync(junked) && statSync(readyFdPath(stateDir, tag)).size === 0 && !fired ? true : null);
     expect(ready.ready).toBe(false);
     writeFileSync(go, '');
     await waitFor('ready', () => fired);

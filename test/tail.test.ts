@@ -201,19 +201,34 @@ describe('follow', () => {
     expect(stopped.text()).toBe('');
   });
 
-  it('leaves nothing behind after stop(), even from inside out(): the process exits', async () => {
-    // A process of its own, so that a leftover timer or watch shows as a process that never exits.
+  /** main.mjs in a process of its own, so that a leftover timer or watch shows as a process that never exits. */
+  function followerProgram(main: string): void {
     const source = readFileSync(new URL('../src/output/tail.ts', import.meta.url), 'utf8');
     const options = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 };
     writeFileSync(join(dir, 'tail.mjs'), ts.transpileModule(source, { compilerOptions: options }).outputText);
-    writeFileSync(
-      join(dir, 'main.mjs'),
-      `import { appendFileSync } from 'node:fs';
-       import { follow } from './tail.mjs';
-       const path = process.argv[2];
-       const follower = follow(path, 0, (chunk) => { process.stdout.write(chunk); follower.stop(); }, { pollMs: 20 });
-       appendFileSync(path, 'hello\\n');`,
-    );
+    writeFileSync(join(dir, 'main.mjs'), `import { appendFileSync } from 'node:fs';\nimport { follow } from './tail.mjs';\nconst path = process.argv[2];\n${main}`);
+  }
+
+  it('out() returning false stops it, even in the first read, before follow() has returned: nothing left, nothing thrown', async () => {
+    followerProgram(`follow(path, 0, (chunk) => { process.stdout.write(chunk); return false; }, { pollMs: 20 });
+       appendFileSync(path, 'more\\n');`);
+    writeFileSync(join(dir, 'a.log'), 'there already\n');
+    const child = spawn(process.execPath, [join(dir, 'main.mjs'), join(dir, 'a.log')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
+    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+    try {
+      const code = await waitFor(() => `the follower process to exit by itself (stderr: ${stderr})`, () => child.exitCode ?? false);
+      expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: 'there already\n', stderr: '' });
+    } finally {
+      if (child.exitCode === null) child.kill();
+    }
+  });
+
+  it('leaves nothing behind after stop(), even from inside out(): the process exits', async () => {
+    followerProgram(`const follower = follow(path, 0, (chunk) => { process.stdout.write(chunk); follower.stop(); }, { pollMs: 20 });
+       appendFileSync(path, 'hello\\n');`);
     writeFileSync(join(dir, 'a.log'), ''); // open from the start: stop() comes in the middle of a check
     const child = spawn(process.execPath, [join(dir, 'main.mjs'), join(dir, 'a.log')], { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';

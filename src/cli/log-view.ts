@@ -99,7 +99,7 @@ export async function showLogs(streams: LogStream[], options: LogViewOptions): P
   }
   if (!options.follow) return;
   const followers = streams.map((stream, i) => {
-    if (single) return follow(stream.path, tails[i]!.end, (chunk) => process.stdout.write(chunk));
+    if (single) return follow(stream.path, tails[i]!.end, (chunk) => void process.stdout.write(chunk));
     const decoder = new StringDecoder('utf8');
     return follow(stream.path, tails[i]!.end, (chunk) => {
       const lines = (partials[i] + decoder.write(chunk)).split('\n');

@@ -20,18 +20,19 @@ export async function streamLog(stream: SseStream, path: string, lines: number):
   let partial = whole.pop()!;
   for (const line of whole) if (!stream.send({ data: asData(line) })) return;
   const decoder = new StringDecoder('utf8'); // a chunk may end inside a character
+  // false stops the follow: the client is gone, or dropped for what it left unread (even in follow()'s first read).
   const follower = follow(path, end, (chunk) => {
     partial += decoder.write(chunk);
     let newline: number;
     while ((newline = partial.indexOf('\n')) >= 0) {
       const line = partial.slice(0, newline);
       partial = partial.slice(newline + 1);
-      if (!stream.send({ data: asData(line) })) return follower.stop();
+      if (!stream.send({ data: asData(line) })) return false;
     }
     if (partial.length > MAX_PARTIAL) {
       const piece = partial;
       partial = '';
-      if (!stream.send({ data: asData(piece) })) follower.stop();
+      if (!stream.send({ data: asData(piece) })) return false;
     }
   });
   stream.onClose(() => follower.stop());

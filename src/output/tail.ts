@@ -94,7 +94,7 @@ export async function lastLines(path: string, lines: number): Promise<string> {
 export function follow(
   path: string,
   fromOffset: number,
-  out: (chunk: Buffer) => void,
+  out: (chunk: Buffer) => void | false,
   options: { pollMs?: number } = {},
 ): { stop(): void } {
   const name = basename(path);
@@ -108,13 +108,14 @@ export function follow(
     const size = fstatSync(fd).size;
     // Shorter than what we have read: truncated (`> log`, copytruncate). Start over.
     if (size < position) position = 0;
-    while (position < size && !stopped) { // `out` may have called stop()
+    while (position < size && !stopped) {
       // A fresh buffer per read: `out` may keep it (stdout writes asynchronously).
       const buffer = Buffer.allocUnsafe(Math.min(CHUNK, size - position));
       const bytesRead = readSync(fd, buffer, 0, buffer.length, position);
       if (bytesRead === 0) break; // truncated while we read: the next check starts over
       position += bytesRead;
-      out(buffer.subarray(0, bytesRead));
+      // false: no more wanted (a client gone) — said from here, because it may come before follow() has returned.
+      if (out(buffer.subarray(0, bytesRead)) === false) stop();
     }
   }
 
@@ -201,23 +202,23 @@ export function follow(
     }
   }
 
-  ensureWatcher();
-  safeCheck();
-  // A file created later is new: read it from its start, not from an offset into some other file.
-  if (file === null) position = 0;
+  // Before the first check: `out` may stop us in it.
   const timer = setInterval(() => {
     ensureWatcher();
     safeCheck();
   }, options.pollMs ?? 1000);
+  ensureWatcher();
+  safeCheck();
+  // A file created later is new: read it from its start, not from an offset into some other file.
+  if (file === null) position = 0;
 
-  return {
-    stop() {
-      if (stopped) return;
-      stopped = true;
-      clearInterval(timer);
-      watcher?.close();
-      watcher = null;
-      closeFile();
-    },
-  };
+  function stop(): void {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(timer);
+    watcher?.close();
+    watcher = null;
+    closeFile();
+  }
+  return { stop };
 }

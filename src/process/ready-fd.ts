@@ -115,7 +115,9 @@ class HeldReadyFd implements ReadyFd {
         }
         this.#offset += n;
       }
-      if (this.#offset > MAX_BEFORE_READY) {
+      // Cut only what was read: more written since (the newline, perhaps) waits for its own event.
+      // A write between this fstat and the truncate is still cut: a window of two syscalls.
+      if (this.#offset > MAX_BEFORE_READY && fstatSync(this.#fd).size === this.#offset) {
         ftruncateSync(this.#fd, 0);
         this.#offset = 0;
       }

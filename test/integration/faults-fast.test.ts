@@ -50,7 +50,8 @@ describe.skipIf(!faultsSupported()).concurrent('faults, fast subset', () => {
       await waitFor('three processes', () => procs().length === 3);
       const stop = await fb.box.cli('stop', 'deaf');
       expect(stop.code, stop.stdout + stop.stderr).toBe(0);
-      expect(procs()).toEqual([]);
+      // SIGKILL went to the whole group; a child still runnable (state R) on a busy CPU dies when it next runs.
+      await waitFor(() => `the group gone (left: ${JSON.stringify(procs())})`, () => procs().length === 0, { timeoutMs: 5000 });
       await fb.box.waitLog('deaf', /^killed pid \d+ with SIGKILL: still running 0\.3s after SIGTERM$/);
     }), 30_000);
 

@@ -37,6 +37,16 @@ it(`${COUNT} profiles added, then removed while they start: no ERROR, each said 
 
   await waitFor('every profile removed', () => box.lines().filter((l) => l.tag === 'proclaunch' && l.message.startsWith('profile removed: ')).length === COUNT, { timeoutMs: 90_000 });
   await waitFor('no service process left', () => box.processes().length === 0, { timeoutMs: 60_000 });
+  // A process that has exited is gone from /proc's view above (a zombie has no cwd) before the supervisor has reaped it and said so.
+  const unended = () => {
+    const open = new Map<string, number>();
+    for (const { tag, message } of box.lines()) {
+      if (/^started pid \d+$/.test(message)) open.set(tag, (open.get(tag) ?? 0) + 1);
+      else if (/^(stopped|exited) pid \d+/.test(message)) open.set(tag, (open.get(tag) ?? 0) - 1);
+    }
+    return [...open].filter(([, n]) => n > 0).map(([tag]) => tag);
+  };
+  await waitFor(() => `an end line for each start (not yet: ${unended().join(' ')})`, () => unended().length === 0, { timeoutMs: 30_000 });
   const lines = box.lines();
   // (The reader may still call a directory that vanishes mid-read `profile invalid: pN: no run file`: a proclaunch line, not the service's.)
   expect(lines.filter((l) => l.tag !== 'proclaunch' && (l.level === 'ERROR' || l.level === 'FATAL'))).toEqual([]);

@@ -201,18 +201,15 @@ describe('follow', () => {
     expect(stopped.text()).toBe('');
   });
 
-  /** main.mjs in a process of its own, so that a leftover timer or watch shows as a process that never exits. */
-  function followerProgram(main: string): void {
+  /**
+   * MAIN (after `follow` and `path` are set) in a process of its own, so that a leftover timer or watch
+   * shows as a process that never exits; resolves with how it exited.
+   */
+  async function runFollower(main: string): Promise<{ code: number; stdout: string; stderr: string }> {
     const source = readFileSync(new URL('../src/output/tail.ts', import.meta.url), 'utf8');
     const options = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 };
     writeFileSync(join(dir, 'tail.mjs'), ts.transpileModule(source, { compilerOptions: options }).outputText);
     writeFileSync(join(dir, 'main.mjs'), `import { appendFileSync } from 'node:fs';\nimport { follow } from './tail.mjs';\nconst path = process.argv[2];\n${main}`);
-  }
-
-  it('out() returning false stops it, even in the first read, before follow() has returned: nothing left, nothing thrown', async () => {
-    followerProgram(`follow(path, 0, (chunk) => { process.stdout.write(chunk); return false; }, { pollMs: 20 });
-       appendFileSync(path, 'more\\n');`);
-    writeFileSync(join(dir, 'a.log'), 'there already\n');
     const child = spawn(process.execPath, [join(dir, 'main.mjs'), join(dir, 'a.log')], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -220,25 +217,24 @@ describe('follow', () => {
     child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
     try {
       const code = await waitFor(() => `the follower process to exit by itself (stderr: ${stderr})`, () => child.exitCode ?? false);
-      expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: 'there already\n', stderr: '' });
+      return { code, stdout, stderr };
     } finally {
       if (child.exitCode === null) child.kill();
     }
+  }
+
+  it('out() returning false stops it, even in the first read, before follow() has returned: nothing left, nothing thrown', async () => {
+    writeFileSync(join(dir, 'a.log'), 'there already\n');
+    const run = await runFollower(`follow(path, 0, (chunk) => { process.stdout.write(chunk); return false; }, { pollMs: 20 });
+       appendFileSync(path, 'more\\n');`);
+    expect(run).toEqual({ code: 0, stdout: 'there already\n', stderr: '' });
   });
 
   it('leaves nothing behind after stop(), even from inside out(): the process exits', async () => {
-    followerProgram(`const follower = follow(path, 0, (chunk) => { process.stdout.write(chunk); follower.stop(); }, { pollMs: 20 });
-       appendFileSync(path, 'hello\\n');`);
     writeFileSync(join(dir, 'a.log'), ''); // open from the start: stop() comes in the middle of a check
-    const child = spawn(process.execPath, [join(dir, 'main.mjs'), join(dir, 'a.log')], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
-    try {
-      const code = await waitFor('the follower process to exit by itself', () => child.exitCode ?? false);
-      expect(code).toBe(0);
-      expect(stdout).toBe('hello\n');
-    } finally {
-      if (child.exitCode === null) child.kill();
-    }
+    const { code, stdout } = await runFollower(`const follower = follow(path, 0, (chunk) => { process.stdout.write(chunk); follower.stop(); }, { pollMs: 20 });
+       appendFileSync(path, 'hello\\n');`);
+    expect(code).toBe(0);
+    expect(stdout).toBe('hello\n');
   });
 });

@@ -102,10 +102,11 @@ describe('bounded output', () => {
   });
 
   it('kill -9 of the supervisor twice mid-flood, restarted each time: every numbered line exactly once, in order, from 1 to the last', async () => {
-    // 3,000,000 lines, 22.9 MB: the bound (4 MiB × 6 files) keeps the whole run, so the moments of the kills are checked
-    // too; the second kill leaves ~16 MB, half a second of the drain's budget, for a starved test to land it mid-flood.
-    const last = 3_000_000;
-    box.profile('count', { run: sh(`seq 1 ${last}\nexec sleep 1000`), log_max_size: '4M', log_keep: '5' });
+    // 6,000,000 lines, 46.9 MB: the bound (4 MiB × 12 files) keeps the whole run, so the moments of the kills are checked
+    // too; the second kill leaves ~40 MB, over a second of the drain's budget, for a starved test to land it mid-flood
+    // (with 16 MB left, half a second, a stress run's test came too late).
+    const last = 6_000_000;
+    box.profile('count', { run: sh(`seq 1 ${last}\nexec sleep 1000`), log_max_size: '4M', log_keep: '11' });
     await box.startReady();
     await box.runningPid('count');
     const written = () => rotations(logOf('count')).reduce((sum, file) => sum + (existsSync(file) ? statSync(file).size : 0), 0);
